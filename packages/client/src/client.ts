@@ -1,0 +1,334 @@
+import { type ControlFrame, isControlFrame, WS_CLOSE } from '@inv/contracts';
+import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
+import { RecentIds } from './dedupe.js';
+import { Emitter } from './emitter.js';
+import type {
+  ClientEvent,
+  ConnectionState,
+  KeyValueStorage,
+  ResetNotice,
+  ServerError,
+  WebSocketFactory,
+  WebSocketLike,
+} from './types.js';
+
+export interface InventoryClientOptions {
+  /** `ws://host:3000/ws` or `ws://host:3000/ws/warehouses`. */
+  url: string;
+  /** An access token, or a function asked for a fresh one before every (re)connection. */
+  token?: string | (() => string | null | Promise<string | null>);
+  /** The WebSocket class; defaults to the global one (browsers, Node >= 22). Pass `ws` on Node 20. */
+  WebSocket?: WebSocketFactory;
+  /**
+   * A durable session: the gateway keeps this session's position per channel, so a client that lost its local
+   * state (a page reload) resumes where it was. `storage` keeps a generated id across reloads.
+   */
+  session?: { id?: string; storage?: KeyValueStorage; storageKey?: string };
+  /** Keeps each channel's cursor, so a reload resumes by cursor even without a session. */
+  cursorStorage?: KeyValueStorage;
+  backoff?: Partial<BackoffOptions>;
+  /** Application-level ping; a connection silent for twice this long is replaced. 0 disables. */
+  heartbeatMs?: number;
+  /** How often a session's positions are acknowledged to the gateway. */
+  ackIntervalMs?: number;
+}
+
+export type EventHandler = (event: ClientEvent) => void;
+
+interface ChannelState {
+  handlers: Set<EventHandler>;
+  resetHandlers: Set<(notice: ResetNotice) => void>;
+  cursor: string | undefined;
+  ackedCursor: string | undefined;
+  recent: RecentIds;
+}
+
+interface ClientEvents extends Record<string, unknown> {
+  state: ConnectionState;
+  event: ClientEvent;
+  reset: ResetNotice;
+  error: ServerError;
+  live: { channel: string; replayed: number };
+  subscribed: { channel: string; cursor: string };
+}
+
+const OPEN = 1;
+const SESSION_KEY = 'inventory-client.session';
+const CURSOR_KEY = 'inventory-client.cursor.';
+
+/**
+ * A client of the realtime gateway: subscribes to channels, reconnects with exponential backoff and jitter,
+ * resubscribes every channel from its last cursor (the gateway replays what was missed), drops duplicates by
+ * event id, and tells the application when a channel was reset so it reloads over REST.
+ */
+export class InventoryClient {
+  private readonly emitter = new Emitter<ClientEvents>();
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly backoff: BackoffOptions;
+  private socket: WebSocketLike | null = null;
+  private currentState: ConnectionState = 'closed';
+  private attempt = 0;
+  private closedByUser = true;
+  private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private ackTimer: ReturnType<typeof setInterval> | null = null;
+  private lastFrameAt = 0;
+  readonly sessionId: string | null;
+
+  constructor(private readonly options: InventoryClientOptions) {
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.sessionId = options.session ? resolveSessionId(options.session) : null;
+    globalThis.addEventListener?.('online', () => this.reconnectNow());
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** The cursor of the last event seen on a channel: pass it to `subscribe` to resume elsewhere. */
+  cursor(channel: string): string | undefined {
+    return this.channels.get(channel)?.cursor;
+  }
+
+  on<K extends keyof ClientEvents>(name: K, listener: (value: ClientEvents[K]) => void): () => void {
+    return this.emitter.on(name, listener);
+  }
+
+  connect(): this {
+    this.closedByUser = false;
+    if (!this.socket) void this.open();
+    return this;
+  }
+
+  /**
+   * Subscribes to a channel (`global`, `product:{id}`, `warehouse:{id}`, …); returns the unsubscribe function.
+   * `cursor` resumes from an event seen earlier (e.g. before a reload).
+   */
+  subscribe(
+    channel: string,
+    handler: EventHandler,
+    options: { cursor?: string; onReset?: (notice: ResetNotice) => void } = {},
+  ): () => void {
+    let state = this.channels.get(channel);
+    if (!state) {
+      const stored = this.options.cursorStorage?.getItem(CURSOR_KEY + channel) ?? undefined;
+      state = {
+        handlers: new Set(),
+        resetHandlers: new Set(),
+        cursor: options.cursor ?? stored,
+        ackedCursor: undefined,
+        recent: new RecentIds(),
+      };
+      this.channels.set(channel, state);
+      this.sendSubscribe(channel, state);
+    }
+    state.handlers.add(handler);
+    if (options.onReset) state.resetHandlers.add(options.onReset);
+    return () => {
+      const current = this.channels.get(channel);
+      if (!current) return;
+      current.handlers.delete(handler);
+      if (options.onReset) current.resetHandlers.delete(options.onReset);
+      if (current.handlers.size === 0) {
+        this.channels.delete(channel);
+        this.send({ type: 'unsubscribe', channel });
+      }
+    };
+  }
+
+  /** Closes the connection for good (no reconnection). */
+  close(): void {
+    this.closedByUser = true;
+    this.clearTimers();
+    this.socket?.close(1000, 'client closed');
+    this.socket = null;
+    this.setState('closed');
+  }
+
+  private async open(): Promise<void> {
+    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    let url: string;
+    try {
+      url = await this.connectionUrl();
+    } catch {
+      return this.scheduleReconnect();
+    }
+    if (this.closedByUser) return;
+    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
+    if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package)');
+    const socket = new Ctor(url);
+    this.socket = socket;
+    socket.onopen = () => this.onOpen(socket);
+    socket.onmessage = (message) => this.onMessage(message.data);
+    socket.onclose = (event) => this.onClose(socket, event.code);
+    socket.onerror = () => undefined; // onclose follows and decides
+  }
+
+  private async connectionUrl(): Promise<string> {
+    const url = new URL(this.options.url);
+    const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
+    if (token) url.searchParams.set('access_token', token);
+    if (this.sessionId) url.searchParams.set('session', this.sessionId);
+    return url.toString();
+  }
+
+  private onOpen(socket: WebSocketLike): void {
+    if (socket !== this.socket) return;
+    this.attempt = 0;
+    this.lastFrameAt = Date.now();
+    this.setState('open');
+    for (const [channel, state] of this.channels) this.sendSubscribe(channel, state);
+    this.startTimers();
+  }
+
+  private onClose(socket: WebSocketLike, code: number): void {
+    if (socket !== this.socket) return;
+    this.socket = null;
+    this.clearTimers();
+    if (this.closedByUser) return this.setState('closed');
+    if (code === WS_CLOSE.unauthorized) {
+      this.emitter.emit('error', { code: 'UNAUTHORIZED', message: 'the gateway refused the access token' });
+    }
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closedByUser || this.reconnectTimer) return;
+    this.setState('reconnecting');
+    const delay = reconnectDelay(this.attempt++, this.backoff);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.open();
+    }, delay);
+  }
+
+  private reconnectNow(): void {
+    if (this.closedByUser || this.currentState === 'open') return;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = null;
+    this.attempt = 0;
+    if (!this.socket) void this.open();
+  }
+
+  private onMessage(raw: unknown): void {
+    this.lastFrameAt = Date.now();
+    let frame: { type?: unknown; channel?: unknown; id?: unknown };
+    try {
+      frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
+    } catch {
+      return;
+    }
+    if (typeof frame?.type !== 'string') return;
+    if (isControlFrame(frame as { type: string })) return this.onControl(frame as ControlFrame);
+    if (typeof frame.channel === 'string' && typeof frame.id === 'string') this.onEvent(frame as ClientEvent);
+  }
+
+  private onControl(frame: ControlFrame): void {
+    switch (frame.type) {
+      case 'subscribed': {
+        const state = this.channels.get(frame.channel);
+        if (state && state.cursor === undefined) this.setCursor(frame.channel, state, frame.cursor);
+        this.emitter.emit('subscribed', { channel: frame.channel, cursor: frame.cursor });
+        return;
+      }
+      case 'reset': {
+        const state = this.channels.get(frame.channel);
+        const notice: ResetNotice = { channel: frame.channel, reason: frame.reason };
+        if (state) {
+          this.setCursor(frame.channel, state, frame.cursor);
+          state.recent = new RecentIds();
+          for (const handler of state.resetHandlers) handler(notice);
+        }
+        this.emitter.emit('reset', notice);
+        return;
+      }
+      case 'live':
+        this.emitter.emit('live', { channel: frame.channel, replayed: frame.replayed });
+        return;
+      case 'error':
+        this.emitter.emit('error', { code: frame.code, message: frame.message, channel: frame.channel });
+        return;
+      case 'reconnect':
+        // The gateway is shutting down: go to another instance at once, resuming by cursor.
+        this.attempt = 0;
+        this.socket?.close(1000, 'server asked to reconnect');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onEvent(event: ClientEvent): void {
+    const state = this.channels.get(event.channel);
+    if (state) {
+      if (!state.recent.add(event.id)) return;
+      this.setCursor(event.channel, state, event.cursor);
+      for (const handler of state.handlers) handler(event);
+    }
+    this.emitter.emit('event', event);
+  }
+
+  private setCursor(channel: string, state: ChannelState, cursor: string): void {
+    state.cursor = cursor;
+    this.options.cursorStorage?.setItem(CURSOR_KEY + channel, cursor);
+  }
+
+  private sendSubscribe(channel: string, state: ChannelState): void {
+    this.send(
+      state.cursor ? { type: 'subscribe', channel, cursor: state.cursor } : { type: 'subscribe', channel },
+    );
+  }
+
+  private send(message: Record<string, unknown>): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private startTimers(): void {
+    const heartbeatMs = this.options.heartbeatMs ?? 20_000;
+    if (heartbeatMs > 0) {
+      this.heartbeatTimer = setInterval(() => {
+        if (Date.now() - this.lastFrameAt > heartbeatMs * 2) {
+          this.socket?.close(4000, 'heartbeat lost');
+          if (this.socket) this.onClose(this.socket, 4000);
+          return;
+        }
+        this.send({ type: 'ping' });
+      }, heartbeatMs);
+    }
+    if (this.sessionId) {
+      this.ackTimer = setInterval(() => this.acknowledge(), this.options.ackIntervalMs ?? 1_000);
+    }
+  }
+
+  private acknowledge(): void {
+    for (const [channel, state] of this.channels) {
+      if (state.cursor && state.cursor !== state.ackedCursor) {
+        this.send({ type: 'ack', channel, cursor: state.cursor });
+        state.ackedCursor = state.cursor;
+      }
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.ackTimer) clearInterval(this.ackTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = null;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.currentState) return;
+    this.currentState = state;
+    this.emitter.emit('state', state);
+  }
+}
+
+function resolveSessionId(session: NonNullable<InventoryClientOptions['session']>): string {
+  if (session.id) return session.id;
+  const key = session.storageKey ?? SESSION_KEY;
+  const stored = session.storage?.getItem(key);
+  if (stored) return stored;
+  const id = `s-${globalThis.crypto.randomUUID()}`;
+  session.storage?.setItem(key, id);
+  return id;
+}

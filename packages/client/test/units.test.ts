@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_BACKOFF, RecentIds, reconnectDelay } from '../src/index.js';
+
+describe('reconnect backoff', () => {
+  it('grows exponentially up to the cap', () => {
+    const noJitter = { ...DEFAULT_BACKOFF, jitter: 0 };
+    expect([0, 1, 2, 3].map((a) => reconnectDelay(a, noJitter))).toEqual([250, 500, 1000, 2000]);
+    expect(reconnectDelay(30, noJitter)).toBe(DEFAULT_BACKOFF.maxMs);
+  });
+
+  it('spreads clients with jitter inside [base × (1 − jitter), base]', () => {
+    expect(reconnectDelay(2, DEFAULT_BACKOFF, () => 0)).toBe(500);
+    expect(reconnectDelay(2, DEFAULT_BACKOFF, () => 1)).toBe(1000);
+    const delays = new Set(Array.from({ length: 50 }, () => reconnectDelay(3)));
+    expect(delays.size).toBeGreaterThan(10);
+  });
+});
+
+describe('recent event ids', () => {
+  it('accepts an id once', () => {
+    const ids = new RecentIds();
+    expect(ids.add('a')).toBe(true);
+    expect(ids.add('a')).toBe(false);
+  });
+
+  it('forgets the oldest ids beyond its capacity', () => {
+    const ids = new RecentIds(3);
+    for (const id of ['a', 'b', 'c', 'd']) ids.add(id);
+    expect(ids.add('a')).toBe(true);
+    expect(ids.add('d')).toBe(false);
+  });
+});

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+
+/**
+ * One grammar for every identifier that can reach a NATS subject, a channel name or a URL path.
+ * It excludes `.`, `*`, `>` (subject syntax), `:` (channel separator), whitespace and anything non-ASCII,
+ * and an ID never starts with `_`, which subjects use as the "absent" token.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const ID_MAX_LENGTH = 64;
+
+/** Token that stands in a subject for an optional ID that is absent (variant, UOM). */
+export const ABSENT_TOKEN = '_';
+
+export const Id = z
+  .string({ error: 'must be a string' })
+  .min(1, { error: 'must not be empty' })
+  .max(ID_MAX_LENGTH, { error: `must be at most ${ID_MAX_LENGTH} characters` })
+  .regex(ID_PATTERN, {
+    error: 'must start with a letter or digit and contain only letters, digits, "-" and "_"',
+  });
+export type Id = z.infer<typeof Id>;
+
+export const OptionalId = Id.nullable().optional();
+
+export function isValidId(value: unknown): value is string {
+  return typeof value === 'string' && ID_PATTERN.test(value);
+}

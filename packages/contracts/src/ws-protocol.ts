@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import { Id } from './ids.js';
+
+/**
+ * The WebSocket protocol of `/ws` and `/ws/warehouses`: JSON text frames. Clients written against the original
+ * contract send only `subscribe`, `unsubscribe` and `ping` and read `type` and `data`; everything else is
+ * additive.
+ */
+export const WS_PATHS = { inventory: '/ws', warehouses: '/ws/warehouses' } as const;
+
+export const WS_LIMITS = {
+  /** A frame larger than this gets an error frame and is ignored. */
+  maxFrameBytes: 4 * 1024,
+  /** A frame larger than this closes the connection with 1009 (the socket library refuses to buffer it). */
+  hardMaxFrameBytes: 64 * 1024,
+  maxChannelsPerConnection: 100,
+  /** Client messages per second per connection; excess messages get RATE_LIMITED error frames. */
+  maxMessagesPerSecond: 50,
+  /** Bytes queued for a client before it is closed as a slow consumer. */
+  maxSendQueueBytes: 1024 * 1024,
+} as const;
+
+/** Close codes the gateway uses; 4xxx are private to this protocol. */
+export const WS_CLOSE = {
+  /** Server shutting down: reconnect (to another instance) and resume with cursors. */
+  goingAway: 1001,
+  /** The client kept sending far faster than `maxMessagesPerSecond` after being told RATE_LIMITED. */
+  policyViolation: 1008,
+  /** A frame exceeded `hardMaxFrameBytes`. */
+  messageTooBig: 1009,
+  /** An unexpected failure in the gateway: reconnect and resume with cursors. */
+  internalError: 1011,
+  /** The events stream was recreated under the gateway: reconnect; old cursors get `reset`. */
+  serviceRestart: 1012,
+  /** The gateway could not reach the event stream for a subscription: reconnect (with backoff) and resume. */
+  tryAgainLater: 1013,
+  /** Missing, malformed, expired or wrongly signed token. */
+  unauthorized: 4401,
+  /** No pong to the server's ping in time. */
+  heartbeatTimeout: 4408,
+  /** The client did not read fast enough and its send queue overflowed; resume with cursors. */
+  slowConsumer: 4429,
+} as const;
+
+export const WsErrorCode = z.enum([
+  'INVALID_JSON',
+  'INVALID_MESSAGE',
+  'UNKNOWN_MESSAGE_TYPE',
+  'INVALID_CHANNEL',
+  'CHANNEL_NOT_ALLOWED_HERE',
+  'FORBIDDEN_CHANNEL',
+  'INVALID_CURSOR',
+  'INVALID_SESSION',
+  'FRAME_TOO_LARGE',
+  'TOO_MANY_CHANNELS',
+  'RATE_LIMITED',
+  'NOT_SUBSCRIBED',
+  'REPLAY_FAILED',
+  /** The event stream is unreachable; the connection is closed with 1013 right after. */
+  'UNAVAILABLE',
+]);
+export type WsErrorCode = z.infer<typeof WsErrorCode>;
+
+const RequestId = z.string().max(64).optional();
+const ChannelName = z.string().max(200);
+
+export const SubscribeMessage = z.object({
+  type: z.literal('subscribe'),
+  channel: ChannelName,
+  cursor: z.string().max(64).optional(),
+  requestId: RequestId,
+});
+export const UnsubscribeMessage = z.object({
+  type: z.literal('unsubscribe'),
+  channel: ChannelName,
+  requestId: RequestId,
+});
+export const PingMessage = z.object({ type: z.literal('ping'), requestId: RequestId });
+/** Binds the connection to a durable session (also possible with `?session=` on connect); first message only. */
+export const SessionMessage = z.object({ type: z.literal('session'), sessionId: Id, requestId: RequestId });
+/** Tells the gateway what the client has processed, so a durable session resumes exactly there. */
+export const AckMessage = z.object({
+  type: z.literal('ack'),
+  channel: ChannelName,
+  cursor: z.string().max(64),
+});
+
+export const ClientMessage = z.discriminatedUnion('type', [
+  SubscribeMessage,
+  UnsubscribeMessage,
+  PingMessage,
+  SessionMessage,
+  AckMessage,
+]);
+export type ClientMessage = z.infer<typeof ClientMessage>;
+export const CLIENT_MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'ping', 'session', 'ack'] as const;
+
+export const WelcomeFrame = z.object({
+  type: z.literal('welcome'),
+  connectionId: z.string(),
+  sessionId: z.string().nullable(),
+  heartbeatMs: z.int(),
+  limits: z.object({
+    maxFrameBytes: z.int(),
+    maxChannelsPerConnection: z.int(),
+    maxMessagesPerSecond: z.int(),
+  }),
+});
+export const SubscribedFrame = z.object({
+  type: z.literal('subscribed'),
+  channel: z.string(),
+  /** Position at subscription: resuming with it delivers exactly what happened after. */
+  cursor: z.string(),
+  requestId: RequestId,
+});
+export const UnsubscribedFrame = z.object({
+  type: z.literal('unsubscribed'),
+  channel: z.string(),
+  requestId: RequestId,
+});
+/** Sent once a channel subscribed with a cursor has delivered everything missed; what follows is live. */
+export const LiveFrame = z.object({ type: z.literal('live'), channel: z.string(), replayed: z.int() });
+export const ResetFrame = z.object({
+  type: z.literal('reset'),
+  channel: z.string(),
+  reason: z.enum(['cursor_expired', 'stream_recreated', 'cursor_ahead']),
+  cursor: z.string(),
+});
+export const PongFrame = z.object({ type: z.literal('pong'), requestId: RequestId, time: z.string() });
+export const ErrorFrame = z.object({
+  type: z.literal('error'),
+  code: WsErrorCode,
+  message: z.string(),
+  channel: z.string().optional(),
+  requestId: RequestId,
+});
+/** Graceful shutdown: the gateway asks clients to reconnect elsewhere before it closes with 1001. */
+export const ReconnectFrame = z.object({ type: z.literal('reconnect'), reason: z.string() });
+
+/** One event as a client receives it: the original `{type, data}` plus routing and resume fields. */
+export const EventFrame = z.object({
+  type: z.string(),
+  channel: z.string(),
+  id: z.string(),
+  cursor: z.string(),
+  occurredAt: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type EventFrame = z.infer<typeof EventFrame>;
+
+export const CONTROL_FRAME_TYPES = [
+  'welcome',
+  'subscribed',
+  'unsubscribed',
+  'live',
+  'reset',
+  'pong',
+  'error',
+  'reconnect',
+] as const;
+export type ControlFrameType = (typeof CONTROL_FRAME_TYPES)[number];
+
+export const ControlFrame = z.discriminatedUnion('type', [
+  WelcomeFrame,
+  SubscribedFrame,
+  UnsubscribedFrame,
+  LiveFrame,
+  ResetFrame,
+  PongFrame,
+  ErrorFrame,
+  ReconnectFrame,
+]);
+export type ControlFrame = z.infer<typeof ControlFrame>;
+export type ServerFrame = ControlFrame | EventFrame;
+
+export function isControlFrame(frame: { type: string }): frame is ControlFrame {
+  return (CONTROL_FRAME_TYPES as readonly string[]).includes(frame.type);
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { Id, isValidId } from '../src/index.js';
+
+describe('ID grammar', () => {
+  it.each([
+    'prod-123',
+    'wh-001',
+    'variant-456',
+    'uom-box',
+    'A',
+    '0',
+    'a_b-C9',
+    'x'.repeat(64),
+    '0190c1a2-7b3c-7def-8123-456789abcdef',
+  ])('accepts %s', (id) => {
+    expect(Id.safeParse(id).success).toBe(true);
+    expect(isValidId(id)).toBe(true);
+  });
+
+  it.each([
+    ['empty', ''],
+    ['a dot', 'wh.001'],
+    ['a star', 'wh*'],
+    ['a greater-than', 'wh>'],
+    ['a bare wildcard', '>'],
+    ['a space', 'wh 001'],
+    ['a tab', 'wh\t1'],
+    ['a newline', 'wh\n1'],
+    ['a colon', 'product:1'],
+    ['a slash', 'a/b'],
+    ['unicode', 'wh-ü'],
+    ['an emoji', 'wh-📦'],
+    ['a leading underscore (the absent token)', '_'],
+    ['a leading dash', '-a'],
+    ['65 characters', 'x'.repeat(65)],
+  ])('rejects an ID with %s', (_what, id) => {
+    expect(Id.safeParse(id).success).toBe(false);
+    expect(isValidId(id)).toBe(false);
+  });
+
+  it('rejects non-strings', () => {
+    for (const value of [1, null, undefined, {}, ['a']]) expect(isValidId(value)).toBe(false);
+  });
+
+  it('names the rule in its error message', () => {
+    const result = Id.safeParse('wh.1');
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toMatch(/letters, digits/);
+  });
+});

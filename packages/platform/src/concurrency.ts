@@ -1,0 +1,28 @@
+import { DomainError } from '@inv/contracts';
+import { DeadlockException, OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
+
+/** Raised by a use case when its conditional write lost a race; the command is retried from a fresh read. */
+export class ConcurrencyConflict extends Error {
+  constructor(message = 'concurrent update') {
+    super(message);
+    this.name = 'ConcurrencyConflict';
+  }
+}
+
+export function isRetryableConflict(error: unknown): boolean {
+  if (error instanceof ConcurrencyConflict || error instanceof OptimisticLockError) return true;
+  if (error instanceof UniqueConstraintViolationException || error instanceof DeadlockException) return true;
+  const code = (error as { code?: string })?.code;
+  return code === '40001' || code === '40P01';
+}
+
+/** The original contract's retry schedule for a stale write: 100, 200, 400 ms, then 409. */
+export const OPTIMISTIC_RETRY_DELAYS_MS = [100, 200, 400] as const;
+
+export function lockFailure(): DomainError {
+  return new DomainError(
+    'OPTIMISTIC_LOCK_FAILURE',
+    'Concurrent update conflict. Please refresh and try again.',
+    { reason: 'RETRIES_EXHAUSTED' },
+  );
+}

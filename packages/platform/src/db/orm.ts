@@ -1,0 +1,71 @@
+import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
+import { Migrator } from '@mikro-orm/migrations';
+import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { IdempotencyRecordSchema } from '../idempotency/idempotency.entity.js';
+import { InboxEntrySchema } from '../inbox/inbox.entity.js';
+import { PLATFORM_MIGRATIONS } from '../migrations/Migration20261122000000_platform.js';
+import { OutboxMessageSchema } from '../outbox/outbox.entity.js';
+import { DatabaseUnreachableError, ensureDatabase } from './database.js';
+
+export type Orm = MikroORM;
+export const PLATFORM_ENTITIES = [OutboxMessageSchema, InboxEntrySchema, IdempotencyRecordSchema];
+
+export interface OrmOptions {
+  url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: entity schemas of any entity type
+  entities: EntitySchema<any, any>[];
+  /** The service's migrations; the platform tables' migration runs first. */
+  migrations: MigrationObject[];
+  logger: Logger;
+  poolSize?: number;
+  /** Bound on waiting for a pooled connection, so a database outage answers 503 instead of hanging. */
+  acquireTimeoutMs?: number;
+  statementTimeoutMs?: number;
+}
+
+export async function createOrm(options: OrmOptions): Promise<Orm> {
+  const logger = options.logger.child({ component: 'orm' });
+  try {
+    return await MikroORM.init({
+      driver: PostgreSqlDriver,
+      clientUrl: options.url,
+      entities: [...PLATFORM_ENTITIES, ...options.entities],
+      extensions: [Migrator],
+      migrations: {
+        migrationsList: [...PLATFORM_MIGRATIONS, ...options.migrations],
+        transactional: true,
+        allOrNothing: true,
+        snapshot: false,
+        tableName: 'mikro_orm_migrations',
+      },
+      discovery: { requireEntitiesArray: true, disableDynamicFileAccess: true, warnWhenNoEntities: false },
+      pool: { min: 0, max: options.poolSize ?? 10, acquireTimeoutMillis: options.acquireTimeoutMs ?? 5_000 },
+      driverOptions: {
+        acquireConnectionTimeout: options.acquireTimeoutMs ?? 5_000,
+        connection: {
+          statement_timeout: options.statementTimeoutMs ?? 15_000,
+          connectionTimeoutMillis: 5_000,
+        },
+      },
+      forceUtcTimezone: true,
+      allowGlobalContext: false,
+      debug: false,
+      logger: (message: string) => logger.debug(message),
+    });
+  } catch (error) {
+    throw new DatabaseUnreachableError(options.url, error);
+  }
+}
+
+/** Creates the database if missing and applies every pending migration. */
+export async function migrateDatabase(options: OrmOptions): Promise<string[]> {
+  await ensureDatabase(options.url);
+  const orm = await createOrm({ ...options, poolSize: 2 });
+  try {
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await orm.close(true);
+  }
+}

@@ -1,0 +1,46 @@
+import { REST_LIMITS } from '@inv/contracts';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { TokenVerifier } from '../auth.js';
+import { authPlugin } from './plugins/auth.js';
+import { contextPlugin } from './plugins/context.js';
+import { docsPlugin } from './plugins/docs.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { healthPlugin, type ReadinessCheck } from './plugins/health.js';
+import { metricsPlugin } from './plugins/metrics.js';
+
+export interface HttpServerOptions {
+  logger: Logger;
+  registry: Registry;
+  verifyToken: TokenVerifier;
+  readiness: Record<string, ReadinessCheck>;
+  docs: { title: string; description: string };
+}
+
+/**
+ * A Fastify server with what every service needs, one plugin per concern: errors, correlation ids, auth,
+ * metrics, health, OpenAPI docs, and zod validation of every route schema from the contracts.
+ */
+export async function createHttpServer(options: HttpServerOptions) {
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: REST_LIMITS.maxBodyBytes,
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: 'x-request-id',
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  await app.register(errorsPlugin);
+  await app.register(contextPlugin);
+  await app.register(authPlugin, { verify: options.verifyToken });
+  await app.register(metricsPlugin, { registry: options.registry });
+  await app.register(healthPlugin, { checks: options.readiness });
+  await app.register(docsPlugin, options.docs);
+  return app;
+}
+
+export type AppServer = Awaited<ReturnType<typeof createHttpServer>>;

@@ -1,0 +1,100 @@
+import {
+  EVENTS_STREAM,
+  EVENTS_STREAM_DEFAULTS,
+  EVENTS_SUBJECTS,
+  type EventsStreamOptions,
+  LIVE_PREFIX,
+} from '@inv/contracts';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  type JetStreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/nats-core';
+
+const STREAM_NOT_FOUND = 10059;
+const CONSUMER_NOT_FOUND = 10014;
+
+export function eventsStreamConfig(
+  options: EventsStreamOptions = {},
+): Partial<StreamConfig> & { name: string } {
+  const o = { ...EVENTS_STREAM_DEFAULTS, ...options };
+  return {
+    name: EVENTS_STREAM,
+    subjects: [...EVENTS_SUBJECTS],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: o.replicas,
+    max_age: nanos(o.maxAgeMs),
+    max_bytes: o.maxBytes,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    republish: { src: '>', dest: `${LIVE_PREFIX}.>` },
+  };
+}
+
+/** Creates the EVENTS stream, or brings an existing one's settings up to date; safe to run on every start. */
+export async function ensureEventsStream(
+  jsm: JetStreamManager,
+  options: EventsStreamOptions = {},
+): Promise<StreamInfo> {
+  const config = eventsStreamConfig(options);
+  try {
+    const info = await jsm.streams.info(config.name);
+    if (needsUpdate(info.config, config)) return await jsm.streams.update(config.name, config);
+    return info;
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) return jsm.streams.add(config);
+    throw error;
+  }
+}
+
+function needsUpdate(current: StreamConfig, wanted: Partial<StreamConfig>): boolean {
+  return (Object.keys(wanted) as (keyof StreamConfig)[]).some(
+    (key) => JSON.stringify(current[key]) !== JSON.stringify(wanted[key]),
+  );
+}
+
+export interface DurableOptions {
+  stream?: string;
+  name: string;
+  filterSubject: string;
+  ackWaitMs?: number;
+  maxDeliver?: number;
+  /** 1 processes strictly one message at a time across every instance of the service. */
+  maxAckPending?: number;
+}
+
+/** Creates a durable pull consumer or updates its mutable settings. */
+export async function ensureDurableConsumer(jsm: JetStreamManager, options: DurableOptions): Promise<void> {
+  const stream = options.stream ?? EVENTS_STREAM;
+  const config = {
+    durable_name: options.name,
+    filter_subject: options.filterSubject,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    max_deliver: options.maxDeliver ?? -1,
+    max_ack_pending: options.maxAckPending ?? 1,
+  };
+  try {
+    await jsm.consumers.info(stream, options.name);
+    await jsm.consumers.update(stream, options.name, {
+      ack_wait: config.ack_wait,
+      max_deliver: config.max_deliver,
+      max_ack_pending: config.max_ack_pending,
+    });
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === CONSUMER_NOT_FOUND) {
+      await jsm.consumers.add(stream, config);
+      return;
+    }
+    throw error;
+  }
+}

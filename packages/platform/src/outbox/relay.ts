@@ -1,0 +1,295 @@
+import { EVENTS_STREAM, EVENTS_STREAM_DEFAULTS } from '@inv/contracts';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { backoffDelay } from '../retry.js';
+import { OUTBOX_NOTIFY_CHANNEL } from './writer.js';
+
+export interface OutboxRelayOptions {
+  databaseUrl: string;
+  nc: NatsConnection;
+  logger: Logger;
+  registry?: Registry;
+  /** Distinguishes this service's relay lock; one relay per database publishes at a time. */
+  lockKey: number;
+  batchSize?: number;
+  /** Publishes awaited together; events of one aggregate are never in flight together. */
+  maxInFlight?: number;
+  pollIntervalMs?: number;
+  publishTimeoutMs?: number;
+  /** The stream's duplicate window; rows older than most of it are checked against the stream before retrying. */
+  duplicateWindowMs?: number;
+  /** Published rows are deleted after this long. */
+  retentionMs?: number;
+}
+
+interface Row {
+  id: string;
+  event_id: string;
+  event_type: string;
+  subject: string;
+  order_key: string;
+  payload: string;
+  created_at: Date;
+}
+
+interface Published {
+  id: string;
+  seq: number;
+  createdAt: Date;
+}
+
+/**
+ * Publishes the outbox to JetStream in order, with `Nats-Msg-Id` = event id so a retry after an uncertain
+ * publish is dropped by the stream. Survives NATS and PostgreSQL outages by retrying with backoff; only the
+ * instance holding the advisory lock publishes.
+ */
+export class OutboxRelay {
+  private readonly js: JetStreamClient;
+  private jsm: JetStreamManager | null = null;
+  private client: pg.Client | null = null;
+  private leader = false;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private wakeRequested = false;
+  private wake: (() => void) | null = null;
+  private lastPurge = 0;
+  private readonly o: Required<Omit<OutboxRelayOptions, 'registry'>>;
+  private readonly published?: Counter;
+  private readonly failures?: Counter;
+  private readonly lag?: Histogram;
+
+  constructor(options: OutboxRelayOptions) {
+    this.o = {
+      batchSize: 500,
+      maxInFlight: 128,
+      pollIntervalMs: 500,
+      publishTimeoutMs: 5_000,
+      duplicateWindowMs: EVENTS_STREAM_DEFAULTS.duplicateWindowMs,
+      retentionMs: 7 * 24 * 3600_000,
+      ...options,
+      logger: options.logger.child({ component: 'outbox-relay' }),
+    };
+    this.js = jetstream(options.nc, { timeout: this.o.publishTimeoutMs });
+    if (options.registry) {
+      const registers = [options.registry];
+      this.published = new Counter({ name: 'outbox_published_total', help: 'Events published', registers });
+      this.failures = new Counter({
+        name: 'outbox_publish_failures_total',
+        help: 'Failed publishes',
+        registers,
+      });
+      this.lag = new Histogram({
+        name: 'outbox_relay_lag_seconds',
+        help: 'Time from writing an event to the outbox to its JetStream ack',
+        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+        registers,
+      });
+    }
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Wakes the relay now (after a commit in this process) instead of at the next poll. */
+  notify(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    await this.loop;
+    await this.disconnect();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        if (!(await this.ensureLeadership())) {
+          await this.idle(this.o.pollIntervalMs * 2);
+          continue;
+        }
+        this.wakeRequested = false;
+        const rows = await this.fetchPending();
+        if (rows.length === 0) {
+          failures = 0;
+          await this.purgeOld();
+          await this.idle(this.o.pollIntervalMs);
+          continue;
+        }
+        const complete = await this.publishInOrder(rows);
+        failures = complete ? 0 : failures + 1;
+        if (!complete) await this.idle(backoffDelay(failures, 100, 5_000), false);
+      } catch (error) {
+        failures++;
+        this.o.logger.warn({ err: error, failures }, 'outbox relay cycle failed; retrying');
+        await this.disconnect();
+        await this.idle(backoffDelay(failures, 100, 5_000), false);
+      }
+    }
+  }
+
+  private async idle(ms: number, wakeable = true): Promise<void> {
+    if (this.stopping) return;
+    if (wakeable && this.wakeRequested) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = wakeable ? done : () => this.stopping && done();
+    });
+  }
+
+  private async ensureLeadership(): Promise<boolean> {
+    if (!this.client) {
+      const client = new pg.Client({ connectionString: this.o.databaseUrl, connectionTimeoutMillis: 5_000 });
+      client.on('error', (error) => {
+        this.o.logger.warn({ err: error }, 'outbox relay lost its database connection');
+        if (this.client === client) {
+          this.client = null;
+          this.leader = false;
+        }
+      });
+      client.on('notification', () => this.notify());
+      await client.connect();
+      this.client = client;
+      this.leader = false;
+    }
+    if (!this.leader) {
+      const result = await this.client.query<{ locked: boolean }>(
+        'select pg_try_advisory_lock($1) as locked',
+        [this.o.lockKey],
+      );
+      this.leader = result.rows[0]?.locked === true;
+      if (this.leader) {
+        await this.client.query(`listen ${OUTBOX_NOTIFY_CHANNEL}`);
+        this.o.logger.info('outbox relay is the leader');
+      }
+    }
+    return this.leader;
+  }
+
+  private async disconnect(): Promise<void> {
+    const client = this.client;
+    this.client = null;
+    this.leader = false;
+    await client?.end().catch(() => undefined);
+  }
+
+  private async fetchPending(): Promise<Row[]> {
+    const result = await this.client!.query<Row>(
+      `select id, event_id, event_type, subject, order_key, payload::text as payload, created_at
+         from outbox where published_at is null order by id limit $1`,
+      [this.o.batchSize],
+    );
+    return result.rows;
+  }
+
+  /**
+   * Publishes rows in windows of concurrent publishes. A window closes before a second event of the same
+   * aggregate, so an aggregate's events are stored in order even if a publish fails. Stops at the first failure;
+   * the next cycle starts again from the oldest unpublished row (already stored ones are de-duplicated).
+   */
+  private async publishInOrder(rows: Row[]): Promise<boolean> {
+    let window: Row[] = [];
+    let keys = new Set<string>();
+    for (const row of rows) {
+      if (this.stopping) return true;
+      if (keys.has(row.order_key) || window.length >= this.o.maxInFlight) {
+        if (!(await this.publishWindow(window))) return false;
+        window = [];
+        keys = new Set();
+      }
+      window.push(row);
+      keys.add(row.order_key);
+    }
+    return this.publishWindow(window);
+  }
+
+  private async publishWindow(window: Row[]): Promise<boolean> {
+    if (window.length === 0) return true;
+    const results = await Promise.allSettled(window.map((row) => this.publishOne(row)));
+    const published: Published[] = [];
+    let failed = 0;
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        published.push({ id: window[i]!.id, seq: result.value, createdAt: window[i]!.created_at });
+      } else {
+        failed++;
+        if (failed === 1)
+          this.o.logger.warn({ err: result.reason, eventId: window[i]!.event_id }, 'publish failed');
+      }
+    });
+    if (published.length > 0) await this.markPublished(published);
+    if (failed > 0) this.failures?.inc(failed);
+    return failed === 0;
+  }
+
+  private async publishOne(row: Row): Promise<number> {
+    if (Date.now() - row.created_at.getTime() > this.o.duplicateWindowMs * 0.8) {
+      const stored = await this.findStored(row);
+      if (stored !== null) return stored;
+    }
+    const h = natsHeaders();
+    h.set('Event-Type', row.event_type);
+    h.set('Content-Type', 'application/json');
+    const ack = await this.js.publish(row.subject, row.payload, { msgID: row.event_id, headers: h });
+    return ack.seq;
+  }
+
+  /**
+   * Beyond the duplicate window the stream no longer remembers the id, so look at the last message on the
+   * subject: an aggregate's events are published one at a time, so if this one was stored it is the last.
+   */
+  private async findStored(row: Row): Promise<number | null> {
+    this.jsm ??= await jetstreamManager(this.o.nc);
+    try {
+      const last = await this.jsm.streams.getMessage(EVENTS_STREAM, { last_by_subj: row.subject });
+      return last?.header.get('Nats-Msg-Id') === row.event_id ? last.seq : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async markPublished(published: Published[]): Promise<void> {
+    await this.client!.query(
+      `update outbox set published_at = now(), stream_seq = v.seq
+         from (select unnest($1::bigint[]) as id, unnest($2::bigint[]) as seq) v
+        where outbox.id = v.id`,
+      [published.map((p) => p.id), published.map((p) => p.seq)],
+    );
+    const now = Date.now();
+    this.published?.inc(published.length);
+    for (const p of published) this.lag?.observe((now - p.createdAt.getTime()) / 1000);
+  }
+
+  private async purgeOld(): Promise<void> {
+    if (Date.now() - this.lastPurge < 60_000) return;
+    this.lastPurge = Date.now();
+    await this.client!.query(
+      `delete from outbox where published_at < now() - ($1::bigint * interval '1 millisecond')`,
+      [this.o.retentionMs],
+    );
+  }
+}
+
+/** A stable advisory-lock key for a service name. */
+export function relayLockKey(service: string): number {
+  let hash = 0;
+  for (const ch of `outbox-relay:${service}`) hash = (Math.imul(hash, 31) + ch.charCodeAt(0)) | 0;
+  return hash;
+}

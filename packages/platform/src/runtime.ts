@@ -1,0 +1,91 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { type BaseConfig, ConfigError, natsServers } from './config.js';
+import { DatabaseUnreachableError } from './db/database.js';
+import type { Orm } from './db/orm.js';
+import type { ReadinessCheck } from './http/plugins/health.js';
+import type { AppServer } from './http/server.js';
+import { createLogger } from './logger.js';
+import { connectNats, NatsUnreachableError } from './nats/connect.js';
+import { ensureEventsStream } from './nats/streams.js';
+import { sleep } from './retry.js';
+import { gracefulShutdown } from './shutdown.js';
+
+/** Building blocks every service's start-up shares, so each service wires only what is its own. */
+
+/** Connects to NATS (reconnecting forever) and brings the EVENTS stream up to the configured settings. */
+export async function connectEventBus(
+  config: Pick<BaseConfig, 'NATS_URL' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'>,
+  name: string,
+  logger: Logger,
+): Promise<NatsConnection> {
+  const nc = await connectNats({ servers: natsServers(config), name, logger });
+  try {
+    await ensureEventsStream(await jetstreamManager(nc), {
+      replicas: config.STREAM_REPLICAS,
+      maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
+    });
+  } catch (error) {
+    await nc.close();
+    throw error;
+  }
+  return nc;
+}
+
+/** `/readyz` of a service that needs its database and NATS. */
+export function databaseAndNatsReadiness(orm: Orm, nc: NatsConnection): Record<string, ReadinessCheck> {
+  return {
+    database: () => orm.em.fork().execute('select 1'),
+    nats: async () => {
+      if (nc.isClosed()) throw new Error('connection closed');
+      await nc.flush();
+    },
+  };
+}
+
+/** The last shutdown steps, once the workers are stopped: drain NATS, then close the database. */
+export async function closeConnections(nc: NatsConnection, orm: Orm, drainTimeoutMs = 5_000): Promise<void> {
+  // Draining needs the server; when it is away, give up after a while and just close.
+  await Promise.race([nc.drain(), sleep(drainTimeoutMs)]).catch(() => undefined);
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
+  await orm.close(true);
+}
+
+/** Listens on HOST:PORT; with PORT 0 the system picks the port, which is returned with the URL. */
+export async function listenOn(
+  app: AppServer,
+  config: { HOST: string; PORT: number },
+): Promise<{ url: string; port: number }> {
+  await app.listen({ host: config.HOST, port: config.PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  return { url: `http://${config.HOST}:${port}`, port };
+}
+
+/**
+ * The `main` of a service: loads its configuration, starts it and stops it gracefully on SIGTERM/SIGINT. A
+ * start-up failure with a known cause (configuration, database or NATS unreachable) is one clear line.
+ */
+export function runServiceMain<C extends Pick<BaseConfig, 'LOG_LEVEL' | 'SHUTDOWN_TIMEOUT_MS'>>(
+  name: string,
+  loadConfig: () => C,
+  start: (config: C, logger: Logger) => Promise<{ stop(): Promise<void> }>,
+): void {
+  const main = async () => {
+    const config = loadConfig();
+    const logger = createLogger(name, config.LOG_LEVEL);
+    const service = await start(config, logger);
+    gracefulShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
+      { name: `${name} service`, run: () => service.stop() },
+    ]);
+  };
+  main().catch((error: unknown) => {
+    const known =
+      error instanceof ConfigError ||
+      error instanceof DatabaseUnreachableError ||
+      error instanceof NatsUnreachableError;
+    console.error(known ? `${name} failed to start: ${(error as Error).message}` : error);
+    process.exit(1);
+  });
+}

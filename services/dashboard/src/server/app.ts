@@ -1,0 +1,58 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import httpProxy from '@fastify/http-proxy';
+import fastifyStatic from '@fastify/static';
+import { errorBody } from '@inv/contracts';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { SignJWT } from 'jose';
+import type { Logger } from 'pino';
+import type { DashboardConfig } from './config.js';
+
+export const DEMO_USER = { sub: 'demo-manager', roles: ['manager'], warehouses: ['*'] } as const;
+
+/** Built browser assets: `dist/public` next to the built server, or an explicit directory. */
+function publicDir(config: DashboardConfig): string {
+  return config.DASHBOARD_PUBLIC_DIR ?? resolve(import.meta.dirname, '../public');
+}
+
+/**
+ * The dashboard's small server: static assets, `/config.json` (where the gateway is), the REST APIs of the
+ * inventory and transfer services under one origin, and (opt-in) a demo login.
+ */
+export async function buildDashboardServer(config: DashboardConfig, logger: Logger) {
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
+  const root = publicDir(config);
+  if (!existsSync(resolve(root, 'index.html'))) {
+    throw new Error(`dashboard assets not built in ${root}: run \`npm run build -w @inv/dashboard\``);
+  }
+  await app.register(fastifyStatic, { root, prefix: '/' });
+  await app.register(httpProxy, {
+    upstream: config.INVENTORY_URL,
+    prefix: '/api/inventory',
+    rewritePrefix: '/api/inventory',
+  });
+  await app.register(httpProxy, {
+    upstream: config.TRANSFER_URL,
+    prefix: '/api/transfers',
+    rewritePrefix: '/api/transfers',
+  });
+  app.get('/config.json', async () => ({
+    gatewayUrl: `${config.GATEWAY_URL.replace(/\/$/, '')}/ws`,
+    demoLogin: config.DASHBOARD_DEMO_LOGIN,
+  }));
+  app.post('/session', async (_request, reply) => {
+    if (!config.DASHBOARD_DEMO_LOGIN || !config.JWT_SECRET) {
+      return reply.code(404).send(errorBody('NOT_FOUND', 'demo login is disabled'));
+    }
+    const token = await new SignJWT({ warehouses: [...DEMO_USER.warehouses], roles: [...DEMO_USER.roles] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(DEMO_USER.sub)
+      .setIssuedAt()
+      .setExpirationTime('12h')
+      .sign(new TextEncoder().encode(config.JWT_SECRET));
+    return { token, user: DEMO_USER };
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async () => ({ status: 'ok' }));
+  return app;
+}

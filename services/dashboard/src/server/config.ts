@@ -1,0 +1,22 @@
+import { BaseConfig } from '@inv/platform';
+import { z } from 'zod';
+
+const flag = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+
+export const DashboardConfig = BaseConfig.pick({ LOG_LEVEL: true, HOST: true, JWT_SECRET: true }).extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  INVENTORY_URL: z.url().default('http://127.0.0.1:3001'),
+  TRANSFER_URL: z.url().default('http://127.0.0.1:3002'),
+  /** Gateway base URL as the browser reaches it (ws:// or wss://). */
+  GATEWAY_URL: z
+    .string()
+    .regex(/^wss?:\/\//)
+    .default('ws://127.0.0.1:3000'),
+  /**
+   * Demo login: the server signs a token for a demo manager with JWT_SECRET. For local trials only; in
+   * production the dashboard gets its token from the identity provider.
+   */
+  DASHBOARD_DEMO_LOGIN: flag.default(false),
+  DASHBOARD_PUBLIC_DIR: z.string().optional(),
+});
+export type DashboardConfig = z.infer<typeof DashboardConfig>;

@@ -1,0 +1,78 @@
+import type {
+  AdjustRequest,
+  AdjustResponse,
+  ErrorBody,
+  InventoryRecord,
+  Transfer,
+  TransferAction,
+} from '@inv/contracts';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ErrorBody,
+  ) {
+    super(body.message);
+  }
+}
+
+/** REST calls to the inventory and transfer services through the dashboard server's origin. */
+export class Api {
+  constructor(private readonly token: () => string | null) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    const token = this.token();
+    if (token) headers.authorization = `Bearer ${token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    // A retried click (double click, flaky network) must not apply twice.
+    if (method === 'POST') headers['idempotency-key'] = crypto.randomUUID();
+    const response = await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json().catch(() => null)) as unknown;
+    if (!response.ok) {
+      const fallback = {
+        code: 'HTTP_ERROR',
+        message: `HTTP ${response.status}`,
+        error: `HTTP ${response.status}`,
+      };
+      throw new ApiError(response.status, (json as ErrorBody) ?? fallback);
+    }
+    return json as T;
+  }
+
+  async allInventory(): Promise<InventoryRecord[]> {
+    const items: InventoryRecord[] = [];
+    let after: string | null = null;
+    do {
+      const query: string = after ? `?limit=200&after=${encodeURIComponent(after)}` : '?limit=200';
+      const page = await this.call<{ items: InventoryRecord[]; page: { nextCursor: string | null } }>(
+        'GET',
+        `/api/inventory${query}`,
+      );
+      items.push(...page.items);
+      after = page.page.nextCursor;
+    } while (after && items.length < 5_000);
+    return items;
+  }
+
+  adjust(body: AdjustRequest): Promise<AdjustResponse> {
+    return this.call('POST', '/api/inventory/adjust', body);
+  }
+
+  async recentTransfers(): Promise<Transfer[]> {
+    const page = await this.call<{ items: Transfer[] }>('GET', '/api/transfers?limit=200');
+    return page.items;
+  }
+
+  createTransfer(body: unknown): Promise<Transfer> {
+    return this.call('POST', '/api/transfers', body);
+  }
+
+  transition(transferId: string, action: TransferAction, body: Record<string, unknown>): Promise<Transfer> {
+    return this.call('POST', `/api/transfers/${encodeURIComponent(transferId)}/${action}`, body);
+  }
+}

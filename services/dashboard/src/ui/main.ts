@@ -1,0 +1,62 @@
+import { InventoryClient } from '@inv/client';
+import { Api } from './api.js';
+import { Store } from './store.js';
+import { AdjustForm } from './views/adjust.js';
+import { renderFeed } from './views/feed.js';
+import { renderStatus } from './views/status.js';
+import { renderStock, type StockViewState } from './views/stock.js';
+import { TransfersBoard } from './views/transfers.js';
+
+interface DashboardConfig {
+  gatewayUrl: string;
+  demoLogin: boolean;
+}
+
+const byId = (id: string) => document.getElementById(id) as HTMLElement;
+
+async function login(config: DashboardConfig): Promise<string | null> {
+  const fromUrl = new URLSearchParams(location.search).get('token');
+  if (fromUrl) return fromUrl;
+  if (!config.demoLogin) return null;
+  const response = await fetch('/session', { method: 'POST' });
+  return response.ok ? ((await response.json()) as { token: string }).token : null;
+}
+
+async function start(): Promise<void> {
+  const config = (await (await fetch('/config.json')).json()) as DashboardConfig;
+  const token = await login(config);
+  const api = new Api(() => token);
+  const store = new Store();
+  const adjust = new AdjustForm(byId('adjust'), api, store);
+  const board = new TransfersBoard(byId('transfers'), api, store);
+  const stockView: StockViewState = { warehouseFilter: '', onSelect: (record) => adjust.select(record) };
+
+  store.onChange(() => {
+    renderStatus(byId('status'), store);
+    renderStock(byId('stock'), store, stockView);
+    renderFeed(byId('feed'), store);
+    board.render();
+  });
+
+  const reload = async () => {
+    const [records, transfers] = await Promise.all([api.allInventory(), api.recentTransfers()]);
+    store.replaceRecords(records);
+    store.replaceTransfers(transfers);
+  };
+
+  // Subscribe before loading, so nothing that happens during the load is missed; versions keep the newest.
+  const client = new InventoryClient({
+    url: config.gatewayUrl,
+    token: () => token,
+    session: { storage: sessionStorage },
+  });
+  client.on('state', (state) => store.setConnection(state));
+  client.subscribe('global', (event) => store.apply(event), {
+    onReset: () => void reload(),
+  });
+  client.connect();
+  await reload();
+  (window as unknown as { inventoryClient: InventoryClient }).inventoryClient = client;
+}
+
+void start();

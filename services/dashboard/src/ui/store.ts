@@ -1,0 +1,161 @@
+import type { ClientEvent, ConnectionState } from '@inv/client';
+import type { InventoryRecord, Transfer, TransferEventData } from '@inv/contracts';
+
+export interface FeedEntry {
+  id: string;
+  type: string;
+  at: string;
+  text: string;
+}
+
+const FEED_SIZE = 100;
+
+/**
+ * What the dashboard shows: stock records and transfers, kept current by events. A record or transfer only
+ * moves forward (by version), so an event replayed after a REST reload never rolls the view back.
+ */
+export class Store {
+  readonly records = new Map<string, InventoryRecord>();
+  readonly transfers = new Map<string, Transfer>();
+  feed: FeedEntry[] = [];
+  connection: ConnectionState = 'connecting';
+  private readonly listeners = new Set<() => void>();
+  private scheduled = false;
+
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
+  }
+
+  /** Coalesces many changes into one render per animation frame. */
+  changed(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    requestAnimationFrame(() => {
+      this.scheduled = false;
+      for (const listener of this.listeners) listener();
+    });
+  }
+
+  replaceRecords(records: InventoryRecord[]): void {
+    this.records.clear();
+    for (const record of records) this.records.set(record.inventoryId, record);
+    this.changed();
+  }
+
+  replaceTransfers(transfers: Transfer[]): void {
+    this.transfers.clear();
+    for (const transfer of transfers) this.transfers.set(transfer.transferId, transfer);
+    this.changed();
+  }
+
+  upsertRecord(record: InventoryRecord): void {
+    const current = this.records.get(record.inventoryId);
+    if (current && current.version > record.version) return;
+    this.records.set(record.inventoryId, record);
+    this.changed();
+  }
+
+  upsertTransfer(transfer: Transfer): void {
+    const current = this.transfers.get(transfer.transferId);
+    if (current && current.version > transfer.version) return;
+    this.transfers.set(transfer.transferId, transfer);
+    this.changed();
+  }
+
+  apply(event: ClientEvent): void {
+    this.feed = [
+      { id: event.id, type: event.type, at: event.occurredAt, text: describe(event) },
+      ...this.feed,
+    ].slice(0, FEED_SIZE);
+    if (event.type === 'inventory.updated') this.upsertRecord(recordFrom(event.data, this.records));
+    else if (event.type.startsWith('transfer.'))
+      this.upsertTransfer(transferFrom(event.data as TransferEventData, this.transfers));
+    this.changed();
+  }
+
+  setConnection(state: ConnectionState): void {
+    this.connection = state;
+    this.changed();
+  }
+}
+
+function recordFrom(
+  data: Extract<ClientEvent, { type: 'inventory.updated' }>['data'],
+  records: Map<string, InventoryRecord>,
+): InventoryRecord {
+  const previous = records.get(data.inventoryId);
+  const minimumStock = data.minimumStock ?? previous?.minimumStock ?? 0;
+  return {
+    inventoryId: data.inventoryId,
+    productId: data.productId,
+    warehouseId: data.warehouseId,
+    variantId: data.variantId,
+    uomId: data.uomId,
+    quantityAvailable: data.quantityAvailable,
+    quantityReserved: data.quantityReserved,
+    minimumStock,
+    location: data.location ?? previous?.location ?? { rack: null, bin: null, zone: null, aisle: null },
+    version: data.version,
+    isLowStock: minimumStock > 0 && data.quantityAvailable < minimumStock,
+    isOutOfStock: data.quantityAvailable <= 0,
+    updatedAt: data.timestamp,
+  };
+}
+
+function transferFrom(data: TransferEventData, transfers: Map<string, Transfer>): Transfer {
+  const previous = transfers.get(data.transferId);
+  const history = [
+    ...(previous?.history ?? []),
+    ...(data.previousStatus !== data.status || !previous
+      ? [
+          {
+            from: data.previousStatus,
+            to: data.status,
+            actor: data.actor,
+            reason: data.reason,
+            at: data.timestamp,
+          },
+        ]
+      : []),
+  ];
+  return {
+    transferId: data.transferId,
+    sourceWarehouseId: data.sourceWarehouseId,
+    destinationWarehouseId: data.destinationWarehouseId,
+    status: data.status,
+    reservationStatus: data.reservationStatus,
+    version: data.version,
+    lines: data.lines,
+    note: previous?.note ?? null,
+    rejectionReason: data.status === 'rejected' ? data.reason : (previous?.rejectionReason ?? null),
+    hasDiscrepancy: data.lines.some((line) => (line.discrepancy ?? 0) !== 0),
+    history,
+    createdBy: previous?.createdBy ?? data.actor,
+    createdAt: previous?.createdAt ?? data.timestamp,
+    updatedAt: data.timestamp,
+  };
+}
+
+function describe(event: ClientEvent): string {
+  switch (event.type) {
+    case 'inventory.updated': {
+      const d = event.data;
+      const sign = d.changeAmount >= 0 ? '+' : '';
+      return `${d.productId} @ ${d.warehouseId}: ${sign}${d.changeAmount} (${d.movementType}) → ${d.quantityAvailable} available, ${d.quantityReserved} reserved`;
+    }
+    case 'inventory.low_stock':
+      return `${event.data.productId} @ ${event.data.warehouseId} is low: ${event.data.quantityAvailable} < ${event.data.minimumStock}`;
+    case 'inventory.out_of_stock':
+      return `${event.data.productId} @ ${event.data.warehouseId} is out of stock`;
+    case 'batch.expiring_soon':
+      return `batch ${event.data.batchNumber} of ${event.data.productId} expires in ${event.data.daysUntilExpiry} days`;
+    case 'inventory.reserved':
+      return `transfer ${event.data.transferId}: stock reserved at ${event.data.warehouseId}`;
+    case 'inventory.reservation_failed':
+      return `transfer ${event.data.transferId}: reservation failed (${event.data.reason})`;
+    default: {
+      const d = event.data as TransferEventData;
+      return `transfer ${d.transferId} ${d.sourceWarehouseId} → ${d.destinationWarehouseId}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`;
+    }
+  }
+}

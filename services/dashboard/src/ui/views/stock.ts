@@ -1,0 +1,92 @@
+import type { InventoryRecord } from '@inv/contracts';
+import { h } from '../dom.js';
+import type { Store } from '../store.js';
+
+export interface StockViewState {
+  warehouseFilter: string;
+  onSelect: (record: InventoryRecord) => void;
+}
+
+function status(record: InventoryRecord): HTMLElement {
+  if (record.isOutOfStock) return h('span', { class: 'badge out' }, 'out of stock');
+  if (record.isLowStock) return h('span', { class: 'badge low' }, 'low');
+  return h('span', { class: 'badge ok' }, 'ok');
+}
+
+function location(record: InventoryRecord): string {
+  const { zone, aisle, rack, bin } = record.location;
+  return [zone, aisle, rack, bin].filter(Boolean).join(' / ');
+}
+
+export function renderStock(container: HTMLElement, store: Store, view: StockViewState): void {
+  const records = [...store.records.values()]
+    .filter((r) => !view.warehouseFilter || r.warehouseId === view.warehouseFilter)
+    .sort((a, b) => a.warehouseId.localeCompare(b.warehouseId) || a.productId.localeCompare(b.productId));
+  const warehouses = [...new Set([...store.records.values()].map((r) => r.warehouseId))].sort();
+  const filter = h(
+    'select',
+    {
+      'aria-label': 'Warehouse',
+      onchange: (e: Event) => {
+        view.warehouseFilter = (e.target as HTMLSelectElement).value;
+        store.changed();
+      },
+    },
+    h('option', { value: '' }, 'All warehouses'),
+    ...warehouses.map((w) => h('option', { value: w, selected: w === view.warehouseFilter }, w)),
+  );
+  const rows = records.map((r) =>
+    h(
+      'tr',
+      {
+        'data-inventory-id': r.inventoryId,
+        'data-key': `${r.productId}@${r.warehouseId}`,
+        class: r.isOutOfStock ? 'out' : r.isLowStock ? 'low' : '',
+        title: 'Click to adjust this record',
+        onclick: () => view.onSelect(r),
+      },
+      h('td', {}, r.warehouseId),
+      h('td', {}, r.productId),
+      h('td', {}, r.variantId ?? '—'),
+      h('td', {}, r.uomId ?? '—'),
+      h('td', { class: 'num', 'data-testid': 'available' }, r.quantityAvailable),
+      h('td', { class: 'num', 'data-testid': 'reserved' }, r.quantityReserved),
+      h('td', { class: 'num' }, r.minimumStock),
+      h('td', {}, status(r)),
+      h('td', { class: 'muted' }, location(r)),
+      h('td', { class: 'num muted' }, `v${r.version}`),
+    ),
+  );
+  container.replaceChildren(
+    h('div', { class: 'panel-head' }, h('h2', {}, `Stock (${records.length})`), filter),
+    h(
+      'table',
+      { class: 'stock', 'data-testid': 'stock-table' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...[
+            'Warehouse',
+            'Product',
+            'Variant',
+            'UOM',
+            'Available',
+            'Reserved',
+            'Min',
+            'Status',
+            'Location',
+            '',
+          ].map((title) => h('th', {}, title)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'No stock yet')),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,183 @@
+import { type Channel, type ControlFrame, WS_CLOSE } from '@inv/contracts';
+import type { ConnectionLimits } from '../config.js';
+import { canSeeEvent, type Endpoint, type WarehouseScope } from '../domain/access.js';
+import type { ParsedClientMessage, ProtocolError } from '../domain/client-message.js';
+import { controlFrame, errorFrame, type Frame } from '../domain/frames.js';
+import type { SeqBuffer } from '../domain/seq-buffer.js';
+import type { StoredEvent } from '../domain/stored-event.js';
+import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
+import type { GatewayMetrics } from '../infra/metrics.js';
+import type { ChannelHub, HubMember } from './hub.js';
+import type { GatewaySocket } from './ports.js';
+
+/** A client flooding at ten times its allowed rate for about a second is disconnected. */
+const FLOOD_FACTOR = 10;
+const TEXT = { binary: false };
+
+/** One channel of one connection. */
+export class ClientChannel implements HubMember {
+  /** Stream sequence of the last event sent on this channel (or where the subscription started). */
+  position = 0;
+  /** Highest position the client acknowledged (durable sessions). */
+  acked = 0;
+  /** Position last written to the durable session. */
+  stored = -1;
+  /** The position is known (the subscription started): from here on it may be stored and confirmed. */
+  positioned = false;
+  cancelled = false;
+  /** Live frames held back while the channel replays from the stream; null once live. */
+  catchUp: SeqBuffer<Frame> | null = null;
+
+  constructor(
+    readonly connection: Connection,
+    readonly name: string,
+    readonly channel: Channel,
+    readonly hub: ChannelHub,
+    /** A default subscription the client did not ask for: dropped when it subscribes to anything itself. */
+    public implicit: boolean,
+  ) {}
+
+  offer(event: StoredEvent, frame: Frame): boolean {
+    if (!canSeeEvent(this.connection.scope, event.warehouses)) return false;
+    if (this.catchUp) {
+      this.catchUp.push(event.seq, frame);
+      return false;
+    }
+    if (event.seq <= this.position) return false;
+    this.position = event.seq;
+    return this.connection.send(frame);
+  }
+}
+
+export interface BoundSession {
+  id: string;
+  /** Key prefix in the sessions bucket (user and session). */
+  prefix: string;
+}
+
+/**
+ * One WebSocket client: what it may see, its channels, its limits and its heartbeat state. Kept small (no
+ * timers, no per-connection buffers until needed): a process holds tens of thousands.
+ */
+export class Connection {
+  readonly subs = new Map<string, ClientChannel>();
+  session: BoundSession | null = null;
+  /** Once the client acknowledges, its session stores acknowledged positions instead of sent ones. */
+  usesAcks = false;
+  /** Valid messages handled so far (`session` must be the first). */
+  handled = 0;
+  /** Messages held while a durable session is being restored, so they apply after it. */
+  held: ParsedClientMessage[] | null = null;
+  /** Heard from since the last heartbeat sweep. */
+  active = true;
+  pingPending = false;
+  closing = false;
+  closingSince = 0;
+  private corked = false;
+  private readonly bucket: TokenBucket;
+  private readonly flood: FloodMeter;
+
+  constructor(
+    readonly id: string,
+    readonly socket: GatewaySocket,
+    readonly endpoint: Endpoint,
+    readonly scope: WarehouseScope,
+    /** The token's subject: durable sessions belong to it. */
+    readonly user: string,
+    readonly limits: ConnectionLimits,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.bucket = new TokenBucket(limits.maxMessagesPerSecond);
+    this.flood = new FloodMeter(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * FLOOD_FACTOR);
+  }
+
+  /** Heard from the client (a message or a pong). */
+  touch(): void {
+    this.active = true;
+    this.pingPending = false;
+  }
+
+  /** Rate limit for client messages: 'limited' gets an error frame, 'flooding' ends the connection. */
+  admit(now: number = Date.now()): 'ok' | 'limited' | 'flooding' {
+    if (this.bucket.take(now)) return 'ok';
+    return this.flood.refused(now) ? 'flooding' : 'limited';
+  }
+
+  /**
+   * Queues a frame. A client whose queue (the socket's buffered bytes) is already over the limit is closed as a
+   * slow consumer instead: it resumes with its cursors, and the process never holds more than the limit for it.
+   */
+  send(frame: Frame): boolean {
+    if (this.closing) return false;
+    if (this.socket.bufferedAmount > this.limits.maxSendQueueBytes) {
+      this.closeSlow('slow consumer: send queue overflowed; resume with your cursors');
+      return false;
+    }
+    this.batchWrites();
+    this.socket.send(frame, TEXT);
+    return true;
+  }
+
+  sendControl(frame: ControlFrame): void {
+    if (this.send(controlFrame(frame))) this.metrics.framesOut.inc();
+  }
+
+  sendError(error: ProtocolError): void {
+    this.metrics.errorFrames.inc({ code: error.code });
+    if (this.send(errorFrame(error))) this.metrics.framesOut.inc();
+  }
+
+  /**
+   * Holds the socket's writes until the current burst of synchronous work is done: frames sent in one go (a
+   * replay batch, several live events parsed from one read of the NATS socket) leave in one system call instead
+   * of one each, and the system calls are most of what a fan-out costs.
+   */
+  private batchWrites(): void {
+    if (this.corked) return;
+    const raw = (this.socket as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!raw) return;
+    this.corked = true;
+    raw.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      raw.uncork();
+    });
+  }
+
+  /** More than half the send queue is in use: a replay should wait for the socket to drain. */
+  congested(): boolean {
+    return this.socket.bufferedAmount > this.limits.maxSendQueueBytes / 2;
+  }
+
+  /**
+   * Sends a frame and waits until the socket has written it, for replays that would otherwise outrun the client.
+   * A client that reads nothing for `stallMs` is closed as a slow consumer.
+   */
+  sendWhenWritten(frame: Frame, stallMs: number): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    if (this.socket.bufferedAmount > this.limits.maxSendQueueBytes) return Promise.resolve(this.send(frame));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.closeSlow('slow consumer: stopped reading during replay; resume with your cursors');
+        resolve(false);
+      }, stallMs);
+      this.socket.send(frame, TEXT, (error) => {
+        clearTimeout(timer);
+        resolve(!error && !this.closing);
+      });
+    });
+  }
+
+  private closeSlow(reason: string): void {
+    if (this.closing) return;
+    this.metrics.slowConsumerCloses.inc();
+    this.close(WS_CLOSE.slowConsumer, reason);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.closingSince = Date.now();
+    this.socket.close(code, reason);
+  }
+}

@@ -1,0 +1,82 @@
+import { WS_CLOSE } from '@inv/contracts';
+import type { GatewayMetrics } from '../infra/metrics.js';
+import type { Connection } from './connection.js';
+
+/**
+ * Every open connection of the process and the one heartbeat sweep over them (no timer per connection). A
+ * connection not heard from since the last sweep gets a WebSocket ping; one that has not answered by the next
+ * sweep is closed with 4408, and one that does not finish closing is cut off.
+ */
+export class ConnectionRegistry {
+  private readonly connections = new Set<Connection>();
+  private timer: NodeJS.Timeout | null = null;
+  private emptied: Array<() => void> = [];
+
+  constructor(
+    private readonly metrics: GatewayMetrics,
+    private readonly heartbeatMs: number,
+  ) {}
+
+  add(connection: Connection): void {
+    this.connections.add(connection);
+    this.metrics.live.connections[connection.endpoint]++;
+  }
+
+  remove(connection: Connection): void {
+    if (this.connections.delete(connection)) this.metrics.live.connections[connection.endpoint]--;
+    if (this.connections.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  all(): Connection[] {
+    return [...this.connections];
+  }
+
+  startHeartbeat(): void {
+    this.timer ??= setInterval(() => this.sweep(Date.now()), this.heartbeatMs);
+    this.timer.unref();
+  }
+
+  stopHeartbeat(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  sweep(now: number): void {
+    for (const connection of this.connections) {
+      if (connection.closing) {
+        if (now - connection.closingSince > 2 * this.heartbeatMs) connection.socket.terminate();
+        continue;
+      }
+      if (connection.active) {
+        connection.active = false;
+        continue;
+      }
+      if (connection.pingPending) {
+        this.metrics.heartbeatCloses.inc();
+        connection.close(WS_CLOSE.heartbeatTimeout, 'no answer to ping');
+        continue;
+      }
+      connection.pingPending = true;
+      connection.socket.ping();
+    }
+  }
+
+  /** Resolves once every connection has closed, or after `timeoutMs` having cut off the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.connections.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.emptied.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const connection of this.connections) connection.socket.terminate();
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * At most `limit` holders at a time; the others wait in order. Bounds how many replays and backfills read the
+ * stream at once, so that a reconnect storm neither creates thousands of consumers in the same second nor
+ * holds thousands of prefetched batches in memory.
+ */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.waiting.shift();
+      // The slot passes straight to the next waiter, so `active` stays as it is.
+      if (next) next();
+      else this.active--;
+    };
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+}

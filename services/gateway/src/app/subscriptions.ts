@@ -1,0 +1,320 @@
+import { type Channel, type CursorPosition, encodeCursor, WS_CLOSE } from '@inv/contracts';
+import type { Logger } from 'pino';
+import { canSeeEvent, refuseSubscribe } from '../domain/access.js';
+import { resetReasonFor } from '../domain/cursor-check.js';
+import { eventFrame } from '../domain/frames.js';
+import { SeqBuffer } from '../domain/seq-buffer.js';
+import { decodeStoredEvent } from '../domain/stored-event.js';
+import type { GatewayMetrics } from '../infra/metrics.js';
+import { ClientChannel, type Connection } from './connection.js';
+import type { HubRegistry } from './hub.js';
+import type { StreamReader, StreamStateSource } from './ports.js';
+import type { Semaphore } from './semaphore.js';
+
+/** Live frames a replaying client may have held back; beyond this the replay reads further instead. */
+const CATCH_UP_MAX_BYTES = 256 * 1024;
+/** A client that reads nothing for this long during a replay is closed as a slow consumer. */
+const REPLAY_STALL_MS = 10_000;
+
+export interface SubscribeRequest {
+  name: string;
+  channel: Channel;
+  cursor: CursorPosition | null;
+  requestId?: string;
+  implicit?: boolean;
+}
+
+export interface SubscriptionsContext {
+  hubs: HubRegistry;
+  reader: StreamReader;
+  stream: StreamStateSource;
+  /** Bounds the replays in flight; a client waiting for a slot holds nothing back yet. */
+  readSlots: Semaphore;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** A client unsubscribed from a channel on purpose (its durable session forgets it). */
+  onUnsubscribed?: (connection: Connection, name: string) => void;
+}
+
+/**
+ * Subscribing, resuming and unsubscribing the channels of a connection.
+ *
+ * Without a cursor the client joins the channel's hub and gets the hub's position as its cursor. With a cursor
+ * it joins in catch-up mode (live frames held back), the stream is read from the cursor to its end as seen
+ * after joining, the held frames past that end follow, then a `live` frame: no gap and no duplicate at the
+ * hand-over, on any gateway instance, because every position is a stream sequence.
+ */
+export class Subscriptions {
+  constructor(private readonly ctx: SubscriptionsContext) {}
+
+  subscribe(connection: Connection, request: SubscribeRequest): void {
+    const refusal = refuseSubscribe(connection.endpoint, connection.scope, request.channel);
+    if (refusal) {
+      connection.sendError({ ...refusal, channel: request.name, requestId: request.requestId });
+      return;
+    }
+    const existing = connection.subs.get(request.name);
+    if (existing && !request.cursor) {
+      // Already subscribed (by default or from a durable session): keep it and say where it stands.
+      if (!request.implicit) existing.implicit = false;
+      this.dropImplicit(connection, request.name);
+      if (existing.positioned) this.confirm(existing, request.requestId);
+      return;
+    }
+    if (!existing && !request.implicit && this.explicitCount(connection) >= connection.limits.maxChannels) {
+      connection.sendError({
+        code: 'TOO_MANY_CHANNELS',
+        message: `at most ${connection.limits.maxChannels} channels per connection`,
+        channel: request.name,
+        requestId: request.requestId,
+      });
+      return;
+    }
+    if (!request.implicit) this.dropImplicit(connection, request.name);
+    // Take the hub before leaving the old subscription, so that a resubscription does not restart it.
+    const hub = this.ctx.hubs.acquire(request.name, request.channel);
+    if (existing) this.cancel(existing);
+
+    const subscription = new ClientChannel(
+      connection,
+      request.name,
+      request.channel,
+      hub,
+      !!request.implicit,
+    );
+    connection.subs.set(request.name, subscription);
+    this.ctx.metrics.subscribed(request.channel.kind, 1);
+    const started = request.cursor
+      ? this.resume(subscription, request.cursor, request.requestId)
+      : this.startLive(subscription, request.requestId);
+    started.catch((error: unknown) => this.failed(subscription, error));
+  }
+
+  unsubscribe(connection: Connection, name: string, requestId?: string): void {
+    const subscription = this.subscriptionOf(connection, name, requestId);
+    if (!subscription) return;
+    this.cancel(subscription);
+    this.ctx.onUnsubscribed?.(connection, name);
+    connection.sendControl({ type: 'unsubscribed', channel: name, requestId });
+  }
+
+  acknowledge(connection: Connection, name: string, cursor: CursorPosition): void {
+    const subscription = this.subscriptionOf(connection, name);
+    if (!subscription) return;
+    if (cursor.epoch !== this.ctx.stream.epoch) {
+      connection.sendError({
+        code: 'INVALID_CURSOR',
+        message: 'the cursor belongs to an older stream',
+        channel: name,
+      });
+      return;
+    }
+    connection.usesAcks = true;
+    subscription.acked = Math.max(subscription.acked, Math.min(cursor.seq, subscription.position));
+  }
+
+  /** Ends a subscription: leaves its hub (closing the hub if it was the last) and stops its replay. */
+  cancel(subscription: ClientChannel): void {
+    if (subscription.cancelled) return;
+    subscription.cancelled = true;
+    subscription.catchUp = null;
+    const { connection, hub } = subscription;
+    if (connection.subs.get(subscription.name) === subscription) connection.subs.delete(subscription.name);
+    hub.detach(subscription);
+    this.ctx.hubs.release(hub);
+    this.ctx.metrics.subscribed(subscription.channel.kind, -1);
+  }
+
+  cancelAll(connection: Connection): void {
+    for (const subscription of [...connection.subs.values()]) this.cancel(subscription);
+  }
+
+  /** The client chose a channel itself: its default channels go. */
+  dropImplicit(connection: Connection, except: string): void {
+    for (const subscription of [...connection.subs.values()]) {
+      if (!subscription.implicit || subscription.name === except) continue;
+      this.cancel(subscription);
+      connection.sendControl({ type: 'unsubscribed', channel: subscription.name });
+    }
+  }
+
+  /** The connection's subscription to a channel; without one the client is told NOT_SUBSCRIBED. */
+  private subscriptionOf(
+    connection: Connection,
+    name: string,
+    requestId?: string,
+  ): ClientChannel | undefined {
+    const subscription = connection.subs.get(name);
+    if (!subscription) {
+      connection.sendError({
+        code: 'NOT_SUBSCRIBED',
+        message: 'not subscribed to this channel',
+        channel: name,
+        requestId,
+      });
+    }
+    return subscription;
+  }
+
+  private explicitCount(connection: Connection): number {
+    let count = 0;
+    for (const subscription of connection.subs.values()) if (!subscription.implicit) count++;
+    return count;
+  }
+
+  private confirm(subscription: ClientChannel, requestId?: string): void {
+    subscription.connection.sendControl({
+      type: 'subscribed',
+      channel: subscription.name,
+      cursor: encodeCursor({ seq: subscription.position, epoch: this.ctx.stream.epoch }),
+      requestId,
+    });
+  }
+
+  private position(subscription: ClientChannel, seq: number): void {
+    subscription.position = subscription.acked = seq;
+    subscription.positioned = true;
+  }
+
+  private async startLive(subscription: ClientChannel, requestId?: string): Promise<void> {
+    const { hub } = subscription;
+    await hub.ready;
+    if (subscription.cancelled) return;
+    hub.attach(subscription);
+    this.position(subscription, hub.position);
+    this.confirm(subscription, requestId);
+  }
+
+  private async resume(
+    subscription: ClientChannel,
+    cursor: CursorPosition,
+    requestId?: string,
+  ): Promise<void> {
+    const release = await this.ctx.readSlots.acquire();
+    try {
+      await this.resumeInSlot(subscription, cursor, requestId);
+    } finally {
+      release();
+    }
+  }
+
+  private async resumeInSlot(subscription: ClientChannel, cursor: CursorPosition, requestId?: string) {
+    const { hub, connection } = subscription;
+    await hub.ready;
+    if (subscription.cancelled || connection.closing) return;
+    // Join first, then look at the stream's end: every event after that end reaches the held frames.
+    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
+    hub.attach(subscription);
+    const joinedAt = hub.position;
+    const stream = await this.ctx.stream.current();
+    if (subscription.cancelled) return;
+
+    const reason = resetReasonFor(cursor, stream);
+    if (reason) {
+      this.ctx.metrics.resets.inc({ reason });
+      this.position(subscription, joinedAt);
+      connection.sendControl({
+        type: 'reset',
+        channel: subscription.name,
+        reason,
+        cursor: encodeCursor({ seq: joinedAt, epoch: stream.epoch }),
+      });
+      this.goLive(subscription, joinedAt);
+      return;
+    }
+
+    this.position(subscription, cursor.seq);
+    connection.sendControl({
+      type: 'subscribed',
+      channel: subscription.name,
+      cursor: encodeCursor(cursor),
+      requestId,
+    });
+    const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq);
+    if (subscription.cancelled || connection.closing) return;
+    this.goLive(subscription, end);
+    connection.sendControl({ type: 'live', channel: subscription.name, replayed });
+  }
+
+  /** Replays (from, end], and further while live frames were dropped from the held ones. */
+  private async replayToEnd(
+    subscription: ClientChannel,
+    from: number,
+    end: number,
+  ): Promise<{ replayed: number; end: number }> {
+    const { metrics } = this.ctx;
+    metrics.live.replays++;
+    let replayed = 0;
+    try {
+      for (;;) {
+        replayed += await this.replay(subscription, from, end);
+        if (subscription.cancelled || subscription.connection.closing) break;
+        if ((subscription.catchUp?.droppedUpTo ?? 0) <= end) break;
+        from = end;
+        end = (await this.ctx.stream.current()).lastSeq;
+      }
+    } finally {
+      metrics.live.replays--;
+      metrics.replayedEvents.inc(replayed);
+      metrics.framesOut.inc(replayed);
+    }
+    return { replayed, end };
+  }
+
+  private async replay(subscription: ClientChannel, from: number, end: number): Promise<number> {
+    const { connection, hub } = subscription;
+    const epoch = this.ctx.stream.epoch;
+    let sent = 0;
+    await this.ctx.reader.read({
+      filters: hub.filters,
+      fromSeq: from + 1,
+      toSeq: end,
+      stopped: () => subscription.cancelled || connection.closing,
+      onMessage: (message) => {
+        if (message.seq <= subscription.position) return;
+        const event = decodeStoredEvent(message.seq, message.subject, message.data);
+        if (!event) {
+          this.ctx.metrics.undecodable.inc();
+          return;
+        }
+        if (!canSeeEvent(connection.scope, event.warehouses)) return;
+        subscription.position = message.seq;
+        sent++;
+        const frame = eventFrame(event, hub.channelJson, epoch);
+        if (!connection.congested()) {
+          connection.send(frame);
+          return;
+        }
+        return connection.sendWhenWritten(frame, REPLAY_STALL_MS).then(() => undefined);
+      },
+    });
+    return sent;
+  }
+
+  /** Sends the held live frames past `after` and switches the channel to live delivery. */
+  private goLive(subscription: ClientChannel, after: number): void {
+    const held = subscription.catchUp?.takeAfter(after) ?? [];
+    subscription.catchUp = null;
+    let sent = 0;
+    for (const [seq, frame] of held) {
+      if (seq <= subscription.position) continue;
+      subscription.position = seq;
+      if (subscription.connection.send(frame)) sent++;
+    }
+    this.ctx.metrics.framesOut.inc(sent);
+  }
+
+  /** A subscription could not start (NATS unavailable): tell the client and let it reconnect and resume. */
+  private failed(subscription: ClientChannel, error: unknown): void {
+    if (subscription.cancelled || subscription.connection.closing) return;
+    this.ctx.logger.warn({ err: error, channel: subscription.name }, 'subscription failed');
+    const { connection } = subscription;
+    this.cancel(subscription);
+    connection.sendError({
+      code: 'UNAVAILABLE',
+      message: 'the event stream is unavailable; reconnect and resume with your cursors',
+      channel: subscription.name,
+    });
+    connection.close(WS_CLOSE.tryAgainLater, 'event stream unavailable; reconnect and resume');
+  }
+}

@@ -1,0 +1,46 @@
+import { WS_LIMITS } from '@inv/contracts';
+import { BaseConfig, loadConfig, requireAuthSettings } from '@inv/platform';
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+
+export const GatewayConfig = BaseConfig.extend({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Idle connections get a WebSocket ping this often; one that has not answered by the next sweep is closed. */
+  HEARTBEAT_MS: positiveInt.default(30_000),
+  WS_MAX_FRAME_BYTES: positiveInt.max(WS_LIMITS.hardMaxFrameBytes).default(WS_LIMITS.maxFrameBytes),
+  WS_MAX_CHANNELS: positiveInt.default(WS_LIMITS.maxChannelsPerConnection),
+  WS_MAX_MESSAGES_PER_SECOND: positiveInt.default(WS_LIMITS.maxMessagesPerSecond),
+  WS_MAX_SEND_QUEUE_BYTES: positiveInt.default(WS_LIMITS.maxSendQueueBytes),
+  /** A durable session's positions are forgotten after this long without a write (KV bucket TTL). */
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** Replays and backfills reading the stream at the same time; more wait their turn. */
+  MAX_CONCURRENT_REPLAYS: positiveInt.default(64),
+  /** A channel nobody subscribes to any more keeps its live NATS subscription this long (reconnects, churn). */
+  CHANNEL_LINGER_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Positions of durable sessions are written at most this often per channel (and on close). */
+  SESSION_FLUSH_MS: positiveInt.default(1_000),
+});
+export type GatewayConfig = z.infer<typeof GatewayConfig>;
+
+/** Reads the gateway's settings from the environment; auth must be configured or explicitly disabled. */
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return requireAuthSettings(loadConfig(GatewayConfig, env));
+}
+
+/** The per-connection limits the protocol layer enforces, from the configuration. */
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  maxChannels: number;
+  maxMessagesPerSecond: number;
+  maxSendQueueBytes: number;
+}
+
+export function connectionLimits(config: GatewayConfig): ConnectionLimits {
+  return {
+    maxFrameBytes: config.WS_MAX_FRAME_BYTES,
+    maxChannels: config.WS_MAX_CHANNELS,
+    maxMessagesPerSecond: config.WS_MAX_MESSAGES_PER_SECOND,
+    maxSendQueueBytes: config.WS_MAX_SEND_QUEUE_BYTES,
+  };
+}

@@ -1,0 +1,22 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Keys of the durable-session bucket: `{user}.{session}.{channel}`. The user part is a hash of the token's
+ * subject, so a session id guessed by someone else names nothing of theirs. KV keys allow `[-/=.\w]` with `.`
+ * separating tokens; channel names use `:`, which ids never contain, and neither do they contain `=`, so `:`
+ * becomes `=` and back.
+ */
+export function sessionPrefix(subject: string, sessionId: string): string {
+  const user = createHash('sha256').update(subject).digest('base64url').slice(0, 22);
+  return `${user}.${sessionId}`;
+}
+
+export function sessionKey(prefix: string, channel: string): string {
+  return `${prefix}.${channel.replaceAll(':', '=')}`;
+}
+
+export function channelOfSessionKey(prefix: string, key: string): string | null {
+  if (!key.startsWith(`${prefix}.`)) return null;
+  const encoded = key.slice(prefix.length + 1);
+  return encoded.includes('.') ? null : encoded.replaceAll('=', ':');
+}

@@ -1,0 +1,179 @@
+import { EVENTS_STREAM, WS_CLOSE } from '@inv/contracts';
+import {
+  type AppServer,
+  authSettingsFrom,
+  connectEventBus,
+  createHttpServer,
+  createLogger,
+  createMetricsRegistry,
+  createTokenVerifier,
+  listenOn,
+  sleep,
+} from '@inv/platform';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import { ConnectionRegistry } from './app/connections.js';
+import { HubRegistry } from './app/hub.js';
+import { Protocol } from './app/protocol.js';
+import { Semaphore } from './app/semaphore.js';
+import { SessionTracker } from './app/sessions.js';
+import { Subscriptions } from './app/subscriptions.js';
+import { connectionLimits, type GatewayConfig } from './config.js';
+import { RecentEvents } from './domain/stored-event.js';
+import { wsRoutes } from './infra/http/ws-routes.js';
+import { createGatewayMetrics } from './infra/metrics.js';
+import { natsLiveFeed } from './infra/nats/live-feed.js';
+import { openSessionBucket } from './infra/nats/session-kv.js';
+import { natsStreamReader } from './infra/nats/stream-reader.js';
+import { EventsStreamState } from './infra/nats/stream-state.js';
+
+export interface Gateway {
+  url: string;
+  port: number;
+  app: AppServer;
+  nc: NatsConnection;
+  /** Open WebSocket connections of this instance. */
+  connections(): number;
+  /** Tells every client to reconnect elsewhere, closes them with 1001, stores session positions, drains NATS. */
+  stop(): Promise<void>;
+}
+
+export interface StartGatewayOptions {
+  logger?: Logger;
+}
+
+/** How long clients get to close after the shutdown notice before they are cut off. */
+const CLOSE_GRACE_MS = 2_000;
+
+/** Starts the realtime gateway: `/ws`, `/ws/warehouses`, `/metrics`, `/healthz`, `/readyz`. */
+export async function startGateway(
+  config: GatewayConfig,
+  options: StartGatewayOptions = {},
+): Promise<Gateway> {
+  const logger = options.logger ?? createLogger('gateway', config.LOG_LEVEL);
+  const registry = createMetricsRegistry('gateway');
+  const metrics = createGatewayMetrics(registry);
+  const nc = await connectEventBus(config, 'gateway', logger);
+  let stopping = false;
+
+  try {
+    const jsm = await jetstreamManager(nc);
+    const events = new RecentEvents();
+    const connections = new ConnectionRegistry(metrics, config.HEARTBEAT_MS);
+    const stream = await EventsStreamState.open(jsm, () => {
+      // Sequences start again in a recreated stream: every position held is void. Clients reconnect and
+      // their old cursors get `reset`.
+      logger.error('the EVENTS stream was recreated; closing every connection');
+      events.clear();
+      hubs.closeAll();
+      for (const connection of connections.all()) {
+        connection.close(WS_CLOSE.serviceRestart, 'event stream recreated; reconnect');
+      }
+    });
+    const reader = natsStreamReader(jetstream(nc), jsm);
+    const readSlots = new Semaphore(config.MAX_CONCURRENT_REPLAYS);
+    const hubs = new HubRegistry(
+      { feed: natsLiveFeed(nc, logger), reader, stream, events, readSlots, metrics, logger },
+      config.CHANNEL_LINGER_MS,
+    );
+    const repository = await openSessionBucket(nc, {
+      ttlMs: config.SESSION_TTL_HOURS * 3_600_000,
+      replicas: config.STREAM_REPLICAS,
+    });
+    const sessions = new SessionTracker(repository, stream, metrics, logger, config.SESSION_FLUSH_MS);
+    const subscriptions = new Subscriptions({
+      hubs,
+      reader,
+      stream,
+      readSlots,
+      metrics,
+      logger,
+      onUnsubscribed: (connection, name) => sessions.forget(connection, name),
+    });
+    const protocol = new Protocol({
+      subscriptions,
+      sessions,
+      connections,
+      logger,
+      heartbeatMs: config.HEARTBEAT_MS,
+    });
+    fillGapsAfterReconnects(nc, hubs, logger).catch((error: unknown) =>
+      logger.error({ err: error }, 'watching the NATS connection failed'),
+    );
+
+    const verifyToken = createTokenVerifier(authSettingsFrom(config));
+    const app = await createHttpServer({
+      logger,
+      registry,
+      verifyToken,
+      readiness: {
+        nats: async () => {
+          if (nc.isClosed()) throw new Error('connection closed');
+          await nc.flush();
+        },
+        stream: () => jsm.streams.info(EVENTS_STREAM),
+        accepting: async () => {
+          if (stopping) throw new Error('shutting down');
+        },
+      },
+      docs: {
+        title: 'Realtime gateway',
+        description:
+          'WebSocket endpoints /ws and /ws/warehouses (see docs/gateway.md for the protocol); health and metrics.',
+      },
+    });
+    await app.register(wsRoutes, {
+      protocol,
+      verifyToken,
+      limits: connectionLimits(config),
+      metrics,
+      stopping: () => stopping,
+    });
+    sessions.start();
+    connections.startHeartbeat();
+    const { url, port } = await listenOn(app, config);
+    logger.info({ port }, 'gateway listening');
+
+    let stopped: Promise<void> | null = null;
+    const stop = () => {
+      stopped ??= (async () => {
+        stopping = true;
+        connections.stopHeartbeat();
+        for (const connection of connections.all()) {
+          connection.sendControl({ type: 'reconnect', reason: 'shutdown' });
+          connection.close(WS_CLOSE.goingAway, 'server shutting down; reconnect and resume');
+        }
+        await sessions.stop();
+        await connections.drain(CLOSE_GRACE_MS);
+        await app.close();
+        hubs.closeAll();
+        await closeNats(nc);
+      })();
+      return stopped;
+    };
+    return { url, port, app, nc, connections: () => connections.size, stop };
+  } catch (error) {
+    await closeNats(nc);
+    throw error;
+  }
+}
+
+/**
+ * Core subscriptions lose what is published while the connection is down. On a disconnect every channel holds
+ * its live messages back; on the reconnect it reads the gap from the stream, then releases them.
+ */
+async function fillGapsAfterReconnects(nc: NatsConnection, hubs: HubRegistry, logger: Logger): Promise<void> {
+  for await (const status of nc.status()) {
+    if (status.type === 'disconnect') hubs.suspendAll();
+    else if (status.type === 'reconnect') {
+      logger.info({ channels: hubs.size }, 'filling live channels from the stream after a reconnect');
+      void hubs.recoverAll();
+    }
+  }
+}
+
+async function closeNats(nc: NatsConnection): Promise<void> {
+  await Promise.race([nc.drain(), sleep(5_000)]).catch(() => undefined);
+  if (!nc.isClosed()) await nc.close().catch(() => undefined);
+}

@@ -1,0 +1,2 @@
+export { connectionLimits, GatewayConfig, loadGatewayConfig } from './config.js';
+export { type Gateway, type StartGatewayOptions, startGateway } from './gateway.js';

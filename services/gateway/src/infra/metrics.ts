@@ -1,0 +1,109 @@
+import { CHANNEL_KINDS, type ChannelKind } from '@inv/contracts';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** What the gateway counts; live figures (connections, subscriptions, channels) are read at scrape time. */
+export function createGatewayMetrics(registry: Registry) {
+  const registers = [registry];
+  const subscriptionsByKind = new Map<ChannelKind, number>(CHANNEL_KINDS.map((kind) => [kind, 0]));
+  const live = { connections: { inventory: 0, warehouses: 0 }, hubs: 0, replays: 0 };
+
+  new Gauge({
+    name: 'gateway_connections',
+    help: 'Open WebSocket connections',
+    labelNames: ['endpoint'],
+    registers,
+    collect() {
+      this.set({ endpoint: '/ws' }, live.connections.inventory);
+      this.set({ endpoint: '/ws/warehouses' }, live.connections.warehouses);
+    },
+  });
+  new Gauge({
+    name: 'gateway_subscriptions',
+    help: 'Channel subscriptions of connected clients, by channel kind',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      for (const [kind, count] of subscriptionsByKind) this.set({ kind }, count);
+    },
+  });
+  new Gauge({
+    name: 'gateway_live_channels',
+    help: 'Channels with a live NATS subscription in this process (shared by all their clients)',
+    registers,
+    collect() {
+      this.set(live.hubs);
+    },
+  });
+  new Gauge({
+    name: 'gateway_active_replays',
+    help: 'Replays from the stream in progress',
+    registers,
+    collect() {
+      this.set(live.replays);
+    },
+  });
+
+  return {
+    live,
+    subscribed(kind: ChannelKind, delta: 1 | -1) {
+      subscriptionsByKind.set(kind, (subscriptionsByKind.get(kind) ?? 0) + delta);
+    },
+    framesOut: new Counter({ name: 'gateway_frames_out_total', help: 'Frames sent to clients', registers }),
+    replayedEvents: new Counter({
+      name: 'gateway_replayed_events_total',
+      help: 'Events sent to clients from the stream when resuming from a cursor',
+      registers,
+    }),
+    slowConsumerCloses: new Counter({
+      name: 'gateway_slow_consumer_closes_total',
+      help: 'Connections closed because their send queue overflowed',
+      registers,
+    }),
+    heartbeatCloses: new Counter({
+      name: 'gateway_heartbeat_closes_total',
+      help: 'Connections closed because they stopped answering pings',
+      registers,
+    }),
+    deliveryLag: new Histogram({
+      name: 'gateway_delivery_lag_seconds',
+      help: 'Time from an event occurring to its live fan-out to clients',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'gateway_auth_failures_total',
+      help: 'Connections refused for a missing, invalid or expired token',
+      labelNames: ['reason'],
+      registers,
+    }),
+    resets: new Counter({
+      name: 'gateway_resets_total',
+      help: 'Cursors that could not be resumed (the client reloads over REST)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    errorFrames: new Counter({
+      name: 'gateway_error_frames_total',
+      help: 'Error frames sent to clients, by code',
+      labelNames: ['code'],
+      registers,
+    }),
+    backfills: new Counter({
+      name: 'gateway_backfills_total',
+      help: 'Live channels caught up from the stream after a NATS reconnect',
+      registers,
+    }),
+    undecodable: new Counter({
+      name: 'gateway_undecodable_messages_total',
+      help: 'Stream messages that are not events and were skipped',
+      registers,
+    }),
+    sessionWriteFailures: new Counter({
+      name: 'gateway_session_write_failures_total',
+      help: 'Failed writes of durable session positions (retried)',
+      registers,
+    }),
+  };
+}
+
+export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

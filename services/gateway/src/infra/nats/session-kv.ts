@@ -1,0 +1,40 @@
+import { GATEWAY_SESSIONS_BUCKET } from '@inv/contracts';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { SessionRepository } from '../../app/ports.js';
+import { channelOfSessionKey, sessionKey } from '../../domain/session-keys.js';
+
+/**
+ * Durable sessions in the `gateway-sessions` KV bucket, one key per (user, session, channel) holding a cursor.
+ * The bucket's TTL is the inactivity threshold: a session nobody wrote to for that long is forgotten.
+ */
+export async function openSessionBucket(
+  nc: NatsConnection,
+  options: { ttlMs: number; replicas: number },
+): Promise<SessionRepository> {
+  const kv = await new Kvm(nc).create(GATEWAY_SESSIONS_BUCKET, {
+    history: 1,
+    ttl: options.ttlMs,
+    replicas: options.replicas,
+    description: 'Positions of durable gateway sessions per channel',
+  });
+  return {
+    async load(prefix) {
+      const keys: string[] = [];
+      for await (const key of await kv.keys(`${prefix}.>`)) keys.push(key);
+      const entries = await Promise.all(keys.map(async (key) => [key, await kv.get(key)] as const));
+      const positions = new Map<string, string>();
+      for (const [key, entry] of entries) {
+        const channel = channelOfSessionKey(prefix, key);
+        if (channel && entry && entry.operation === 'PUT') positions.set(channel, entry.string());
+      }
+      return positions;
+    },
+    async save(prefix, channel, cursor) {
+      await kv.put(sessionKey(prefix, channel), cursor);
+    },
+    async remove(prefix, channel) {
+      await kv.delete(sessionKey(prefix, channel));
+    },
+  };
+}

@@ -1,0 +1,29 @@
+import { BaseConfig, loadConfig, requireAuthSettings } from '@inv/platform';
+import { z } from 'zod';
+
+const thresholdList = z
+  .string()
+  .regex(/^\s*\d{1,4}(\s*,\s*\d{1,4})*\s*$/, {
+    error: 'must be a comma-separated list of whole days, e.g. 30,7,1',
+  })
+  .transform((text) => [...new Set(text.split(',').map((d) => Number(d.trim())))].sort((a, b) => b - a));
+
+export const InventoryConfig = BaseConfig.extend({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/inventory'),
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  /** How often batches are scanned for expiry; 0 turns the periodic scan off. */
+  BATCH_SCAN_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(60 * 60_000),
+  /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
+  BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
+});
+export type InventoryConfig = z.infer<typeof InventoryConfig>;
+
+/** Reads the inventory service's settings from the environment; auth must be configured or disabled. */
+export function loadInventoryConfig(env: NodeJS.ProcessEnv = process.env): InventoryConfig {
+  return requireAuthSettings(loadConfig(InventoryConfig, env));
+}

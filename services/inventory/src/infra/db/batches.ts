@@ -1,0 +1,119 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { BatchRow } from './entities.js';
+
+export async function insertBatch(em: EntityManager, batch: BatchRow): Promise<void> {
+  await em.insert(BatchRow, batch);
+}
+
+/** A batch with the key and version of its record, and the expiry thresholds already announced for it. */
+export interface BatchWithRecord {
+  batchId: string;
+  inventoryId: string;
+  batchNumber: string;
+  quantity: number;
+  expiresAt: Date;
+  createdAt: Date;
+  productId: string;
+  warehouseId: string;
+  variantId: string | null;
+  uomId: string | null;
+  recordVersion: number;
+  notifiedThresholds: number[];
+}
+
+interface Row {
+  batch_id: string;
+  inventory_id: string;
+  batch_number: string;
+  quantity: string;
+  // The ORM's driver leaves timestamps as text in raw results.
+  expires_at: string | Date;
+  created_at: string | Date;
+  product_id: string;
+  warehouse_id: string;
+  variant_id: string | null;
+  uom_id: string | null;
+  version: number;
+  notified: number[];
+}
+
+/**
+ * Batches expiring in `(from, to]`, soonest first, optionally only in some warehouses; keyset-paged by
+ * (expires_at, batch_id) for the scanner.
+ */
+export async function findBatchesExpiringBetween(
+  em: EntityManager,
+  from: Date,
+  to: Date,
+  options: { warehouses?: string[]; after?: { expiresAt: Date; batchId: string }; limit: number },
+): Promise<BatchWithRecord[]> {
+  const params: unknown[] = [from, to];
+  let filters = '';
+  if (options.warehouses) {
+    // JSON, because the driver would spread a JS array into a list of parameters.
+    params.push(JSON.stringify(options.warehouses));
+    filters += ' and r.warehouse_id in (select jsonb_array_elements_text(?::jsonb))';
+  }
+  if (options.after) {
+    params.push(options.after.expiresAt, options.after.batchId);
+    filters += ' and (b.expires_at, b.batch_id) > (?, ?)';
+  }
+  params.push(options.limit);
+  const rows = await em.execute<Row[]>(
+    `select b.batch_id, b.inventory_id, b.batch_number, b.quantity, b.expires_at, b.created_at,
+            r.product_id, r.warehouse_id, r.variant_id, r.uom_id, r.version,
+            coalesce((select array_agg(n.threshold_days) from batch_expiry_notice n where n.batch_id = b.batch_id),
+                     '{}') as notified
+       from inventory_batch b join inventory_record r on r.inventory_id = b.inventory_id
+      where b.expires_at > ? and b.expires_at <= ?${filters}
+      order by b.expires_at, b.batch_id
+      limit ?`,
+    params,
+  );
+  return rows.map((row) => ({
+    batchId: row.batch_id,
+    inventoryId: row.inventory_id,
+    batchNumber: row.batch_number,
+    quantity: Number(row.quantity),
+    expiresAt: new Date(row.expires_at),
+    createdAt: new Date(row.created_at),
+    productId: row.product_id,
+    warehouseId: row.warehouse_id,
+    variantId: row.variant_id,
+    uomId: row.uom_id,
+    recordVersion: row.version,
+    notifiedThresholds: row.notified.map(Number),
+  }));
+}
+
+/**
+ * Records that thresholds were reached; returns those this call recorded first. Several scanners racing on the
+ * same batch each get a disjoint share, so every (batch, threshold) is announced once.
+ */
+export async function claimExpiryNotices(
+  em: EntityManager,
+  batchId: string,
+  thresholds: number[],
+): Promise<number[]> {
+  const rows = await em.execute<{ threshold_days: number }[]>(
+    `insert into batch_expiry_notice (batch_id, threshold_days)
+       select ?, t::int from jsonb_array_elements_text(?::jsonb) as t
+     on conflict do nothing
+     returning threshold_days`,
+    [batchId, JSON.stringify(thresholds)],
+  );
+  return rows.map((r) => r.threshold_days);
+}
+
+export async function recordNoticeEvent(
+  em: EntityManager,
+  batchId: string,
+  thresholdDays: number,
+  eventId: string,
+): Promise<void> {
+  await em.execute('update batch_expiry_notice set event_id = ? where batch_id = ? and threshold_days = ?', [
+    eventId,
+    batchId,
+    thresholdDays,
+  ]);
+}

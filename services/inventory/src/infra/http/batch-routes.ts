@@ -1,0 +1,52 @@
+import {
+  CreateBatchRequest,
+  CreateBatchResponse,
+  ExpiringBatchesQuery,
+  ExpiringBatchesResponse,
+  Id,
+} from '@inv/contracts';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { addBatch, expiringBatches } from '../../app/batches.js';
+import { callerOf, commandRunner, type RouteDeps } from './stock-routes.js';
+
+const tags = ['batches'];
+
+/** Batches (lots) with expiry dates. */
+export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const command = commandRunner(deps);
+  app.post(
+    '/api/inventory/:inventoryId/batches',
+    {
+      config: { permission: 'inventory:adjust' },
+      schema: {
+        tags,
+        summary: 'Add a batch with its expiry; its quantity is booked as an `in`',
+        params: z.strictObject({ inventoryId: Id }),
+        body: CreateBatchRequest,
+        response: { 201: CreateBatchResponse },
+      },
+    },
+    async (request, reply) =>
+      command(
+        request,
+        reply,
+        (em) => addBatch(em, request.params.inventoryId, request.body, callerOf(request)),
+        201,
+      ),
+  );
+
+  app.get(
+    '/api/inventory/batches/expiring',
+    {
+      config: { permission: 'inventory:read' },
+      schema: {
+        tags,
+        summary: 'Batches expiring within a number of days, soonest first',
+        querystring: ExpiringBatchesQuery,
+        response: { 200: ExpiringBatchesResponse },
+      },
+    },
+    async (request) => expiringBatches(deps.orm.em.fork(), callerOf(request), request.query),
+  );
+};

@@ -1,0 +1,223 @@
+import {
+  AdjustRequest,
+  AdjustResponse,
+  Id,
+  InventoryListQuery,
+  InventoryPage,
+  InventoryRecord,
+  LowStockQuery,
+  LowStockResponse,
+  MovementPage,
+  PageQuery,
+  ProductStockResponse,
+  UomStockResponse,
+  UpdateInventorySettingsRequest,
+  VariantStockResponse,
+} from '@inv/contracts';
+import {
+  actorOf,
+  expectedVersionFrom,
+  idempotencyFrom,
+  type Orm,
+  runCommand,
+  sendOutcome,
+} from '@inv/platform';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { adjustStock, type Caller, updateSettings } from '../../app/adjust.js';
+import { recordDto } from '../../app/dto.js';
+import {
+  listRecords,
+  lowStock,
+  movementHistory,
+  type RecordFilter,
+  type StockDimension,
+  stockAcrossWarehouses,
+  visibleRecord,
+} from '../../app/queries.js';
+
+export interface RouteDeps {
+  orm: Orm;
+  /** Wakes the outbox relay after a commit. */
+  notify: () => void;
+}
+
+export function callerOf(request: FastifyRequest): Caller {
+  return { claims: request.claims, actor: actorOf(request), correlationId: request.correlationId };
+}
+
+/** Runs a use case as a command: Idempotency-Key, optimistic-lock retries, then a wake-up for the relay. */
+export function commandRunner({ orm, notify }: RouteDeps) {
+  return async <T>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    work: (em: EntityManager) => Promise<T>,
+    successStatus = 200,
+  ) => {
+    const idempotency = idempotencyFrom(request);
+    return sendOutcome(
+      reply,
+      await runCommand({ orm, idempotency, successStatus, work, afterCommit: notify }),
+    );
+  };
+}
+
+const READ = { permission: 'inventory:read' } as const;
+const WRITE = { permission: 'inventory:adjust' } as const;
+const tags = ['inventory'];
+
+const InventoryIdParams = z.strictObject({ inventoryId: Id });
+
+/** Stock records: adjust with optimistic locking, settings, and every read of the original contract. */
+export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { orm } = deps;
+  const command = commandRunner(deps);
+  app.post(
+    '/api/inventory/adjust',
+    {
+      config: WRITE,
+      schema: {
+        tags,
+        summary: 'Add, remove or count stock (optimistic locking; If-Match and Idempotency-Key honoured)',
+        body: AdjustRequest,
+        response: { 200: AdjustResponse },
+      },
+    },
+    async (request, reply) => {
+      const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
+      return command(request, reply, (em) =>
+        adjustStock(em, request.body, { ...callerOf(request), expectedVersion }),
+      );
+    },
+  );
+
+  app.patch(
+    '/api/inventory/:inventoryId',
+    {
+      config: WRITE,
+      schema: {
+        tags,
+        summary: 'Change minimum stock and location',
+        params: InventoryIdParams,
+        body: UpdateInventorySettingsRequest,
+        response: { 200: AdjustResponse },
+      },
+    },
+    async (request, reply) => {
+      const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
+      return command(request, reply, (em) =>
+        updateSettings(em, request.params.inventoryId, request.body, {
+          ...callerOf(request),
+          expectedVersion,
+        }),
+      );
+    },
+  );
+
+  app.get(
+    '/api/inventory',
+    {
+      config: READ,
+      schema: {
+        tags,
+        summary: 'Records, filtered and paged',
+        querystring: InventoryListQuery,
+        response: { 200: InventoryPage },
+      },
+    },
+    async (request) => {
+      const { warehouseId, productId, ...page } = request.query;
+      return listRecords(orm.em.fork(), request.claims, { warehouseId, productId }, page);
+    },
+  );
+
+  app.get(
+    '/api/inventory/low-stock',
+    {
+      config: READ,
+      schema: {
+        tags,
+        summary: 'Records below their minimum stock',
+        querystring: LowStockQuery,
+        response: { 200: LowStockResponse },
+      },
+    },
+    async (request) => lowStock(orm.em.fork(), request.claims, request.query),
+  );
+
+  const across = (dimension: StockDimension, response: z.ZodType, summary: string) => {
+    const Params = z.strictObject({ [dimension]: Id });
+    app.get(
+      `/api/inventory/${dimension.replace('Id', '')}/:${dimension}`,
+      { config: READ, schema: { tags, summary, params: Params, response: { 200: response } } },
+      async (request) =>
+        stockAcrossWarehouses(
+          orm.em.fork(),
+          request.claims,
+          dimension,
+          (request.params as Record<string, string>)[dimension]!,
+        ),
+    );
+  };
+  across('productId', ProductStockResponse, 'A product across warehouses');
+  across('variantId', VariantStockResponse, 'A variant across warehouses');
+  across('uomId', UomStockResponse, 'A unit of measure across warehouses');
+
+  const pagedByKey = [
+    ['/api/inventory/warehouse/:warehouseId', z.strictObject({ warehouseId: Id }), 'Records of a warehouse'],
+    [
+      '/api/inventory/product/:productId/warehouse/:warehouseId',
+      z.strictObject({ productId: Id, warehouseId: Id }),
+      'Records of a product in a warehouse (its variants and units)',
+    ],
+  ] as const;
+  for (const [path, params, summary] of pagedByKey) {
+    app.get(
+      path,
+      {
+        config: READ,
+        schema: {
+          tags,
+          summary: `${summary}, paged`,
+          params,
+          querystring: PageQuery,
+          response: { 200: InventoryPage },
+        },
+      },
+      async (request) =>
+        listRecords(orm.em.fork(), request.claims, request.params as RecordFilter, request.query),
+    );
+  }
+
+  app.get(
+    '/api/inventory/:inventoryId',
+    {
+      config: READ,
+      schema: { tags, summary: 'One record', params: InventoryIdParams, response: { 200: InventoryRecord } },
+    },
+    async (request, reply) => {
+      const record = await visibleRecord(orm.em.fork(), request.claims, request.params.inventoryId);
+      // The version to send back as If-Match.
+      reply.header('etag', `"${record.version}"`);
+      return recordDto(record);
+    },
+  );
+
+  app.get(
+    '/api/inventory/:inventoryId/movements',
+    {
+      config: READ,
+      schema: {
+        tags,
+        summary: "A record's ledger, newest first, paged",
+        params: InventoryIdParams,
+        querystring: PageQuery,
+        response: { 200: MovementPage },
+      },
+    },
+    async (request) =>
+      movementHistory(orm.em.fork(), request.claims, request.params.inventoryId, request.query),
+  );
+};

@@ -1,0 +1,135 @@
+import { CreateBatchResponse, ExpiringBatchesResponse } from '@inv/contracts';
+import { readStoredEvents, testLogger } from '@inv/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchExpiryScanner } from '../src/index.js';
+import { type InventoryFixture, inventoryFixture } from './support.js';
+
+const DAY = 86_400_000;
+
+describe('batches', () => {
+  let f: InventoryFixture;
+  let inventoryId: string;
+  const start = new Date();
+  const inDays = (days: number) => new Date(start.getTime() + days * DAY);
+  const batchIds: Record<string, string> = {};
+
+  beforeAll(async () => {
+    f = await inventoryFixture();
+    const created = await f.adjust({
+      productId: 'bp',
+      warehouseId: 'wh-b1',
+      quantity: 1,
+      movementType: 'in',
+    });
+    inventoryId = created.body.inventory.inventoryId;
+  });
+  afterAll(async () => f?.close());
+
+  const addBatch = (body: Record<string, unknown>, id = inventoryId) =>
+    f.api('POST', `/api/inventory/${id}/batches`, { body });
+
+  it('adds a batch and books its quantity as an in with the batch id', async () => {
+    for (const [name, days] of [
+      ['far', 40],
+      ['month', 20],
+      ['week', 5],
+    ] as const) {
+      const res = await addBatch({
+        batchNumber: `LOT-${name}`,
+        quantity: 10,
+        expiresAt: inDays(days).toISOString(),
+      });
+      expect(res.status).toBe(201);
+      expect(CreateBatchResponse.safeParse(res.body).success).toBe(true);
+      expect(res.body.movement).toMatchObject({
+        movementType: 'in',
+        quantityChange: 10,
+        batchId: res.body.batch.batchId,
+      });
+      batchIds[name] = res.body.batch.batchId;
+    }
+    const record = await f.api('GET', `/api/inventory/${inventoryId}`);
+    expect(record.body.quantityAvailable).toBe(31);
+    const dateOnly = await addBatch({ batchNumber: 'LOT-date', quantity: 1, expiresAt: '2031-05-01' });
+    expect(dateOnly.body.batch.expiresAt).toBe('2031-05-01T00:00:00.000Z');
+  });
+
+  it('refuses bad batches with 400 naming the field, and unknown records with 404', async () => {
+    expect((await addBatch({ batchNumber: 'x', quantity: 0, expiresAt: '2031-01-01' })).body.field).toBe(
+      'quantity',
+    );
+    expect((await addBatch({ batchNumber: 'x', quantity: 1, expiresAt: 'soon' })).body.field).toBe(
+      'expiresAt',
+    );
+    expect((await addBatch({ batchNumber: '', quantity: 1, expiresAt: '2031-01-01' })).body.field).toBe(
+      'batchNumber',
+    );
+    const unknown = await addBatch({ batchNumber: 'x', quantity: 1, expiresAt: '2031-01-01' }, 'missing');
+    expect(unknown.status).toBe(404);
+  });
+
+  it('lists batches expiring within a number of days, soonest first', async () => {
+    const month = await f.api('GET', '/api/inventory/batches/expiring?withinDays=30');
+    expect(ExpiringBatchesResponse.safeParse(month.body).success).toBe(true);
+    expect(month.body.items.map((b: { batchNumber: string }) => b.batchNumber)).toEqual([
+      'LOT-week',
+      'LOT-month',
+    ]);
+    expect(month.body.items[0]).toMatchObject({ productId: 'bp', warehouseId: 'wh-b1', daysUntilExpiry: 4 });
+    const week = await f.api('GET', '/api/inventory/batches/expiring?withinDays=7');
+    expect(week.body.total).toBe(1);
+    const elsewhere = await f.api('GET', '/api/inventory/batches/expiring?withinDays=60', {
+      claims: { roles: ['viewer'], warehouses: ['wh-other'] },
+    });
+    expect(elsewhere.body.items).toEqual([]);
+  });
+
+  const notices = async () =>
+    (
+      await f.sql<{ batch: string; threshold: number; days: number }>(
+        `select payload->'data'->>'batchId' as batch, (payload->'data'->>'thresholdDays')::int as threshold,
+                (payload->'data'->>'daysUntilExpiry')::int as days
+           from outbox where event_type = 'batch.expiring_soon' order by id`,
+      )
+    ).map((n) => [Object.keys(batchIds).find((k) => batchIds[k] === n.batch), n.threshold, n.days]);
+
+  it('announces batch.expiring_soon once per batch and threshold, the tightest when several are reached at once', async () => {
+    const scanner = f.service.scanner;
+    expect(await scanner.scanOnce(start)).toBe(2);
+    // Soonest expiry first; scanned at `start` itself, whole days are left (5 and 20).
+    expect(await notices()).toEqual([
+      ['week', 7, 5],
+      ['month', 30, 20],
+    ]);
+    expect(await scanner.scanOnce(start)).toBe(0);
+    expect(await scanner.scanOnce(inDays(15))).toBe(2);
+    expect(await scanner.scanOnce(inDays(19.5))).toBe(1);
+    expect(await scanner.scanOnce(inDays(19.6))).toBe(0);
+    expect((await notices()).slice(2)).toEqual([
+      ['month', 7, 5],
+      ['far', 30, 25],
+      ['month', 1, 0],
+    ]);
+    await f.outboxDrained();
+    const published = await readStoredEvents(f.nc, 'inventory.product.bp.>');
+    const expiring = published.filter((s) => s.event.type === 'batch.expiring_soon');
+    expect(expiring).toHaveLength(5);
+    expect(expiring.every((s) => s.subject.endsWith('.batch_expiring_soon'))).toBe(true);
+  });
+
+  it('announces once even when several instances scan at the same time', async () => {
+    await addBatch({ batchNumber: 'LOT-race', quantity: 2, expiresAt: inDays(3).toISOString() });
+    const other = new BatchExpiryScanner({
+      orm: f.service.orm,
+      logger: testLogger(),
+      thresholdsDays: [30, 7, 1],
+      intervalMs: 0,
+    });
+    const counts = await Promise.all([f.service.scanner.scanOnce(start), other.scanOnce(start)]);
+    expect(counts[0] + counts[1]).toBe(1);
+    const rows = await f.sql(
+      `select count(*)::int as n from outbox where event_type = 'batch.expiring_soon' and payload->'data'->>'batchNumber' = 'LOT-race'`,
+    );
+    expect(rows[0].n).toBe(1);
+  });
+});

@@ -1,0 +1,8 @@
+export { loadTransferConfig, TransferConfig } from './config.js';
+export {
+  migrateTransferDatabase,
+  type StartOptions,
+  startTransferService,
+  type TransferService,
+  transferMigrations,
+} from './service.js';

@@ -1,0 +1,133 @@
+import { EVENTS_STREAM, type EventOf } from '@inv/contracts';
+import type pg from 'pg';
+import { decodeMessage } from '../lib/decode.js';
+import type { Broker } from '../lib/nats.js';
+import { openReader } from '../lib/reader.js';
+import type { ChainBreak, StockState } from './diff.js';
+
+/** Table and column names of the inventory service (services/inventory migrations). */
+const RECORD_COLUMNS = `inventory_id as "inventoryId", product_id as "productId", warehouse_id as "warehouseId",
+  variant_id as "variantId", uom_id as "uomId"`;
+
+/** Every `inventory.updated` subject: the events that carry a record's quantities after each movement. */
+export const STOCK_UPDATED_FILTER = 'inventory.product.*.warehouse.*.variant.*.uom.*.updated';
+
+interface NumericRow {
+  inventoryId: string;
+  productId: string;
+  warehouseId: string;
+  variantId: string | null;
+  uomId: string | null;
+  quantityAvailable: string;
+  quantityReserved: string;
+  minimumStock: string;
+  version: string;
+}
+
+/** pg returns bigint as text; stock quantities fit in a double. */
+function stateOf(row: NumericRow): StockState {
+  return {
+    ...row,
+    quantityAvailable: Number(row.quantityAvailable),
+    quantityReserved: Number(row.quantityReserved),
+    minimumStock: Number(row.minimumStock),
+    version: Number(row.version),
+  };
+}
+
+export async function liveRecords(db: pg.Client): Promise<StockState[]> {
+  const { rows } = await db.query<NumericRow>(
+    `select ${RECORD_COLUMNS}, quantity_available as "quantityAvailable", quantity_reserved as "quantityReserved",
+            minimum_stock as "minimumStock", version
+       from inventory_record order by inventory_id`,
+  );
+  return rows.map(stateOf);
+}
+
+/**
+ * Each record as its ledger says it is: available and reserved are the sums of the movements' changes, the
+ * version is the last movement's, the minimum stock and the key columns are those on the last movement.
+ */
+export async function recordsFromLedger(db: pg.Client): Promise<StockState[]> {
+  const { rows } = await db.query<NumericRow>(
+    `select distinct on (inventory_id) ${RECORD_COLUMNS},
+            sum(quantity_change) over w as "quantityAvailable",
+            sum(reserved_change) over w as "quantityReserved",
+            minimum_stock as "minimumStock",
+            record_version as version
+       from inventory_movement
+     window w as (partition by inventory_id)
+      order by inventory_id, record_version desc`,
+  );
+  return rows.map(stateOf);
+}
+
+/** Movements that do not start where the previous one of their record ended, or whose version skips. */
+export async function ledgerChainBreaks(db: pg.Client): Promise<ChainBreak[]> {
+  const { rows } = await db.query(
+    `select inventory_id as "inventoryId", record_version as "recordVersion",
+            coalesce(previous_version, 0) + 1 as "expectedVersion",
+            available_before as "availableBefore", previous_available as "previousAvailableAfter",
+            reserved_before as "reservedBefore", previous_reserved as "previousReservedAfter"
+       from (select m.*,
+                    lag(record_version) over w as previous_version,
+                    lag(available_after) over w as previous_available,
+                    lag(reserved_after) over w as previous_reserved
+               from inventory_movement m
+             window w as (partition by inventory_id order by record_version)) chain
+      where record_version <> coalesce(previous_version, 0) + 1
+         or available_before <> coalesce(previous_available, 0)
+         or reserved_before <> coalesce(previous_reserved, 0)
+      order by inventory_id, record_version`,
+  );
+  return rows.map((r) => ({
+    inventoryId: r.inventoryId,
+    recordVersion: Number(r.recordVersion),
+    expectedVersion: Number(r.expectedVersion),
+    availableBefore: Number(r.availableBefore),
+    previousAvailableAfter: r.previousAvailableAfter === null ? null : Number(r.previousAvailableAfter),
+    reservedBefore: Number(r.reservedBefore),
+    previousReservedAfter: r.previousReservedAfter === null ? null : Number(r.previousReservedAfter),
+  }));
+}
+
+export interface EventsRebuild {
+  records: StockState[];
+  /** Stream sequences of `inventory.updated` messages that do not decode (left out of the rebuild). */
+  invalid: number[];
+  /** The stream's first sequence: above 1, older events have aged out and old records may be absent. */
+  firstSeq: number;
+}
+
+/** Each record as its latest `inventory.updated` event (highest record version) in the stream says it is. */
+export async function recordsFromEvents(broker: Broker, stream = EVENTS_STREAM): Promise<EventsRebuild> {
+  const reader = await openReader(broker, stream, {
+    filters: [STOCK_UPDATED_FILTER],
+    label: 'inventory.updated',
+  });
+  const latest = new Map<string, EventOf<'inventory.updated'>['data']>();
+  const invalid: number[] = [];
+  for await (const message of reader.messages) {
+    const row = decodeMessage(stream, message);
+    if (!row.valid || row.event.type !== 'inventory.updated') {
+      invalid.push(message.seq);
+      continue;
+    }
+    const data = row.event.data;
+    const seen = latest.get(data.inventoryId);
+    if (!seen || data.version > seen.version) latest.set(data.inventoryId, data);
+  }
+  const info = await broker.jsm.streams.info(stream);
+  const records = [...latest.values()].map((d) => ({
+    inventoryId: d.inventoryId,
+    productId: d.productId,
+    warehouseId: d.warehouseId,
+    variantId: d.variantId,
+    uomId: d.uomId,
+    quantityAvailable: d.quantityAvailable,
+    quantityReserved: d.quantityReserved,
+    minimumStock: d.minimumStock,
+    version: d.version,
+  }));
+  return { records, invalid, firstSeq: info.state.first_seq };
+}
