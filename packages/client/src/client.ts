@@ -185,7 +185,10 @@ export class InventoryClient {
     if (socket !== this.socket) return;
     this.socket = null;
     this.clearTimers();
-    if (this.closedByUser) return this.setState('closed');
+    if (this.closedByUser) {
+      this.setState('closed');
+      return;
+    }
     if (code === WS_CLOSE.unauthorized) {
       this.emitter.emit('error', { code: 'UNAUTHORIZED', message: 'the gateway refused the access token' });
     }
@@ -219,8 +222,9 @@ export class InventoryClient {
       return;
     }
     if (typeof frame?.type !== 'string') return;
-    if (isControlFrame(frame as { type: string })) return this.onControl(frame as ControlFrame);
-    if (typeof frame.channel === 'string' && typeof frame.id === 'string') this.onEvent(frame as ClientEvent);
+    if (isControlFrame(frame as { type: string })) this.onControl(frame as ControlFrame);
+    else if (typeof frame.channel === 'string' && typeof frame.id === 'string')
+      this.onEvent(frame as ClientEvent);
   }
 
   private onControl(frame: ControlFrame): void {

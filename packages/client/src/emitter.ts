@@ -2,8 +2,8 @@ export class Emitter<Events extends Record<string, unknown>> {
   private readonly listeners = new Map<keyof Events, Set<(value: never) => void>>();
 
   on<K extends keyof Events>(name: K, listener: (value: Events[K]) => void): () => void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
+    const set = this.listeners.get(name) ?? new Set();
+    this.listeners.set(name, set);
     set.add(listener as (value: never) => void);
     return () => set.delete(listener as (value: never) => void);
   }
