@@ -15,7 +15,7 @@ const alias = workspaceDirs
   }));
 
 const shared = { resolve: { alias } };
-const everyTest = ['{packages,services,tools,infra}/**/{src,test}/**/*.test.ts'];
+const everyTest = ['{packages,services,tools,infra,bench}/**/{src,test}/**/*.test.ts'];
 
 export default defineConfig({
   test: {

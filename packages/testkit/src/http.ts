@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+
 export interface JsonReply<T = unknown> {
   status: number;
   body: T;
@@ -10,7 +12,14 @@ export interface JsonReply<T = unknown> {
  */
 export async function fetchJson<T = unknown>(
   url: string,
-  options: { method?: string; body?: unknown; headers?: Record<string, string>; token?: string | null } = {},
+  options: {
+    method?: string;
+    body?: unknown;
+    headers?: Record<string, string>;
+    token?: string | null;
+    /** Gives up (rejects) after this long: for tests that must tell a slow answer from a hang. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<JsonReply<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -19,6 +28,7 @@ export async function fetchJson<T = unknown>(
     method: options.method ?? 'GET',
     headers,
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   });
   const text = await response.text();
   let body: unknown = text;
@@ -28,4 +38,66 @@ export async function fetchJson<T = unknown>(
     // Not JSON: keep the text.
   }
   return { status: response.status, body: body as T, headers: response.headers };
+}
+
+/**
+ * An HTTP request sent exactly as given, path included: `fetch` would normalise `.`/`..` segments and refuse
+ * some bytes, which hostile-input tests must send. The body is sent as is (string or bytes).
+ */
+export function rawRequest(
+  baseUrl: string,
+  options: { method?: string; path: string; headers?: Record<string, string>; body?: string | Buffer },
+): Promise<JsonReply> {
+  const target = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: options.headers,
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // Not JSON: keep the text.
+          }
+          const headers = new Headers();
+          for (const [key, value] of Object.entries(response.headers))
+            if (typeof value === 'string') headers.set(key, value);
+          resolve({ status: response.statusCode ?? 0, body, headers });
+        });
+        response.on('error', reject);
+      },
+    );
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+/** True when a reply is a refusal a client can act on: a 4xx status and a machine-readable `code`. */
+export function isClearRefusal(reply: JsonReply): boolean {
+  const code = (reply.body as { code?: unknown } | null)?.code;
+  return reply.status >= 400 && reply.status < 500 && typeof code === 'string' && code.length > 0;
+}
+
+/** `rawRequest` with a JSON body (when given) and a bearer token (when given). */
+export function rawJson(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string | null } = {},
+): Promise<JsonReply> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  return rawRequest(baseUrl, { method, path, headers, body });
 }

@@ -1,3 +1,4 @@
+export * from './hostile.js';
 export * from './http.js';
 export * from './logger.js';
 export * from './nats-server.js';

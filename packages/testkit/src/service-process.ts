@@ -46,6 +46,11 @@ export class ServiceProcess {
     return !!child && child.exitCode === null && child.signalCode === null;
   }
 
+  /** The process id while running (benchmarks read its resident memory). */
+  get pid(): number | undefined {
+    return this.process?.child.pid;
+  }
+
   async launch(): Promise<void> {
     if (this.running) return;
     this.process = spawnServer(process.execPath, [this.entry], {

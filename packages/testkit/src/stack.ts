@@ -16,6 +16,13 @@ export interface StackOptions {
   dashboard?: boolean;
   /** Extra environment for every service. */
   env?: Record<string, string>;
+  /**
+   * NATS to use instead of a fresh server of the stack's own, e.g. a `NatsCluster`'s servers joined by commas;
+   * the test owns it (the stack does not stop it).
+   */
+  natsUrl?: string;
+  /** PostgreSQL server the stack creates its databases on, e.g. a `PostgresServer` the test restarts. */
+  databaseServerUrl?: string;
 }
 
 export interface Stack {
@@ -36,10 +43,12 @@ export interface Stack {
  * infra setup (stream, consumers, migrations), inventory, transfer, gateway(s) and optionally the dashboard.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const nats = await startTestNats();
+  const nats: TestNats = options.natsUrl
+    ? { url: options.natsUrl, server: null, stop: async () => undefined }
+    : await startTestNats();
   const [inventoryDb, transferDb] = await Promise.all([
-    createTestDatabase('inventory'),
-    createTestDatabase('transfer'),
+    createTestDatabase('inventory', options.databaseServerUrl),
+    createTestDatabase('transfer', options.databaseServerUrl),
   ]);
   const common = { NATS_URL: nats.url, JWT_SECRET: TEST_JWT_SECRET, ...options.env };
   await run(process.execPath, [resolve(ROOT, 'infra/dist/setup.js')], {

@@ -21,6 +21,8 @@ describe('dashboard in a real browser', () => {
     return response.json();
   };
 
+  const adjustForm = (page: Page) => page.getByTestId('adjust-form');
+
   beforeAll(async () => {
     stack = await startStack({ dashboard: true });
     token = await stack.token();
@@ -36,11 +38,12 @@ describe('dashboard in a real browser', () => {
   });
 
   it('shows a stock change made in one tab in the other within a second', async () => {
-    await first.getByLabel('Warehouse', { exact: true }).fill('wh-east');
-    await first.getByLabel('Product', { exact: true }).fill('prod-apple');
-    await first.getByLabel('Movement').selectOption('in');
-    await first.getByLabel('Quantity').fill('42');
-    await first.getByRole('button', { name: 'Apply' }).click();
+    const form = adjustForm(first);
+    await form.getByLabel('Warehouse', { exact: true }).fill('wh-east');
+    await form.getByLabel('Product', { exact: true }).fill('prod-apple');
+    await form.getByLabel('Movement').selectOption('in');
+    await form.getByLabel('Quantity', { exact: true }).fill('42');
+    await form.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(() => first.getByTestId('adjust-message').textContent()).toContain('42 available');
     await availableCell(second, 'prod-apple', 'wh-east').waitFor({ timeout: 1_000 });
     await expect
@@ -51,8 +54,8 @@ describe('dashboard in a real browser', () => {
   it('explains a conflict with the new value when someone else changed the record first', async () => {
     await first.locator('tr[data-key="prod-apple@wh-east"]').click();
     await adjustOverRest({ warehouseId: 'wh-east', productId: 'prod-apple', quantity: 3 });
-    await first.getByLabel('Quantity').fill('1');
-    await first.getByRole('button', { name: 'Apply' }).click();
+    await adjustForm(first).getByLabel('Quantity', { exact: true }).fill('1');
+    await adjustForm(first).getByRole('button', { name: 'Apply' }).click();
     await expect
       .poll(() => first.getByTestId('adjust-message').textContent())
       .toMatch(/Changed by someone else: now 45 available/);

@@ -9,6 +9,8 @@ import type { Orm } from '../db/orm.js';
 import { type DurableOptions, ensureDurableConsumer } from '../nats/streams.js';
 import { backoffDelay, sleep } from '../retry.js';
 
+const PULL_EXPIRES_MS = 5_000;
+
 export interface InboxContext {
   streamSeq: number;
   subject: string;
@@ -77,7 +79,9 @@ export class InboxConsumer {
           this.options.durable.stream ?? EVENTS_STREAM,
           this.options.durable.name,
         );
-        this.messages = await consumer.consume({ max_messages: 32 });
+        // Short pulls: after a server restart nats.js re-checks the consumer with a backoff of up to `expires`,
+        // so the default 30 s would stall the saga for as long.
+        this.messages = await consumer.consume({ max_messages: 32, expires: PULL_EXPIRES_MS });
         for await (const msg of this.messages) {
           await this.process(msg);
           failures = 0;

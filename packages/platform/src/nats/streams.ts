@@ -71,6 +71,12 @@ export interface DurableOptions {
   maxAckPending?: number;
 }
 
+/**
+ * Handlers are one short database transaction, so a message unacked for 10 s belongs to a crashed instance: it is
+ * redelivered to a live one soon instead of stalling a saga (the inbox makes the redelivery harmless).
+ */
+const DEFAULT_ACK_WAIT_MS = 10_000;
+
 /** Creates a durable pull consumer or updates its mutable settings. */
 export async function ensureDurableConsumer(jsm: JetStreamManager, options: DurableOptions): Promise<void> {
   const stream = options.stream ?? EVENTS_STREAM;
@@ -79,7 +85,7 @@ export async function ensureDurableConsumer(jsm: JetStreamManager, options: Dura
     filter_subject: options.filterSubject,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
-    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_deliver: options.maxDeliver ?? -1,
     max_ack_pending: options.maxAckPending ?? 1,
   };

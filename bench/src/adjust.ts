@@ -1,0 +1,53 @@
+import type { BenchRecord } from './events.js';
+import { now } from './stats.js';
+
+export interface AdjustOutcome {
+  status: number;
+  ms: number;
+  version: number | null;
+  /** On 409: the version the record is at, from the error details. */
+  currentVersion: number | null;
+}
+
+function findNumber(value: unknown, key: string): number | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const own = (value as Record<string, unknown>)[key];
+  if (typeof own === 'number') return own;
+  for (const nested of Object.values(value)) {
+    const found = findNumber(nested, key);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/** `POST /api/inventory/adjust` of one unit in, as a client of the REST API would send it. */
+export async function postAdjust(
+  baseUrl: string,
+  token: string,
+  record: BenchRecord,
+  options: { reason?: string; expectedVersion?: number; quantity?: number } = {},
+): Promise<AdjustOutcome> {
+  const started = now();
+  const response = await fetch(`${baseUrl}/api/inventory/adjust`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      ...record,
+      quantity: options.quantity ?? 1,
+      movementType: 'in',
+      reason: options.reason ?? null,
+      expectedVersion: options.expectedVersion,
+    }),
+  });
+  const body: unknown = await response.json().catch(() => null);
+  const ms = now() - started;
+  if (response.status === 200) {
+    return { status: 200, ms, version: findNumber(body, 'version'), currentVersion: null };
+  }
+  return { status: response.status, ms, version: null, currentVersion: findNumber(body, 'currentVersion') };
+}
+
+/** `count` records of one product, warehouses `w-0` … . */
+export function benchRecords(productId: string, count: number): BenchRecord[] {
+  return Array.from({ length: count }, (_, i) => ({ productId, warehouseId: `w-${i}` }));
+}

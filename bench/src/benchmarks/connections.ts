@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startClients } from '../load/client-pool.js';
+import type { Benchmark, BenchContext } from './context.js';
+
+/** Resident memory of a process in bytes, from /proc (Linux). */
+export function residentBytes(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(kb) * 1024;
+}
+
+/** N idle connections on one gateway process: what each costs in resident memory. */
+export const connections: Benchmark = {
+  name: 'connections',
+  description: 'N idle WebSocket connections on one gateway process: resident memory per connection',
+  async run(ctx: BenchContext) {
+    const count = ctx.quick ? 500 : 10_000;
+    const gateway = ctx.bench.stack.gateways[0]!;
+    const pid = gateway.pid;
+    if (!pid) throw new Error('connections: the gateway is not running');
+    const before = residentBytes(pid);
+    ctx.log(`connections: opening ${count} idle connections`);
+    const pool = await startClients({
+      target: 'gateway',
+      url: ctx.bench.stack.gatewayUrl(0, `/ws?access_token=${ctx.token}`),
+      count,
+      concurrency: 200,
+    });
+    // Let the allocations of the connection storm settle (young-generation GC) before reading.
+    await sleep(ctx.quick ? 1_000 : 3_000);
+    const after = residentBytes(pid);
+    const result = await pool.stop();
+    const perConnection = (after - before) / count / 1024;
+    return {
+      name: 'connections',
+      title: 'Connections: idle WebSocket connections on one gateway process',
+      columns: ['connections', 'RSS before MB', 'RSS after MB', 'KB per connection', 'connect s', 'connections/s', 'dropped'],
+      rows: [
+        {
+          connections: count,
+          'RSS before MB': before / 2 ** 20,
+          'RSS after MB': after / 2 ** 20,
+          'KB per connection': perConnection,
+          'connect s': pool.connectMs / 1000,
+          'connections/s': Math.round((count / pool.connectMs) * 1000),
+          dropped: result.closedEarly,
+        },
+      ],
+      goals: [
+        { text: 'resident memory < 40 KB per connection', measured: `${perConnection.toFixed(1)} KB`, met: perConnection < 40 },
+      ],
+      notes: [
+        'Each connection is authenticated (JWT) and on its default `global` channel, as a real client is; RSS read from /proc before and after, no forced GC.',
+      ],
+    };
+  },
+};

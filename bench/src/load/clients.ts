@@ -1,0 +1,131 @@
+/**
+ * The load generator's clients, a process of their own: opens `count` connections to one target, subscribes
+ * each to the topic, and times every event frame from its send time (see events.ts) to its receipt. It tells its
+ * parent over IPC when every client is subscribed, and answers `stop` with a summary: the latencies stay here,
+ * a run records too many to ship.
+ */
+import { wsconnect } from '@nats-io/nats-core';
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import { sentAtOf } from '../events.js';
+import { now, Samples } from '../stats.js';
+import type { ChildMessage, ClientsConfig, ParentMessage } from './protocol.js';
+
+// nats-core's wsconnect expects a global WebSocket, which Node 20 only has behind a flag.
+(globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ClientsConfig;
+const latencies = new Samples();
+let frames = 0;
+let firstAt = 0;
+let lastAt = 0;
+let closedEarly = 0;
+let stopping = false;
+const closers: Array<() => void> = [];
+
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => process.send!(message, () => resolve()));
+}
+
+/** One received event: its `data.reason` says when it was sent. */
+function received(text: string): void {
+  const at = now();
+  frames++;
+  const sentAt = sentAtOf((JSON.parse(text) as { data?: { reason?: unknown } }).data?.reason);
+  if (sentAt === null) return;
+  latencies.push(at - sentAt);
+  if (firstAt === 0) firstAt = at;
+  lastAt = at;
+}
+
+function onEarlyClose(): void {
+  if (!stopping) closedEarly++;
+}
+
+function openGateway(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(config.url, { perMessageDeflate: false });
+    closers.push(() => socket.terminate());
+    let ready = false;
+    socket.on('message', (data, isBinary) => {
+      const text = isBinary ? '' : data.toString();
+      if (ready) {
+        if (!text.startsWith('{"type":"subscribed"') && !text.startsWith('{"type":"unsubscribed"')) received(text);
+        return;
+      }
+      const frame = JSON.parse(text) as { type: string; channel?: string };
+      if (!config.topic && frame.type === 'welcome') {
+        ready = true;
+        resolve();
+      } else if (frame.type === 'subscribed' && frame.channel === config.topic) {
+        ready = true;
+        resolve();
+      } else if (frame.type === 'error') reject(new Error(`gateway refused: ${text}`));
+    });
+    socket.once('open', () => {
+      if (config.topic) socket.send(JSON.stringify({ type: 'subscribe', channel: config.topic }));
+    });
+    socket.once('error', reject);
+    socket.once('close', (code, reason) => {
+      if (!ready) reject(new Error(`gateway closed ${code} ${reason.toString()}`));
+      else onEarlyClose();
+    });
+  });
+}
+
+async function openNats(): Promise<void> {
+  const nc = await wsconnect({ servers: config.url, reconnect: false, ignoreClusterUpdates: true });
+  closers.push(() => void nc.close());
+  void nc.closed().then(onEarlyClose);
+  if (config.topic) nc.subscribe(config.topic, { callback: (_error, message) => received(message.string()) });
+  await nc.flush();
+}
+
+function openSocketIo(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = io(config.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+    closers.push(() => socket.disconnect());
+    socket.on('event', (text: string) => received(text));
+    socket.once('connect', () => {
+      if (!config.topic) return resolve();
+      socket.emit('join', config.topic, () => resolve());
+    });
+    socket.once('connect_error', reject);
+    socket.once('disconnect', onEarlyClose);
+  });
+}
+
+const OPENERS = { gateway: openGateway, nats: openNats, socketio: openSocketIo } as const;
+
+async function connectAll(): Promise<void> {
+  const open = OPENERS[config.target];
+  const concurrency = config.concurrency ?? 100;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, config.count) }, async () => {
+      while (next < config.count) {
+        next++;
+        await open();
+      }
+    }),
+  );
+}
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type !== 'stop') return;
+  stopping = true;
+  const result = {
+    latency: latencies.summary(),
+    frames,
+    windowMs: lastAt - firstAt,
+    closedEarly,
+  };
+  for (const close of closers) close();
+  void send({ type: 'result', result }).then(() => process.exit(0));
+});
+
+const started = now();
+connectAll().then(
+  () => send({ type: 'ready', connectMs: now() - started }),
+  (error: unknown) => send({ type: 'error', message: String(error) }).then(() => process.exit(1)),
+);

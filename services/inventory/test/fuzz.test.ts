@@ -1,0 +1,189 @@
+import { AdjustRequest, REST_LIMITS } from '@inv/contracts';
+import {
+  badTokens,
+  HOSTILE_IDS,
+  hostileId,
+  isClearRefusal,
+  mostlyValid,
+  rawJson,
+  rawRequest,
+  withStrayField,
+} from '@inv/testkit';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type InventoryFixture, inventoryFixture, ledgerBalances } from './support.js';
+
+const field = mostlyValid;
+
+const adjustBody = fc
+  .record(
+    {
+      warehouseId: field(fc.constantFrom('fz-w1', 'fz-w2')),
+      productId: field(fc.constantFrom('fz-p1', 'fz-p2', 'fz-p3')),
+      variantId: field(fc.constantFrom(null, 'v1')),
+      uomId: field(fc.constantFrom(null, 'each')),
+      quantity: field(fc.integer({ min: 0, max: 50 })),
+      movementType: field(fc.constantFrom('in', 'out', 'adjustment')),
+      reason: field(fc.string({ maxLength: 40 })),
+      rack: field(fc.string({ maxLength: 40 })),
+      minimumStock: field(fc.integer({ min: 0, max: 20 })),
+      allowNegative: field(fc.boolean()),
+      expectedVersion: field(fc.integer({ min: 0, max: 5 })),
+    },
+    { requiredKeys: ['warehouseId', 'productId', 'quantity', 'movementType'] },
+  )
+  .chain(withStrayField);
+
+/** Every route that takes an ID, with `{id}` where the hostile ID goes. */
+const ID_ROUTES: Array<{ method: string; path: string; body?: unknown }> = [
+  { method: 'GET', path: '/api/inventory/{id}' },
+  { method: 'GET', path: '/api/inventory/{id}/movements' },
+  { method: 'PATCH', path: '/api/inventory/{id}', body: { minimumStock: 1 } },
+  {
+    method: 'POST',
+    path: '/api/inventory/{id}/batches',
+    body: { batchNumber: 'B1', quantity: 1, expiresAt: '2030-01-01' },
+  },
+  { method: 'GET', path: '/api/inventory/product/{id}' },
+  { method: 'GET', path: '/api/inventory/variant/{id}' },
+  { method: 'GET', path: '/api/inventory/uom/{id}' },
+  { method: 'GET', path: '/api/inventory/warehouse/{id}' },
+  { method: 'GET', path: '/api/inventory/product/{id}/warehouse/wh-1' },
+  { method: 'GET', path: '/api/inventory/product/p1/warehouse/{id}' },
+  { method: 'GET', path: '/api/inventory?productId={id}' },
+  { method: 'GET', path: '/api/inventory?warehouseId={id}' },
+  { method: 'GET', path: '/api/inventory/low-stock?warehouseId={id}' },
+  { method: 'GET', path: '/api/inventory/batches/expiring?warehouseId={id}' },
+];
+
+describe('inventory REST under hostile input', () => {
+  let f: InventoryFixture;
+  let token: string;
+  beforeAll(async () => {
+    f = await inventoryFixture();
+    token = await f.token({ roles: ['clerk'], warehouses: ['*'] });
+  });
+  afterAll(async () => f?.close());
+
+  const send = (method: string, path: string, body?: unknown, bearer: string | null = token) =>
+    rawJson(f.service.url, method, path, { body, token: bearer });
+
+  it('answers 1,500 generated adjust bodies with 200, or a 4xx naming the problem, and keeps the ledger exact', async () => {
+    let applied = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(adjustBody, async (body) => {
+        const reply = await send('POST', '/api/inventory/adjust', body);
+        const valid = AdjustRequest.safeParse(JSON.parse(JSON.stringify(body))).success;
+        if (reply.status === 200) applied++;
+        else refused++;
+        if (valid) expect([200, 409]).toContain(reply.status);
+        else expect(reply.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+        if (reply.status !== 200) expect(isClearRefusal(reply), JSON.stringify(reply.body)).toBe(true);
+      }),
+      { numRuns: 1_500, seed: 8_001 },
+    );
+    expect(applied).toBeGreaterThan(100);
+    expect(refused).toBeGreaterThan(100);
+    // Every applied change is in the ledger once, and no refused one left a trace.
+    const balances = await ledgerBalances(f);
+    expect(balances.reduce((n, b) => n + b.ledger_rows, 0)).toBe(applied);
+    for (const b of balances) {
+      expect(b.quantity_available).toBe(b.ledger_available);
+      expect(b.version).toBe(b.ledger_max_version);
+    }
+    console.log(
+      `reliability: inventory fuzz 1500 adjust bodies, ${applied} applied, ${refused} refused, 0 errors`,
+    );
+  });
+
+  it('refuses every hostile ID in every ID path and query with a 4xx and a code', async () => {
+    const cases = fc.sample(hostileId, { numRuns: 60, seed: 8_002 }).concat(HOSTILE_IDS);
+    let tried = 0;
+    for (const route of ID_ROUTES) {
+      for (const id of cases) {
+        const reply = await send(
+          route.method,
+          route.path.replace('{id}', encodeURIComponent(id)),
+          route.body,
+        );
+        tried++;
+        expect(
+          [400, 404, 414],
+          `${route.method} ${route.path} with ${JSON.stringify(id).slice(0, 80)}: ${JSON.stringify(reply.body)}`,
+        ).toContain(reply.status);
+        expect(isClearRefusal(reply)).toBe(true);
+      }
+    }
+    // IDs with dot segments sent unencoded must not reach another route either.
+    for (const path of ['/api/inventory/./movements', '/api/inventory/../inventory/x', '/api/inventory/*']) {
+      const reply = await send('GET', path);
+      expect(reply.status, path).toBeGreaterThanOrEqual(400);
+      expect(reply.status, path).toBeLessThan(500);
+    }
+    console.log(`reliability: inventory fuzz ${tried} hostile ID requests, 0 accepted, 0 errors`);
+  });
+
+  it('refuses missing, expired, wrongly signed and malformed tokens on every route, and writes without the role', async () => {
+    const routes = [
+      ...ID_ROUTES.map((r) => ({ ...r, path: r.path.replace('{id}', 'p1') })),
+      {
+        method: 'POST',
+        path: '/api/inventory/adjust',
+        body: { warehouseId: 'w', productId: 'p', quantity: 1, movementType: 'in' },
+      },
+    ];
+    for (const bad of await badTokens()) {
+      for (const route of routes) {
+        const reply = await send(route.method, route.path, route.body, bad.token);
+        expect(reply.status, `${bad.kind} on ${route.method} ${route.path}`).toBe(401);
+        expect(reply.body).toMatchObject({ code: 'UNAUTHORIZED' });
+      }
+    }
+    const viewer = await f.token({ roles: ['viewer'], warehouses: ['*'] });
+    for (const route of routes.filter((r) => r.method !== 'GET')) {
+      const reply = await send(route.method, route.path, route.body, viewer);
+      expect(reply.status, `viewer ${route.method} ${route.path}`).toBe(403);
+      expect(reply.body).toMatchObject({ code: 'FORBIDDEN' });
+    }
+  });
+
+  it('refuses bodies over the documented 64 KiB limit and non-JSON bodies, and stays healthy', async () => {
+    const huge = {
+      warehouseId: 'w1',
+      productId: 'p1',
+      quantity: 1,
+      movementType: 'in',
+      reason: 'x'.repeat(REST_LIMITS.maxBodyBytes),
+    };
+    const tooLarge = await send('POST', '/api/inventory/adjust', huge);
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    const megabytes = await rawRequest(f.service.url, {
+      method: 'POST',
+      path: '/api/inventory/adjust',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: Buffer.alloc(5 * 1024 * 1024, 0x20),
+    }).catch(() => null);
+    // The server may answer 413 or cut the upload short; either way it refuses, then answers others.
+    if (megabytes) expect(megabytes.status).toBe(413);
+    const garbage = fc.sample(fc.uint8Array({ maxLength: 200 }), { numRuns: 200, seed: 8_003 });
+    for (const bytes of garbage) {
+      const reply = await rawRequest(f.service.url, {
+        method: 'POST',
+        path: '/api/inventory/adjust',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: Buffer.from(bytes),
+      });
+      expect(isClearRefusal(reply), JSON.stringify(reply.body)).toBe(true);
+    }
+    const xml = await rawRequest(f.service.url, {
+      method: 'POST',
+      path: '/api/inventory/adjust',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' },
+      body: '<adjust/>',
+    });
+    expect(xml.status).toBe(415);
+    expect((await send('GET', '/healthz', undefined, null)).status).toBe(200);
+  });
+});
