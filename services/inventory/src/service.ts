@@ -2,23 +2,22 @@ import { DURABLE_CONSUMERS } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
-  connectNats,
+  closeConnections,
+  connectEventBus,
   createHttpServer,
   createLogger,
   createMetricsRegistry,
   createOrm,
   createTokenVerifier,
-  ensureEventsStream,
+  databaseAndNatsReadiness,
   InboxConsumer,
+  listenOn,
   migrateDatabase,
-  natsServers,
   type Orm,
   OutboxRelay,
   registerOutboxGauges,
   relayLockKey,
-  sleep,
 } from '@inv/platform';
-import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
@@ -75,11 +74,7 @@ export async function startInventoryService(
   const logger = options.logger ?? createLogger('inventory', config.LOG_LEVEL);
   if (options.migrate ?? true) await migrateInventoryDatabase(config, logger);
   const registry = createMetricsRegistry('inventory');
-  const nc = await connectNats({ servers: natsServers(config), name: 'inventory', logger });
-  await ensureEventsStream(await jetstreamManager(nc), {
-    replicas: config.STREAM_REPLICAS,
-    maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
-  });
+  const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
 
   const relay = new OutboxRelay({
@@ -96,10 +91,7 @@ export async function startInventoryService(
     orm,
     logger,
     registry,
-    durable: {
-      name: DURABLE_CONSUMERS.inventoryTransfers.name,
-      filterSubject: DURABLE_CONSUMERS.inventoryTransfers.filterSubject,
-    },
+    durable: DURABLE_CONSUMERS.inventoryTransfers,
     handle: new TransferSagaHandler(logger).handle,
     afterCommit: notify,
   });
@@ -116,13 +108,7 @@ export async function startInventoryService(
     logger,
     registry,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
-    readiness: {
-      database: () => orm.em.fork().execute('select 1'),
-      nats: async () => {
-        if (nc.isClosed()) throw new Error('connection closed');
-        await nc.flush();
-      },
-    },
+    readiness: databaseAndNatsReadiness(orm, nc),
     docs: {
       title: 'Inventory service',
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
@@ -138,25 +124,22 @@ export async function startInventoryService(
       await scanner.stop();
       await consumer.stop();
       await relay.stop();
-      // Draining needs the server; when it is away, give up after a while and just close.
-      await Promise.race([nc.drain(), sleep(5_000)]).catch(() => undefined);
-      if (!nc.isClosed()) await nc.close();
-      await orm.close(true);
+      await closeConnections(nc, orm);
     })();
     return stopping;
   };
 
+  let listening: { url: string; port: number };
   try {
     relay.start();
     await consumer.start();
     scanner.start();
-    await app.listen({ host: config.HOST, port: config.PORT });
+    listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url: `http://${config.HOST}:${port}`, port, app, orm, nc, relay, consumer, scanner, stop };
+  return { url, port, app, orm, nc, relay, consumer, scanner, stop };
 }

@@ -70,7 +70,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
     if (
       typeof e.message === 'string' &&
-      /Connection terminated|Timeout acquiring a connection/.test(e.message)
+      /Connection terminated|Timeout acquiring a connection|connection error and is not queryable/.test(e.message)
     ) {
       return true;
     }
