@@ -17,7 +17,7 @@ describe('transfer REST API', () => {
     return reply.body;
   };
 
-  it('creates a requested transfer with numbered lines, a history entry and an ETag', async () => {
+  it('creates a requested transfer with numbered lines, a history entry, an ETag and its Location', async () => {
     const body = {
       sourceWarehouseId: 'wh-a',
       destinationWarehouseId: 'wh-b',
@@ -67,6 +67,7 @@ describe('transfer REST API', () => {
       { from: null, to: 'requested', actor: 'clerk-7', reason: null, at: transfer.createdAt },
     ]);
     expect(reply.headers.get('etag')).toBe('"1"');
+    expect(reply.headers.get('location')).toBe(`/api/transfers/${transfer.transferId}`);
 
     const read = await f.api.get(transfer.transferId);
     expect(read.status).toBe(200);

@@ -1,6 +1,7 @@
 import type { EntitySchema, MigrationObject } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import type { Logger } from 'pino';
 import { IdempotencyRecordSchema } from '../idempotency/idempotency.entity.js';
 import { InboxEntrySchema } from '../inbox/inbox.entity.js';
@@ -58,14 +59,28 @@ export async function createOrm(options: OrmOptions): Promise<Orm> {
   }
 }
 
-/** Creates the database if missing and applies every pending migration. */
+/** Arbitrary but fixed: every instance of every service migrating the same database takes the same lock. */
+const MIGRATION_LOCK_KEY = 7_311_004_201;
+
+/**
+ * Creates the database if missing and applies every pending migration. Instances starting together take turns
+ * (a session advisory lock), so the second finds nothing left to apply instead of failing on existing tables.
+ */
 export async function migrateDatabase(options: OrmOptions): Promise<string[]> {
   await ensureDatabase(options.url);
-  const orm = await createOrm({ ...options, poolSize: 2 });
+  const lock = new pg.Client({ connectionString: options.url });
+  await lock.connect();
   try {
-    const applied = await orm.getMigrator().up();
-    return applied.map((m) => m.name);
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const orm = await createOrm({ ...options, poolSize: 2 });
+    try {
+      const applied = await orm.getMigrator().up();
+      return applied.map((m) => m.name);
+    } finally {
+      await orm.close(true);
+    }
   } finally {
-    await orm.close(true);
+    // Closing the session releases the lock.
+    await lock.end().catch(() => undefined);
   }
 }

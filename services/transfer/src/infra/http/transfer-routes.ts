@@ -90,6 +90,7 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
     const idempotency = idempotencyFrom(request);
     const outcome = await runCommand({ orm, idempotency, successStatus, work, afterCommit: notify });
     withEtag(reply, outcome.body);
+    if (outcome.status === 201) reply.header('location', `/api/transfers/${outcome.body.transferId}`);
     return sendOutcome(reply, outcome);
   };
 
