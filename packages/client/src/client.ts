@@ -168,7 +168,10 @@ export class InventoryClient {
     const url = new URL(this.options.url);
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) url.searchParams.set('access_token', token);
-    if (this.sessionId) url.searchParams.set('session', this.sessionId);
+    if (this.sessionId) {
+      url.searchParams.set('session', this.sessionId);
+      url.searchParams.set('acks', '1');
+    }
     return url.toString();
   }
 

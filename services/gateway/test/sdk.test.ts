@@ -1,37 +1,91 @@
-import { type ClientEvent, InventoryClient, type WebSocketFactory } from '@inv/client';
+import {
+  type ClientEvent,
+  type ConnectionState,
+  InventoryClient,
+  type InventoryClientOptions,
+  type KeyValueStorage,
+  type ResetNotice,
+  type WebSocketFactory,
+} from '@inv/client';
+import { EVENTS_STREAM } from '@inv/contracts';
 import { eventually } from '@inv/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type GatewayFixture, gatewayFixture, stockEvent } from './support.js';
+import { type GatewayFixture, gatewayFixture, sessionPositions, stockEvent } from './support.js';
+
+/** What a browser's localStorage does, for Node. */
+class MemoryStorage implements KeyValueStorage {
+  readonly items = new Map<string, string>();
+  getItem(key: string) {
+    return this.items.get(key) ?? null;
+  }
+  setItem(key: string, value: string) {
+    this.items.set(key, value);
+  }
+}
+
+const productEvents = (productId: string, n: number) =>
+  Array.from({ length: n }, () => stockEvent('inventory.updated', { productId, warehouseId: 'w1' }));
 
 describe('the client SDK against the gateway', () => {
   let f: GatewayFixture;
+  const clients: InventoryClient[] = [];
   beforeAll(async () => {
-    f = await gatewayFixture();
+    f = await gatewayFixture({ instances: 2, env: { SESSION_FLUSH_MS: '50' } });
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.close();
   });
   afterAll(async () => f?.close());
 
-  it('receives every event exactly once across a gateway restart, resuming by cursor', async () => {
-    const first = f.gateways[0]!;
-    const port = first.port;
+  async function sdkClient(options: Partial<InventoryClientOptions> & { instance?: number } = {}) {
     const client = new InventoryClient({
-      url: `ws://127.0.0.1:${port}/ws`,
+      url: f.wsUrl(options.instance ?? 0),
       token: await f.token(),
       WebSocket: WebSocket as unknown as WebSocketFactory,
       backoff: { initialMs: 50, maxMs: 200 },
       heartbeatMs: 0,
+      ...options,
     });
+    clients.push(client);
+    return client;
+  }
+
+  /**
+   * Subscribes and resolves once the channel is live: subscribed, or, when resuming by a cursor, once the missed
+   * events are replayed.
+   */
+  function subscribeLive(
+    client: InventoryClient,
+    channel: string,
+    received: ClientEvent[],
+    { resuming = false } = {},
+  ) {
+    const live = new Promise<void>((resolve) => {
+      const off = client.on(resuming ? 'live' : 'subscribed', (notice) => {
+        if (notice.channel !== channel) return;
+        off();
+        resolve();
+      });
+    });
+    const unsubscribe = client.subscribe(channel, (event) => received.push(event));
+    return { live, unsubscribe };
+  }
+
+  it('receives every event exactly once across a gateway restart, resuming by cursor', async () => {
+    const first = f.gateways[0]!;
+    const port = first.port;
+    const client = await sdkClient({ url: `ws://127.0.0.1:${port}/ws` });
+    const states: ConnectionState[] = [];
+    client.on('state', (state) => states.push(state));
     const received: ClientEvent[] = [];
     const live: string[] = [];
     client.on('live', ({ channel }) => live.push(channel));
-    client.subscribe('product:sdk', (event) => received.push(event));
-    const subscribed = new Promise((resolve) => client.on('subscribed', resolve));
+    const { live: subscribed } = subscribeLive(client, 'product:sdk', received);
     client.connect();
     await subscribed;
 
-    const before = Array.from({ length: 5 }, () =>
-      stockEvent('inventory.updated', { productId: 'sdk', warehouseId: 'w1' }),
-    );
+    const before = productEvents('sdk', 5);
     await f.publish(...before);
     await eventually(() => received.length === 5);
 
@@ -40,7 +94,7 @@ describe('the client SDK against the gateway', () => {
       stockEvent('inventory.low_stock', { productId: 'sdk', warehouseId: 'w1' }),
     );
     await f.publish(...during);
-    await f.startGateway({ PORT: String(port) });
+    f.gateways[0] = await f.startGateway({ PORT: String(port) });
     await eventually(() => live.includes('product:sdk'), { message: 'the SDK to resume' });
     const after = [stockEvent('inventory.out_of_stock', { productId: 'sdk', warehouseId: 'w1' })];
     await f.publish(...after);
@@ -48,6 +102,106 @@ describe('the client SDK against the gateway', () => {
     const all = [...before, ...during, ...after];
     await eventually(() => received.length >= all.length);
     expect(received.map((event) => event.id)).toEqual(all.map((event) => event.id));
+    // The gateway's shutdown asks clients to reconnect elsewhere, so there may be more than one round.
+    expect(states.slice(0, 3)).toEqual(['connecting', 'open', 'reconnecting']);
+    expect(states.at(-1)).toBe('open');
     client.close();
+    expect(states.at(-1)).toBe('closed');
+  });
+
+  it('resumes from the cursors it kept in storage after a reload, on another instance', async () => {
+    const storage = new MemoryStorage();
+    const before = await sdkClient({ cursorStorage: storage });
+    const seen: ClientEvent[] = [];
+    const first = subscribeLive(before, 'product:reload', seen);
+    before.connect();
+    await first.live;
+    await f.publish(...productEvents('reload', 3));
+    await eventually(() => seen.length === 3);
+    before.close();
+
+    const missed = productEvents('reload', 4);
+    await f.publish(...missed);
+    const after = await sdkClient({ cursorStorage: storage, instance: 1 });
+    const resumed: ClientEvent[] = [];
+    const second = subscribeLive(after, 'product:reload', resumed, { resuming: true });
+    after.connect();
+    await second.live;
+    expect(resumed.map((event) => event.id)).toEqual(missed.map((event) => event.id));
+  });
+
+  it('resumes a durable session whose id it kept in storage, without any cursor', async () => {
+    const storage = new MemoryStorage();
+    const before = await sdkClient({ session: { storage }, ackIntervalMs: 50 });
+    expect(before.sessionId).toMatch(/^s-/);
+    const seen: ClientEvent[] = [];
+    const first = subscribeLive(before, 'product:session', seen);
+    before.connect();
+    await first.live;
+    const [, lastSeen] = await f.publish(...productEvents('session', 2));
+    await eventually(() => seen.length === 2);
+    await eventually(
+      async () => (await sessionPositions(f.nc, before.sessionId!)).get('product:session') === lastSeen,
+      {
+        message: 'the acknowledged position to be stored',
+      },
+    );
+    before.close();
+
+    const missed = productEvents('session', 3);
+    await f.publish(...missed);
+    const after = await sdkClient({ session: { storage }, instance: 1 });
+    expect(after.sessionId).toBe(before.sessionId);
+    const resumed: ClientEvent[] = [];
+    after.on('event', (event) => resumed.push(event));
+    after.connect();
+    await eventually(() => resumed.length >= missed.length, { message: 'the missed events' });
+    expect(resumed.map((event) => event.id)).toEqual(missed.map((event) => event.id));
+  });
+
+  it('tells the application to reload when its cursor is past retention, then delivers live events', async () => {
+    const storage = new MemoryStorage();
+    const before = await sdkClient({ cursorStorage: storage });
+    const seen: ClientEvent[] = [];
+    const first = subscribeLive(before, 'product:expired', seen);
+    before.connect();
+    await first.live;
+    await f.publish(...productEvents('expired', 2));
+    await eventually(() => seen.length === 2);
+    before.close();
+    // Missed while away, then removed by retention before the client is back.
+    await f.publish(...productEvents('expired', 3));
+    await f.jsm.streams.purge(EVENTS_STREAM, { keep: 1 });
+
+    const after = await sdkClient({ cursorStorage: storage });
+    const resets: ResetNotice[] = [];
+    const received: ClientEvent[] = [];
+    after.subscribe('product:expired', (event) => received.push(event), {
+      onReset: (notice) => resets.push(notice),
+    });
+    after.connect();
+    await eventually(() => resets.length === 1, { message: 'the reset' });
+    expect(resets[0]).toEqual({ channel: 'product:expired', reason: 'cursor_expired' });
+
+    const next = productEvents('expired', 1);
+    await f.publish(...next);
+    await eventually(() => received.length === 1, { message: 'a live event after the reset' });
+    expect(received[0]!.id).toBe(next[0]!.id);
+  });
+
+  it('stops delivering a channel once its last handler unsubscribes', async () => {
+    const client = await sdkClient();
+    const kept: ClientEvent[] = [];
+    const dropped: ClientEvent[] = [];
+    const a = subscribeLive(client, 'product:kept', kept);
+    const b = subscribeLive(client, 'product:dropped', dropped);
+    client.connect();
+    await Promise.all([a.live, b.live]);
+    const unsubscribed = new Promise((resolve) => client.on('event', resolve));
+    b.unsubscribe();
+    await f.publish(...productEvents('dropped', 2), ...productEvents('kept', 1));
+    await unsubscribed;
+    expect(kept).toHaveLength(1);
+    expect(dropped).toEqual([]);
   });
 });

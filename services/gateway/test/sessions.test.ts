@@ -1,8 +1,14 @@
-import { decodeCursor, GATEWAY_SESSIONS_BUCKET } from '@inv/contracts';
+import { decodeCursor } from '@inv/contracts';
 import { eventually } from '@inv/testkit';
-import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayFixture, gatewayFixture, ids, stockEvent, subscribe } from './support.js';
+import {
+  type GatewayFixture,
+  gatewayFixture,
+  ids,
+  sessionPositions,
+  stockEvent,
+  subscribe,
+} from './support.js';
 
 const productEvents = (productId: string, n: number) =>
   Array.from({ length: n }, (_, i) =>
@@ -16,17 +22,7 @@ describe('durable sessions', () => {
   });
   afterAll(async () => f?.close());
 
-  /** The positions a session holds in the bucket, by channel. */
-  async function storedPositions(sessionId: string): Promise<Map<string, number>> {
-    const kv = await new Kvm(f.nc).open(GATEWAY_SESSIONS_BUCKET);
-    const positions = new Map<string, number>();
-    for await (const key of await kv.keys(`*.${sessionId}.>`)) {
-      const entry = await kv.get(key);
-      if (entry?.operation === 'PUT')
-        positions.set(key.split('.')[2]!.replaceAll('=', ':'), decodeCursor(entry.string())!.seq);
-    }
-    return positions;
-  }
+  const storedPositions = (sessionId: string) => sessionPositions(f.nc, sessionId);
 
   it('resumes a client that lost its cursors (page reload) on another instance, from ?session=', async () => {
     const before = productEvents('s-a', 3);
@@ -73,6 +69,20 @@ describe('durable sessions', () => {
     const second = await f.client({ instance: 1, query: { session: 'acks-1' } });
     await second.nextFrame('live');
     expect(ids(second.events('product:s-b'))).toEqual(ids(events.slice(2)));
+  });
+
+  it('with ?acks=1 counts only acknowledged events as reached, even before the first ack', async () => {
+    const first = await f.client({ instance: 0, query: { session: 'acks-2', acks: '1' } });
+    const start = decodeCursor((await subscribe(first, 'product:s-f')).cursor as string)!.seq;
+    const events = productEvents('s-f', 3);
+    await f.publish(...events);
+    await first.waitForEvents('product:s-f', 3);
+    await first.close();
+
+    const second = await f.client({ instance: 1, query: { session: 'acks-2' } });
+    await second.nextFrame('live');
+    expect(ids(second.events('product:s-f'))).toEqual(ids(events));
+    expect((await storedPositions('acks-2')).get('product:s-f')).toBeGreaterThanOrEqual(start);
   });
 
   it('binds a session with a first `session` message and forgets channels the client left', async () => {

@@ -2,8 +2,10 @@ import {
   type AccessClaims,
   createEvent,
   type DomainEvent,
+  decodeCursor,
   type EventData,
   type EventOf,
+  GATEWAY_SESSIONS_BUCKET,
   subjectOf,
   type TransferEventType,
 } from '@inv/contracts';
@@ -17,6 +19,7 @@ import {
   testLogger,
 } from '@inv/testkit';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { VALID_DATA } from '../../../packages/contracts/test/samples.js';
@@ -174,3 +177,15 @@ export async function subscribe(client: TestWsClient, channel: string, cursor?: 
 }
 
 export const ids = (frames: Array<{ id?: string }>) => frames.map((frame) => frame.id);
+
+/** The stream positions a durable session holds in the gateway's bucket, by channel. */
+export async function sessionPositions(nc: NatsConnection, sessionId: string): Promise<Map<string, number>> {
+  const kv = await new Kvm(nc).open(GATEWAY_SESSIONS_BUCKET);
+  const positions = new Map<string, number>();
+  for await (const key of await kv.keys(`*.${sessionId}.>`)) {
+    const entry = await kv.get(key);
+    if (entry?.operation === 'PUT')
+      positions.set(key.split('.')[2]!.replaceAll('=', ':'), decodeCursor(entry.string())!.seq);
+  }
+  return positions;
+}

@@ -115,7 +115,11 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
         );
         socket.on('pong', () => connection.touch());
         socket.once('close', () => void protocol.close(connection));
-        const session = new URL(request.url, 'http://gateway').searchParams.get('session');
+        const query = new URL(request.url, 'http://gateway').searchParams;
+        // A client that will acknowledge says so up front: until its first ack arrives, events sent but not yet
+        // processed must not count as reached, or a reload in that window would skip them.
+        connection.usesAcks = ['1', 'true'].includes(query.get('acks') ?? '');
+        const session = query.get('session');
         guarded(() => protocol.open(connection, session ?? undefined));
       },
     );
