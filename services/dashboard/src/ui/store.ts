@@ -140,8 +140,9 @@ function describe(event: ClientEvent): string {
   switch (event.type) {
     case 'inventory.updated': {
       const d = event.data;
-      const sign = d.changeAmount >= 0 ? '+' : '';
-      return `${d.productId} @ ${d.warehouseId}: ${sign}${d.changeAmount} (${d.movementType}) → ${d.quantityAvailable} available, ${d.quantityReserved} reserved`;
+      // Reservations and shipments move reserved stock only: available does not change.
+      const change = d.changeAmount === 0 ? '' : ` ${d.changeAmount > 0 ? '+' : ''}${d.changeAmount}`;
+      return `${d.productId} @ ${d.warehouseId}:${change} (${d.movementType}) → ${d.quantityAvailable} available, ${d.quantityReserved} reserved`;
     }
     case 'inventory.low_stock':
       return `${event.data.productId} @ ${event.data.warehouseId} is low: ${event.data.quantityAvailable} < ${event.data.minimumStock}`;

@@ -78,7 +78,7 @@ export function renderStock(container: HTMLElement, store: Store, view: StockVie
             'Min',
             'Status',
             'Location',
-            '',
+            'Version',
           ].map((title) => h('th', {}, title)),
         ),
       ),
