@@ -132,4 +132,42 @@ describe('batches', () => {
     );
     expect(rows[0].n).toBe(1);
   });
+
+  it('takes leaving stock from the first-expiring batches, so lists and alerts show what is left', async () => {
+    const key = { productId: 'fefo', warehouseId: 'wh-fefo' };
+    const created = await f.adjust({ ...key, quantity: 2, movementType: 'in' });
+    const id = created.body.inventory.inventoryId;
+    const soon = await addBatch(
+      { batchNumber: 'F-soon', quantity: 10, expiresAt: inDays(5).toISOString() },
+      id,
+    );
+    const later = await addBatch(
+      { batchNumber: 'F-later', quantity: 10, expiresAt: inDays(9).toISOString() },
+      id,
+    );
+    expect(soon.body.batch.remaining).toBe(10);
+
+    expect((await f.adjust({ ...key, quantity: 12, movementType: 'out' })).status).toBe(200);
+    const remaining = async () =>
+      Object.fromEntries(
+        (
+          await f.sql<{ batch_number: string; remaining: string }>(
+            'select batch_number, remaining from inventory_batch where inventory_id = ?',
+            [id],
+          )
+        ).map((b) => [b.batch_number, Number(b.remaining)]),
+      );
+    expect(await remaining()).toEqual({ 'F-soon': 0, 'F-later': 8 });
+    const listed = await f.api('GET', '/api/inventory/batches/expiring?withinDays=30&warehouseId=wh-fefo');
+    expect(
+      listed.body.items.map((b: { batchId: string; remaining: number }) => [b.batchId, b.remaining]),
+    ).toEqual([[later.body.batch.batchId, 8]]);
+
+    // A count lower than what is on the shelf takes the difference the same way (batches before untracked
+    // stock, which never expires); a higher one takes nothing.
+    expect((await f.adjust({ ...key, quantity: 3, movementType: 'adjustment' })).status).toBe(200);
+    expect(await remaining()).toEqual({ 'F-soon': 0, 'F-later': 1 });
+    expect((await f.adjust({ ...key, quantity: 5, movementType: 'adjustment' })).status).toBe(200);
+    expect(await remaining()).toEqual({ 'F-soon': 0, 'F-later': 1 });
+  });
 });

@@ -97,6 +97,48 @@ describe('inventory REST under hostile input', () => {
     );
   });
 
+  it('shows a caller confined to one warehouse nothing of another, on every read', async () => {
+    // Records of both warehouses exist, from the generated adjusts or from here.
+    for (const warehouseId of ['fz-w1', 'fz-w2']) {
+      await send('POST', '/api/inventory/adjust', {
+        warehouseId,
+        productId: 'fz-p1',
+        quantity: 5,
+        movementType: 'in',
+      });
+    }
+    const confined = await f.token({ roles: ['admin'], warehouses: ['fz-w1'] });
+    type Rows = { items: Array<{ warehouseId: string }>; warehouses: Array<{ warehouseId: string }> };
+    const read = async (path: string) => (await send('GET', path, undefined, confined)).body as Rows;
+    const listed = await read('/api/inventory?limit=200');
+    expect(listed.items.length).toBeGreaterThan(0);
+    expect(listed.items.every((r) => r.warehouseId === 'fz-w1')).toBe(true);
+    for (const dimension of ['product/fz-p1', 'variant/v1', 'uom/each']) {
+      const across = await read(`/api/inventory/${dimension}`);
+      expect(
+        across.warehouses.every((r) => r.warehouseId === 'fz-w1'),
+        dimension,
+      ).toBe(true);
+    }
+    const low = await read('/api/inventory/low-stock');
+    expect(low.items.every((r) => r.warehouseId === 'fz-w1')).toBe(true);
+    const others = await f.sql<{ inventory_id: string }>(
+      "select inventory_id from inventory_record where warehouse_id = 'fz-w2'",
+    );
+    expect(others.length).toBeGreaterThan(0);
+    for (const { inventory_id } of others) {
+      for (const path of [`/api/inventory/${inventory_id}`, `/api/inventory/${inventory_id}/movements`]) {
+        const reply = await send('GET', path, undefined, confined);
+        expect(reply.status, path).toBe(403);
+      }
+      const write = await send('PATCH', `/api/inventory/${inventory_id}`, { minimumStock: 1 }, confined);
+      expect(write.status).toBe(403);
+    }
+    for (const path of ['/api/inventory/warehouse/fz-w2', '/api/inventory/product/fz-p1/warehouse/fz-w2']) {
+      expect((await send('GET', path, undefined, confined)).status, path).toBe(403);
+    }
+  });
+
   it('refuses every hostile ID in every ID path and query with a 4xx and a code', async () => {
     const cases = fc.sample(hostileId, { numRuns: 60, seed: 8_002 }).concat(HOSTILE_IDS);
     let tried = 0;

@@ -149,6 +149,8 @@ export const Batch = z.object({
   inventoryId: Id,
   batchNumber: z.string(),
   quantity: Quantity,
+  /** What is left: stock leaving the record is taken from its batches first-expiring-first-out. */
+  remaining: Quantity,
   expiresAt: Timestamp,
   createdAt: Timestamp,
 });

@@ -97,7 +97,7 @@ export class BatchExpiryScanner {
         ...recordRef(batch),
         batchId: batch.batchId,
         batchNumber: batch.batchNumber,
-        quantity: batch.quantity,
+        quantity: batch.remaining,
         expiresAt: batch.expiresAt.toISOString(),
         daysUntilExpiry: daysUntilExpiry(batch.expiresAt, now),
         thresholdDays,

@@ -19,13 +19,17 @@ import { bookChanges } from './ledger.js';
 import { visibleRecord } from './queries.js';
 
 function batchDto(
-  batch: Pick<BatchRow, 'batchId' | 'inventoryId' | 'batchNumber' | 'quantity' | 'expiresAt' | 'createdAt'>,
+  batch: Pick<
+    BatchRow,
+    'batchId' | 'inventoryId' | 'batchNumber' | 'quantity' | 'remaining' | 'expiresAt' | 'createdAt'
+  >,
 ) {
   return {
     batchId: batch.batchId,
     inventoryId: batch.inventoryId,
     batchNumber: batch.batchNumber,
     quantity: batch.quantity,
+    remaining: batch.remaining,
     expiresAt: batch.expiresAt.toISOString(),
     createdAt: batch.createdAt.toISOString(),
   };
@@ -60,6 +64,7 @@ export async function addBatch(
     inventoryId,
     batchNumber: request.batchNumber,
     quantity: request.quantity,
+    remaining: request.quantity,
     expiresAt: parseExpiry(request.expiresAt),
     movementId: movement.movementId,
     createdAt: now,

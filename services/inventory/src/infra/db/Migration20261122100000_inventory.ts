@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { Migration20261128000000_batch_remaining } from './Migration20261128000000_batch_remaining.js';
 
 /** Spelled out, not taken from the contracts: a migration must keep meaning what it meant when it ran. */
 const MOVEMENT_TYPES = [
@@ -153,4 +154,5 @@ export class Migration20261122100000_inventory extends Migration {
 
 export const INVENTORY_MIGRATIONS = [
   { name: 'Migration20261122100000_inventory', class: Migration20261122100000_inventory },
+  { name: 'Migration20261128000000_batch_remaining', class: Migration20261128000000_batch_remaining },
 ];

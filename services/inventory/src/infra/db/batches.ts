@@ -5,12 +5,38 @@ export async function insertBatch(em: EntityManager, batch: BatchRow): Promise<v
   await em.insert(BatchRow, batch);
 }
 
+/**
+ * Takes `quantity` units out of a record's batches, first-expiring first; stock beyond what batches hold is
+ * untracked and leaves nothing to take. Runs in the transaction that updated the record, whose row lock
+ * serialises concurrent takers.
+ */
+export async function takeFromBatchesFirstExpiringFirst(
+  em: EntityManager,
+  inventoryId: string,
+  quantity: number,
+): Promise<void> {
+  await em.execute(
+    `with on_shelf as (
+       select batch_id, remaining,
+              sum(remaining) over (order by expires_at, batch_id) - remaining as ahead
+         from inventory_batch
+        where inventory_id = ? and remaining > 0
+     )
+     update inventory_batch b
+        set remaining = b.remaining - least(s.remaining, ? - s.ahead)
+       from on_shelf s
+      where b.batch_id = s.batch_id and s.ahead < ?`,
+    [inventoryId, quantity, quantity],
+  );
+}
+
 /** A batch with the key and version of its record, and the expiry thresholds already announced for it. */
 export interface BatchWithRecord {
   batchId: string;
   inventoryId: string;
   batchNumber: string;
   quantity: number;
+  remaining: number;
   expiresAt: Date;
   createdAt: Date;
   productId: string;
@@ -26,6 +52,7 @@ interface Row {
   inventory_id: string;
   batch_number: string;
   quantity: string;
+  remaining: string;
   // The ORM's driver leaves timestamps as text in raw results.
   expires_at: string | Date;
   created_at: string | Date;
@@ -60,12 +87,12 @@ export async function findBatchesExpiringBetween(
   }
   params.push(options.limit);
   const rows = await em.execute<Row[]>(
-    `select b.batch_id, b.inventory_id, b.batch_number, b.quantity, b.expires_at, b.created_at,
+    `select b.batch_id, b.inventory_id, b.batch_number, b.quantity, b.remaining, b.expires_at, b.created_at,
             r.product_id, r.warehouse_id, r.variant_id, r.uom_id, r.version,
             coalesce((select array_agg(n.threshold_days) from batch_expiry_notice n where n.batch_id = b.batch_id),
                      '{}') as notified
        from inventory_batch b join inventory_record r on r.inventory_id = b.inventory_id
-      where b.expires_at > ? and b.expires_at <= ?${filters}
+      where b.remaining > 0 and b.expires_at > ? and b.expires_at <= ?${filters}
       order by b.expires_at, b.batch_id
       limit ?`,
     params,
@@ -75,6 +102,7 @@ export async function findBatchesExpiringBetween(
     inventoryId: row.inventory_id,
     batchNumber: row.batch_number,
     quantity: Number(row.quantity),
+    remaining: Number(row.remaining),
     expiresAt: new Date(row.expires_at),
     createdAt: new Date(row.created_at),
     productId: row.product_id,

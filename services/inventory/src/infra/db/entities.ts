@@ -112,6 +112,8 @@ export class BatchRow {
   inventoryId!: string;
   batchNumber!: string;
   quantity!: number;
+  /** What is left of `quantity`; stock leaving the record is taken from the first-expiring batches. */
+  remaining!: number;
   expiresAt!: Date;
   movementId!: number;
   createdAt!: Date;
@@ -125,6 +127,7 @@ export const BatchSchema = new EntitySchema<BatchRow>({
     inventoryId: text,
     batchNumber: text,
     quantity: quantity(),
+    remaining: quantity(),
     expiresAt: timestamp,
     movementId: { type: new BigIntType('number') },
     createdAt: timestamp,
