@@ -6,7 +6,7 @@ import { type JointFixture, jointFixture } from './joint.js';
 import { newTransferBody, uniqueId } from './support.js';
 
 /**
- * A message in flight to a crashed consumer comes back only after the consumer's ack wait (30 s), and with
+ * A message in flight to a crashed consumer comes back only after the consumer's ack wait (10 s), and with
  * `max_ack_pending: 1` nothing else is delivered meanwhile: the saga pauses, then catches up.
  */
 const AFTER_CRASH_MS = 60_000;
