@@ -119,7 +119,8 @@ async function* drain(
     await source.consumer.delete().catch(() => undefined);
     return;
   }
-  const messages = await source.consumer.consume({ max_messages: BATCH });
+  // Short pulls: after a server restart nats.js re-checks the consumer with a backoff of up to `expires`.
+  const messages = await source.consumer.consume({ max_messages: BATCH, expires: 5_000 });
   const stop = () => void messages.close();
   signal?.addEventListener('abort', stop, { once: true });
   try {
