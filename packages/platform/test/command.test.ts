@@ -68,6 +68,25 @@ describe('commands', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(700);
   });
 
+  it('re-runs a lost race at once when the client named its version, so the answer is the stale-version one', async () => {
+    const attempts: number[] = [];
+    const started = Date.now();
+    const error = await runCommand({
+      orm: f.orm,
+      expectedVersion: 3,
+      work: async () => {
+        attempts.push(Date.now() - started);
+        if (attempts.length === 1) throw new ConcurrencyConflict();
+        throw new DomainError('OPTIMISTIC_LOCK_FAILURE', 'changed by someone else', {
+          reason: 'STALE_VERSION',
+        });
+      },
+    }).catch((e: unknown) => e);
+    expect(attempts).toHaveLength(2);
+    expect(attempts[1]!).toBeLessThan(100);
+    expect(error).toMatchObject({ code: 'OPTIMISTIC_LOCK_FAILURE', details: { reason: 'STALE_VERSION' } });
+  });
+
   it('succeeds when a retry wins, applying the change once', async () => {
     const before = await count();
     let attempts = 0;

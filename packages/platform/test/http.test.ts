@@ -44,6 +44,11 @@ describe('HTTP server', () => {
     app.get('/db-down', { config: { public: true } }, async () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     });
+    app.get('/db-restarted', { config: { public: true } }, async () => {
+      // What MikroORM throws for a query on a pooled connection that PostgreSQL closed by restarting.
+      const cause = new Error('Client has encountered a connection error and is not queryable');
+      throw Object.assign(new Error(`select 1 - ${cause.message}`), { name: 'DriverException', cause });
+    });
     app.get('/bug', { config: { public: true } }, async () => {
       throw new TypeError('undefined is not a function');
     });
@@ -170,6 +175,9 @@ describe('HTTP server', () => {
     const down = await app.inject({ method: 'GET', url: '/db-down' });
     expect(down.statusCode).toBe(503);
     expect(down.json().code).toBe('SERVICE_UNAVAILABLE');
+    const restarted = await app.inject({ method: 'GET', url: '/db-restarted' });
+    expect(restarted.statusCode).toBe(503);
+    expect(restarted.json().code).toBe('SERVICE_UNAVAILABLE');
     const bug = await app.inject({ method: 'GET', url: '/bug' });
     expect(bug.statusCode).toBe(500);
     expect(bug.json()).toEqual(errorBody('INTERNAL_ERROR', 'Internal error'));

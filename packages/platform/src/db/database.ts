@@ -61,6 +61,13 @@ const CONNECTION_ERROR_CODES = new Set([
   '08004',
 ]);
 
+/**
+ * Messages of errors without a code that still mean the connection is gone; the last is what `pg` says when a
+ * query is sent on a pooled client whose connection broke (a PostgreSQL restart), wrapped by MikroORM.
+ */
+const CONNECTION_LOST_MESSAGE =
+  /Connection terminated|Timeout acquiring a connection|connection error and is not queryable/;
+
 /** True for errors that mean "the database is not there right now" rather than "the query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
@@ -68,10 +75,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const e = current as { code?: string; name?: string; message?: string; cause?: unknown };
     if (e.code && CONNECTION_ERROR_CODES.has(e.code)) return true;
     if (e.name === 'KnexTimeoutError' || e.name === 'ConnectionException') return true;
-    if (
-      typeof e.message === 'string' &&
-      /Connection terminated|Timeout acquiring a connection|connection error and is not queryable/.test(e.message)
-    ) {
+    if (typeof e.message === 'string' && CONNECTION_LOST_MESSAGE.test(e.message)) {
       return true;
     }
     current = e.cause;

@@ -25,6 +25,12 @@ export interface CommandOptions<T> {
   idempotency?: IdempotencyInput | null;
   successStatus?: number;
   retryDelaysMs?: readonly number[];
+  /**
+   * The version the client said it saw (If-Match / expectedVersion). Losing a race then cannot end well on
+   * retry, so there is no waiting: one immediate re-run answers with the stale-version error and the current
+   * state.
+   */
+  expectedVersion?: number;
   /** The use case: reads, decides and writes (state, ledger, outbox) inside one transaction. */
   work: (em: EntityManager) => Promise<T>;
   /** Runs after commit, e.g. waking the outbox relay. */
@@ -50,7 +56,8 @@ export function hashRequest(...parts: unknown[]): string {
  */
 export async function runCommand<T>(options: CommandOptions<T>): Promise<CommandOutcome<T>> {
   const status = options.successStatus ?? 200;
-  const delays = options.retryDelaysMs ?? OPTIMISTIC_RETRY_DELAYS_MS;
+  const delays =
+    options.expectedVersion === undefined ? (options.retryDelaysMs ?? OPTIMISTIC_RETRY_DELAYS_MS) : [0];
   const idem = options.idempotency ?? null;
   for (let attempt = 0; ; attempt++) {
     try {
@@ -70,7 +77,7 @@ export async function runCommand<T>(options: CommandOptions<T>): Promise<Command
       if (!isRetryableConflict(error)) throw error;
       const delay = delays[attempt];
       if (delay === undefined) throw lockFailure();
-      await sleep(delay);
+      if (delay > 0) await sleep(delay);
     }
   }
 }

@@ -32,7 +32,7 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         request,
         reply,
         (em) => addBatch(em, request.params.inventoryId, request.body, callerOf(request)),
-        201,
+        { successStatus: 201 },
       ),
   );
 

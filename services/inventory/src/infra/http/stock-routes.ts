@@ -54,13 +54,10 @@ export function commandRunner({ orm, notify }: RouteDeps) {
     request: FastifyRequest,
     reply: FastifyReply,
     work: (em: EntityManager) => Promise<T>,
-    successStatus = 200,
+    options: { successStatus?: number; expectedVersion?: number } = {},
   ) => {
     const idempotency = idempotencyFrom(request);
-    return sendOutcome(
-      reply,
-      await runCommand({ orm, idempotency, successStatus, work, afterCommit: notify }),
-    );
+    return sendOutcome(reply, await runCommand({ orm, idempotency, work, afterCommit: notify, ...options }));
   };
 }
 
@@ -87,8 +84,11 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request, reply) => {
       const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
-      return command(request, reply, (em) =>
-        adjustStock(em, request.body, { ...callerOf(request), expectedVersion }),
+      return command(
+        request,
+        reply,
+        (em) => adjustStock(em, request.body, { ...callerOf(request), expectedVersion }),
+        { expectedVersion },
       );
     },
   );
@@ -107,11 +107,15 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request, reply) => {
       const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
-      return command(request, reply, (em) =>
-        updateSettings(em, request.params.inventoryId, request.body, {
-          ...callerOf(request),
-          expectedVersion,
-        }),
+      return command(
+        request,
+        reply,
+        (em) =>
+          updateSettings(em, request.params.inventoryId, request.body, {
+            ...callerOf(request),
+            expectedVersion,
+          }),
+        { expectedVersion },
       );
     },
   );

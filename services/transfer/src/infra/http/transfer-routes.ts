@@ -85,10 +85,10 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
     request: FastifyRequest,
     reply: FastifyReply,
     work: (em: EntityManager) => Promise<Transfer>,
-    successStatus = 200,
+    options: { successStatus?: number; expectedVersion?: number } = {},
   ) => {
     const idempotency = idempotencyFrom(request);
-    const outcome = await runCommand({ orm, idempotency, successStatus, work, afterCommit: notify });
+    const outcome = await runCommand({ orm, idempotency, work, afterCommit: notify, ...options });
     withEtag(reply, outcome.body);
     if (outcome.status === 201) reply.header('location', `/api/transfers/${outcome.body.transferId}`);
     return sendOutcome(reply, outcome);
@@ -106,7 +106,9 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
       },
     },
     async (request, reply) =>
-      command(request, reply, (em) => createTransfer(em, request.body, callerOf(request)), 201),
+      command(request, reply, (em) => createTransfer(em, request.body, callerOf(request)), {
+        successStatus: 201,
+      }),
   );
 
   app.get(
@@ -158,14 +160,18 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
         // Fastify hands over null when there is no body at all.
         const body = (request.body ?? {}) as NonNullable<z.infer<ReturnType<typeof bodyOf>>>;
         const expectedVersion = expectedVersionFrom(request, body.expectedVersion);
-        return command(request, reply, (em) =>
-          performTransition(
-            em,
-            request.params.transferId,
-            action,
-            { ...body, expectedVersion },
-            callerOf(request),
-          ),
+        return command(
+          request,
+          reply,
+          (em) =>
+            performTransition(
+              em,
+              request.params.transferId,
+              action,
+              { ...body, expectedVersion },
+              callerOf(request),
+            ),
+          { expectedVersion },
         );
       },
     );
