@@ -34,6 +34,7 @@ export async function bookChanges(em: EntityManager, changes: RecordChangeSet): 
   });
   await insertMovements(em, movements);
   await appendToOutbox(em, events);
+  // After writeRecord: under the record's row lock, which serialises everyone taking from the same batches.
   const leaving = onHandOf(changes.original) - onHandOf(record);
   if (leaving > 0) await takeFromBatchesFirstExpiringFirst(em, record.inventoryId, leaving);
   return { record, movements, events };
