@@ -101,6 +101,7 @@ export async function startGateway(
     fillGapsAfterReconnects(nc, hubs, logger).catch((error: unknown) =>
       logger.error({ err: error }, 'watching the NATS connection failed'),
     );
+    fillGapsAfterLeaderChanges(nc, hubs, logger);
 
     const verifyToken = createTokenVerifier(authSettingsFrom(config));
     const app = await createHttpServer({
@@ -171,6 +172,21 @@ async function fillGapsAfterReconnects(nc: NatsConnection, hubs: HubRegistry, lo
       void hubs.recoverAll();
     }
   }
+}
+
+/**
+ * The stream republishes a stored message at most once, from its leader: a leader that dies between storing and
+ * republishing loses that live message while this process's own connection stays up. A new leader therefore
+ * makes every channel fill from the stream exactly as after a reconnect (duplicates are dropped by sequence).
+ */
+function fillGapsAfterLeaderChanges(nc: NatsConnection, hubs: HubRegistry, logger: Logger): void {
+  nc.subscribe(`$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${EVENTS_STREAM}`, {
+    callback: (error) => {
+      if (error) return;
+      logger.info({ channels: hubs.size }, 'filling live channels from the stream after a leader change');
+      void hubs.recoverAll();
+    },
+  });
 }
 
 async function closeNats(nc: NatsConnection): Promise<void> {

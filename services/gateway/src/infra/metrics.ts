@@ -90,7 +90,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     backfills: new Counter({
       name: 'gateway_backfills_total',
-      help: 'Live channels caught up from the stream after a NATS reconnect',
+      help: 'Live channels caught up from the stream after a NATS reconnect or a stream leader change',
       registers,
     }),
     undecodable: new Counter({
