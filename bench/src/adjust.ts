@@ -1,5 +1,6 @@
-import type { BenchRecord } from './events.js';
-import { now } from './stats.js';
+import { type BenchRecord, timedReason } from './events.js';
+import { paced } from './pace.js';
+import { now, Samples } from './stats.js';
 
 export interface AdjustOutcome {
   status: number;
@@ -50,4 +51,39 @@ export async function postAdjust(
 /** `count` records of one product, warehouses `w-0` … . */
 export function benchRecords(productId: string, count: number): BenchRecord[] {
   return Array.from({ length: count }, (_, i) => ({ productId, warehouseId: `w-${i}` }));
+}
+
+export interface AdjustLoad {
+  /** HTTP latency of the adjusts that succeeded. */
+  http: Samples;
+  /** Adjusts that failed, or were not sent because too many were in flight. */
+  failed: number;
+  /** Successful adjusts per second over the run. */
+  achievedRate: number;
+}
+
+/**
+ * Open-loop adjusts at `rate` per second, round-robin over `records` (enough of them and no contention), each
+ * stamped with its send time in `reason` when `timed`. At most 256 in flight.
+ */
+export async function adjustAtRate(
+  baseUrl: string,
+  token: string,
+  records: BenchRecord[],
+  options: { rate: number; durationMs: number; timed: boolean },
+): Promise<AdjustLoad> {
+  const http = new Samples();
+  let failed = 0;
+  const sent = await paced(
+    options.rate,
+    options.durationMs,
+    async (i) => {
+      const reason = options.timed ? timedReason(now()) : undefined;
+      const outcome = await postAdjust(baseUrl, token, records[i % records.length]!, { reason });
+      if (outcome.status === 200) http.push(outcome.ms);
+      else failed++;
+    },
+    256,
+  );
+  return { http, failed: failed + sent.skipped, achievedRate: (http.length / sent.elapsedMs) * 1000 };
 }

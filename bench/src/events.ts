@@ -57,7 +57,10 @@ export function stockEventJson(record: BenchRecord, version: number, reason: str
       location: null,
       timestamp: at.toISOString(),
     },
-    { aggregate: { type: 'inventory', id: `inv-${record.productId}-${record.warehouseId}`, version }, occurredAt: at },
+    {
+      aggregate: { type: 'inventory', id: `inv-${record.productId}-${record.warehouseId}`, version },
+      occurredAt: at,
+    },
   );
   return JSON.stringify(event);
 }

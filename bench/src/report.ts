@@ -57,7 +57,9 @@ function goalLine(goal: Goal): string {
 export function toMarkdown(table: BenchTable): string {
   const header = `| ${table.columns.join(' | ')} |`;
   const rule = `| ${table.columns.map(() => '---').join(' | ')} |`;
-  const body = table.rows.map((row) => `| ${table.columns.map((c) => formatCell(row[c] ?? null)).join(' | ')} |`);
+  const body = table.rows.map(
+    (row) => `| ${table.columns.map((c) => formatCell(row[c] ?? null)).join(' | ')} |`,
+  );
   const goals = table.goals.map((g) => `- ${goalLine(g)}`);
   const notes = table.notes.map((n) => `- ${n}`);
   return [`### ${table.title}`, '', header, rule, ...body, '', ...goals, ...notes, ''].join('\n');
@@ -65,13 +67,20 @@ export function toMarkdown(table: BenchTable): string {
 
 /** A plain-text table for the terminal, columns padded to their widest cell. */
 export function toText(table: BenchTable): string {
-  const cells = [table.columns, ...table.rows.map((row) => table.columns.map((c) => formatCell(row[c] ?? null)))];
+  const cells = [
+    table.columns,
+    ...table.rows.map((row) => table.columns.map((c) => formatCell(row[c] ?? null))),
+  ];
   const widths = table.columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
   const lines = cells.map((line) => line.map((cell, i) => cell.padEnd(widths[i]!)).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  return [`== ${table.title}`, ...lines, ...table.goals.map(goalLine), ...table.notes.map((n) => `note: ${n}`), ''].join(
-    '\n',
-  );
+  return [
+    `== ${table.title}`,
+    ...lines,
+    ...table.goals.map(goalLine),
+    ...table.notes.map((n) => `note: ${n}`),
+    '',
+  ].join('\n');
 }
 
 /** Writes one benchmark's table as `<name>.json` and `<name>.md`. */

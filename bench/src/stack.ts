@@ -18,7 +18,8 @@ export function preflightProblems(): string[] {
   const problems = BUILT_ENTRIES.filter((entry) => !existsSync(resolve(ROOT, entry))).map(
     (entry) => `${entry} is missing: build first with \`npx tsc -b\` (or \`npm run build\`)`,
   );
-  if (!natsServerBinary()) problems.push('nats-server is not on PATH (or NATS_SERVER_BIN): it runs the stream');
+  if (!natsServerBinary())
+    problems.push('nats-server is not on PATH (or NATS_SERVER_BIN): it runs the stream');
   return problems;
 }
 
@@ -30,13 +31,14 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startBenchStack(): Promise<BenchStack> {
+/** `env` goes to every service of the stack (e.g. NODE_OPTIONS for a CPU profile). */
+export async function startBenchStack(env: Record<string, string> = {}): Promise<BenchStack> {
   const wsPort = await freePort();
   const nats = await NatsServer.start({
     config: `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true, compression: false }\nmax_connections: 64K`,
   });
   try {
-    const stack = await startStack({ gateways: 1, natsUrl: nats.url });
+    const stack = await startStack({ gateways: 1, natsUrl: nats.url, env });
     return {
       stack,
       nats,

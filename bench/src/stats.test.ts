@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sentAtOf, timedReason, WARMUP_REASON } from './events.js';
-import { percentile, ratio, Samples, summarize } from './stats.js';
+import { LatencyHistogram, percentile, ratio, Samples, summarize } from './stats.js';
 
 describe('percentile', () => {
   it('takes the nearest rank of sorted values', () => {
@@ -48,5 +48,31 @@ describe('timed reasons', () => {
     expect(sentAtOf(WARMUP_REASON)).toBeNull();
     expect(sentAtOf(null)).toBeNull();
     expect(sentAtOf('bench:not-a-number')).toBeNull();
+  });
+});
+
+describe('LatencyHistogram', () => {
+  it('gives percentiles within 1% of the exact ones', () => {
+    const histogram = new LatencyHistogram();
+    const values = Array.from({ length: 10_000 }, (_, i) => 0.05 + i * 0.37);
+    for (const value of values) histogram.record(value);
+    const exact = summarize(values);
+    expect(Math.abs(histogram.percentile(0.5) - exact.p50) / exact.p50).toBeLessThanOrEqual(0.01);
+    expect(Math.abs(histogram.percentile(0.99) - exact.p99) / exact.p99).toBeLessThanOrEqual(0.01);
+    expect(histogram.summary().max).toBe(exact.max);
+  });
+
+  it('merges rounds as if they had been recorded together', () => {
+    const first = new LatencyHistogram();
+    const second = new LatencyHistogram();
+    const together = new LatencyHistogram();
+    for (let i = 1; i <= 500; i++) {
+      first.record(i);
+      together.record(i);
+      second.record(i * 3);
+      together.record(i * 3);
+    }
+    first.merge(second.data());
+    expect(first.summary()).toEqual(together.summary());
   });
 });

@@ -60,3 +60,67 @@ export function ratio(a: number, b: number): number | null {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return null;
   return Math.round((a / b) * 100) / 100;
 }
+
+/** Bucket growth of `LatencyHistogram`: values are kept to within 1%. */
+const GROWTH = Math.log(1.01);
+const SMALLEST_MS = 0.01;
+
+/**
+ * Latencies as counts in logarithmic buckets (1% wide): a run's worth in a few kilobytes, so client processes
+ * can ship them and rounds of a benchmark can be merged before percentiles are taken.
+ */
+export class LatencyHistogram {
+  readonly counts = new Map<number, number>();
+  count = 0;
+  max = 0;
+  total = 0;
+
+  record(ms: number): void {
+    const index = ms <= SMALLEST_MS ? 0 : Math.ceil(Math.log(ms / SMALLEST_MS) / GROWTH);
+    this.counts.set(index, (this.counts.get(index) ?? 0) + 1);
+    this.count++;
+    this.total += ms;
+    if (ms > this.max) this.max = ms;
+  }
+
+  merge(other: HistogramData): void {
+    for (const [index, n] of other.counts) this.counts.set(index, (this.counts.get(index) ?? 0) + n);
+    this.count += other.count;
+    this.total += other.total;
+    this.max = Math.max(this.max, other.max);
+  }
+
+  /** The upper edge of the bucket holding the nearest-rank percentile (at most 1% above the true value). */
+  percentile(q: number): number {
+    if (this.count === 0) return Number.NaN;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (const index of [...this.counts.keys()].sort((a, b) => a - b)) {
+      seen += this.counts.get(index)!;
+      if (seen >= rank) return Math.min(this.max, SMALLEST_MS * Math.exp(index * GROWTH));
+    }
+    return this.max;
+  }
+
+  summary(): Summary {
+    return {
+      count: this.count,
+      p50: this.percentile(0.5),
+      p99: this.percentile(0.99),
+      max: this.count ? this.max : Number.NaN,
+      mean: this.count ? this.total / this.count : Number.NaN,
+    };
+  }
+
+  data(): HistogramData {
+    return { counts: [...this.counts], count: this.count, max: this.max, total: this.total };
+  }
+}
+
+/** A histogram as plain data, for IPC. */
+export interface HistogramData {
+  counts: Array<[number, number]>;
+  count: number;
+  max: number;
+  total: number;
+}

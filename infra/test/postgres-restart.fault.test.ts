@@ -42,6 +42,7 @@ describe('PostgreSQL restarted under load', () => {
     });
     await fault.settled();
 
+    // On failure the service's own log says what it threw (run with TEST_LOG_LEVEL=error to see only errors).
     if (storm.unclean.length) console.log(stack.inventory.output().slice(-6000));
     expect(storm.unclean).toEqual([]);
     expect([...storm.statuses.keys()].filter((status) => status !== 200 && status !== 503)).toEqual([]);

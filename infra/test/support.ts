@@ -1,5 +1,6 @@
 import type { DomainEvent } from '@inv/contracts';
-import { eventually, fetchJson, type JsonReply, type StoredEvent } from '@inv/testkit';
+import { eventually, fetchJson, type JsonReply, readStoredEvents, type StoredEvent } from '@inv/testkit';
+import type { NatsConnection } from '@nats-io/nats-core';
 import pg from 'pg';
 
 type Updated = Extract<DomainEvent, { type: 'inventory.updated' }>;
@@ -36,7 +37,7 @@ export interface StormOptions {
   /** Adjusts each writer sends; or run until `until` says stop. */
   perWriter?: number;
   until?: () => boolean;
-  /** Records the writers share (writer i writes record i % records, so records see concurrent writers). */
+  /** Records the writers share: writer w's n-th adjust goes to record (w + n * writers) % records. */
   records: number;
   prefix: string;
   /** Called after every answer, e.g. to trigger a fault after N adjusts. */
@@ -60,8 +61,8 @@ export async function adjustStorm(options: StormOptions): Promise<StormResult> {
   const result: StormResult = { statuses: new Map(), unclean: [], applied: 0, appliedPer: new Map() };
   let done = 0;
   const writer = async (index: number) => {
-    const productId = `${options.prefix}-${index % options.records}`;
     for (let i = 0; options.perWriter === undefined ? !options.until?.() : i < options.perWriter; i++) {
+      const productId = `${options.prefix}-${(index + i * options.writers) % options.records}`;
       const reply = await fetchJson<{ code?: string }>(`${options.inventoryUrl}/api/inventory/adjust`, {
         method: 'POST',
         token: options.token,
@@ -151,4 +152,16 @@ export function faultDuring(
       if (down) await recover();
     },
   };
+}
+
+/**
+ * `readStoredEvents`, tried again while the JetStream API times out: right after a node loss the cluster may
+ * still be electing leaders for a few seconds.
+ */
+export function storedEventsOnceAnswered(nc: NatsConnection, filter: string): Promise<StoredEvent[]> {
+  return eventually(() => readStoredEvents(nc, filter), {
+    timeoutMs: 60_000,
+    intervalMs: 500,
+    message: `the stream to answer for ${filter}`,
+  });
 }

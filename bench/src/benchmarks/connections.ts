@@ -1,15 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startClients } from '../load/client-pool.js';
-import type { Benchmark, BenchContext } from './context.js';
-
-/** Resident memory of a process in bytes, from /proc (Linux). */
-export function residentBytes(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
-  if (!kb) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(kb) * 1024;
-}
+import { residentBytes } from '../proc.js';
+import type { BenchContext, Benchmark } from './context.js';
 
 /** N idle connections on one gateway process: what each costs in resident memory. */
 export const connections: Benchmark = {
@@ -36,7 +28,15 @@ export const connections: Benchmark = {
     return {
       name: 'connections',
       title: 'Connections: idle WebSocket connections on one gateway process',
-      columns: ['connections', 'RSS before MB', 'RSS after MB', 'KB per connection', 'connect s', 'connections/s', 'dropped'],
+      columns: [
+        'connections',
+        'RSS before MB',
+        'RSS after MB',
+        'KB per connection',
+        'connect s',
+        'connections/s',
+        'dropped',
+      ],
       rows: [
         {
           connections: count,
@@ -49,7 +49,11 @@ export const connections: Benchmark = {
         },
       ],
       goals: [
-        { text: 'resident memory < 40 KB per connection', measured: `${perConnection.toFixed(1)} KB`, met: perConnection < 40 },
+        {
+          text: 'resident memory < 40 KB per connection',
+          measured: `${perConnection.toFixed(1)} KB`,
+          met: perConnection < 40,
+        },
       ],
       notes: [
         'Each connection is authenticated (JWT) and on its default `global` channel, as a real client is; RSS read from /proc before and after, no forced GC.',

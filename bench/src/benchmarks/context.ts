@@ -9,6 +9,8 @@ export interface BenchContext {
   /** A token the gateway and the REST APIs accept (manager of every warehouse). */
   token: string;
   quick: boolean;
+  /** Environment for server processes a benchmark starts itself (the Socket.IO relay), like the stack's. */
+  serverEnv: Record<string, string>;
   log: (line: string) => void;
 }
 

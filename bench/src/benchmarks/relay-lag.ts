@@ -2,15 +2,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENTS_STREAM } from '@inv/contracts';
 import { jetstream } from '@nats-io/jetstream';
 import pg from 'pg';
-import { benchRecords, postAdjust } from '../adjust.js';
+import { adjustAtRate, benchRecords } from '../adjust.js';
+import type { Cell } from '../report.js';
+import { summarize } from '../stats.js';
 import type { BenchContext, Benchmark } from './context.js';
-import { paced } from '../pace.js';
-import { Samples, summarize } from '../stats.js';
-
-const PRODUCT = 'bench-relay';
 
 /** Outbox write time (ms, in the committing transaction) of each event, by event id, once all are published. */
-async function outboxTimes(databaseUrl: string, timeoutMs: number): Promise<Map<string, number>> {
+async function outboxTimes(
+  databaseUrl: string,
+  product: string,
+  timeoutMs: number,
+): Promise<Map<string, number>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -23,7 +25,7 @@ async function outboxTimes(databaseUrl: string, timeoutMs: number): Promise<Map<
     const rows = await client.query<{ event_id: string; created_ms: number }>(
       `select event_id, extract(epoch from created_at) * 1000 as created_ms from outbox
         where subject like $1 and published_at is not null`,
-      [`inventory.product.${PRODUCT}.%`],
+      [`inventory.product.${product}.%`],
     );
     return new Map(rows.rows.map((r) => [r.event_id, Number(r.created_ms)]));
   } finally {
@@ -32,9 +34,9 @@ async function outboxTimes(databaseUrl: string, timeoutMs: number): Promise<Map<
 }
 
 /** Stream store time of each event (when JetStream acknowledged it), by `Nats-Msg-Id` = event id. */
-async function streamTimes(ctx: BenchContext): Promise<Map<string, number>> {
+async function streamTimes(ctx: BenchContext, product: string): Promise<Map<string, number>> {
   const consumer = await jetstream(ctx.nc).consumers.get(EVENTS_STREAM, {
-    filter_subjects: `inventory.product.${PRODUCT}.>`,
+    filter_subjects: `inventory.product.${product}.>`,
   });
   const times = new Map<string, number>();
   for (;;) {
@@ -46,55 +48,54 @@ async function streamTimes(ctx: BenchContext): Promise<Map<string, number>> {
   }
 }
 
-/** Adjusts at R/s: from the outbox row written with the change to the JetStream ack of its event. */
+/** Adjusts at `rate` per second (own product per rate): from each outbox row to the JetStream ack of its event. */
+async function measure(ctx: BenchContext, rate: number, durationMs: number): Promise<Record<string, Cell>> {
+  const product = `bench-relay-${rate}`;
+  ctx.log(`relay-lag: ${rate} adjusts/s`);
+  const load = await adjustAtRate(ctx.bench.stack.inventory.url, ctx.token, benchRecords(product, 200), {
+    rate,
+    durationMs,
+    timed: false,
+  });
+  const written = await outboxTimes(ctx.bench.stack.databases.inventory.url, product, 30_000);
+  const acked = await streamTimes(ctx, product);
+  const lags: number[] = [];
+  for (const [id, writtenAt] of written) {
+    const ackedAt = acked.get(id);
+    if (ackedAt !== undefined) lags.push(ackedAt - writtenAt);
+  }
+  if (lags.length === 0) throw new Error('relay-lag: no adjust reached the stream');
+  const lag = summarize(lags);
+  return {
+    'target adjusts/s': rate,
+    'achieved adjusts/s': Math.round(load.achievedRate),
+    events: lags.length,
+    'p50 ms': lag.p50,
+    'p99 ms': lag.p99,
+    'max ms': lag.max,
+    'HTTP p99 ms': load.http.summary().p99,
+    'not sent or failed': load.failed,
+  };
+}
+
 export const relayLag: Benchmark = {
   name: 'relay-lag',
   description: 'outbox relay lag at R adjusts/s: from the outbox write (commit) to the JetStream ack',
   async run(ctx: BenchContext) {
-    const { rate, durationMs } = ctx.quick ? { rate: 100, durationMs: 2_000 } : { rate: 500, durationMs: 8_000 };
-    const url = ctx.bench.stack.inventory.url;
-    const records = benchRecords(PRODUCT, 200);
-    ctx.log(`relay-lag: ${rate} adjusts/s`);
-    const http = new Samples();
-    let failed = 0;
-    const sent = await paced(
-      rate,
-      durationMs,
-      async (i) => {
-        const outcome = await postAdjust(url, ctx.token, records[i % records.length]!);
-        if (outcome.status === 200) http.push(outcome.ms);
-        else failed++;
-      },
-      256,
-    );
-    const written = await outboxTimes(ctx.bench.stack.databases.inventory.url, 30_000);
-    const acked = await streamTimes(ctx);
-    const lags: number[] = [];
-    for (const [id, writtenAt] of written) {
-      const ackedAt = acked.get(id);
-      if (ackedAt !== undefined) lags.push(ackedAt - writtenAt);
-    }
-    if (lags.length === 0) throw new Error('relay-lag: no adjust reached the stream');
-    const lag = summarize(lags);
+    // The issue's 500/s, and 100/s, which the inventory service sustains on a small machine.
+    const { rates, durationMs } = ctx.quick
+      ? { rates: [100], durationMs: 2_000 }
+      : { rates: [100, 500], durationMs: 8_000 };
+    const rows: Record<string, Cell>[] = [];
+    for (const rate of rates) rows.push(await measure(ctx, rate, durationMs));
     return {
       name: 'relay-lag',
       title: 'Outbox relay lag: outbox write → JetStream ack',
-      columns: ['target adjusts/s', 'achieved adjusts/s', 'events', 'p50 ms', 'p99 ms', 'max ms', 'HTTP p99 ms', 'failed'],
-      rows: [
-        {
-          'target adjusts/s': rate,
-          'achieved adjusts/s': Math.round((http.length / sent.elapsedMs) * 1000),
-          events: lags.length,
-          'p50 ms': lag.p50,
-          'p99 ms': lag.p99,
-          'max ms': lag.max,
-          'HTTP p99 ms': http.summary().p99,
-          failed: failed + sent.skipped,
-        },
-      ],
+      columns: Object.keys(rows[0]!),
+      rows,
       goals: [],
       notes: [
-        'Lag = the stream\'s store timestamp of the event (JetStream acks right after storing) − `created_at` of its outbox row, written in the transaction just before commit (so it includes the commit itself). Matched by event id.',
+        `${durationMs / 1000} s open-loop per row over 200 records, at most 256 requests in flight. Lag = the stream's store timestamp of the event (JetStream acks right after storing) − \`created_at\` of its outbox row (set when the row is written, just before commit, so the commit is included). Matched by event id.`,
       ],
     };
   },

@@ -7,8 +7,8 @@ const CLIENTS_ENTRY = resolve(import.meta.dirname, 'clients.js');
 export interface ClientPool {
   connectMs: number;
   pid: number;
-  /** Tells the clients to stop and returns what they measured. */
-  stop(): Promise<ClientsResult>;
+  /** Tells the clients to stop (once `expected` timed frames arrived, if given) and returns what they measured. */
+  stop(expected?: number): Promise<ClientsResult>;
 }
 
 /**
@@ -16,15 +16,26 @@ export interface ClientPool {
  * time: a pool that cannot connect within `timeoutMs` is killed and the benchmark fails.
  */
 export function startClients(config: ClientsConfig, timeoutMs = 180_000): Promise<ClientPool> {
+  // `npm run bench -- --profile` profiles the clients too, to tell a slow server from a slow load generator.
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profile = profileDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=clients-${config.target}-${config.count}.cpuprofile`,
+      ]
+    : [];
   const child = fork(CLIENTS_ENTRY, [JSON.stringify(config)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: ['--max-old-space-size=2048'],
+    execArgv: ['--max-old-space-size=2048', ...profile],
   });
   const next = () =>
     new Promise<ChildMessage>((resolveMessage, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`clients (${config.target}, ${config.count}) did not answer within ${timeoutMs} ms`));
+        reject(
+          new Error(`clients (${config.target}, ${config.count}) did not answer within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       const onExit = (code: number | null) => {
         clearTimeout(timer);
@@ -40,14 +51,16 @@ export function startClients(config: ClientsConfig, timeoutMs = 180_000): Promis
   return next().then((first) => {
     if (first.type !== 'ready') {
       child.kill('SIGKILL');
-      throw new Error(`clients (${config.target}) failed: ${first.type === 'error' ? first.message : first.type}`);
+      throw new Error(
+        `clients (${config.target}) failed: ${first.type === 'error' ? first.message : first.type}`,
+      );
     }
     return {
       connectMs: first.connectMs,
       pid: child.pid!,
-      async stop() {
+      async stop(expected?: number) {
         const answer = next();
-        child.send({ type: 'stop' });
+        child.send({ type: 'stop', expected });
         const message = await answer;
         if (message.type !== 'result') throw new Error(`clients (${config.target}) did not report a result`);
         return message.result;

@@ -1,4 +1,4 @@
-import type { Summary } from '../stats.js';
+import type { HistogramData, Summary } from '../stats.js';
 
 /** Which server the clients talk to: our gateway, NATS's own WebSocket listener, or a Socket.IO relay. */
 export type Target = 'gateway' | 'nats' | 'socketio';
@@ -16,6 +16,8 @@ export interface ClientsConfig {
 
 export interface ClientsResult {
   latency: Summary;
+  /** The latencies themselves, to merge rounds. */
+  histogram: HistogramData;
   /** Event frames received by all clients, timed or not. */
   frames: number;
   /** From the first timed frame received to the last one. */
@@ -28,4 +30,5 @@ export type ChildMessage =
   | { type: 'result'; result: ClientsResult }
   | { type: 'error'; message: string };
 
-export type ParentMessage = { type: 'stop' };
+/** Stop once `expected` timed frames have arrived (or none for two seconds), then report. */
+export type ParentMessage = { type: 'stop'; expected?: number };

@@ -24,7 +24,8 @@ io.on('connection', (socket) => {
   });
 });
 
-nc.subscribe(subject, { callback: (_error, message) => {
+nc.subscribe(subject, {
+  callback: (_error, message) => {
     io.to(room).emit('event', message.string());
   },
 });
