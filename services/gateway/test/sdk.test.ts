@@ -8,6 +8,7 @@ import {
   type WebSocketFactory,
 } from '@inv/client';
 import { EVENTS_STREAM } from '@inv/contracts';
+import { withTimeout } from '@inv/platform';
 import { eventually } from '@inv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -61,12 +62,18 @@ describe('the client SDK against the gateway', () => {
     received: ClientEvent[],
     { resuming = false } = {},
   ) {
-    const live = new Promise<void>((resolve) => {
-      const off = client.on(resuming ? 'live' : 'subscribed', (notice) => {
+    const awaited = resuming ? 'live' : 'subscribed';
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const confirmed = new Promise<void>((resolve) => {
+      const off = client.on(awaited, (notice) => {
         if (notice.channel !== channel) return;
         off();
         resolve();
       });
+    });
+    const live = withTimeout(confirmed, 10_000, `'${awaited}' for ${channel}`).catch((error: Error) => {
+      throw new Error(`${error.message} (client ${client.state}, errors ${JSON.stringify(errors)})`);
     });
     const unsubscribe = client.subscribe(channel, (event) => received.push(event));
     return { live, unsubscribe };
@@ -197,10 +204,12 @@ describe('the client SDK against the gateway', () => {
     const b = subscribeLive(client, 'product:dropped', dropped);
     client.connect();
     await Promise.all([a.live, b.live]);
-    const unsubscribed = new Promise((resolve) => client.on('event', resolve));
+    const keptArrived = new Promise((resolve) =>
+      client.on('event', (event) => event.channel === 'product:kept' && resolve(event)),
+    );
     b.unsubscribe();
     await f.publish(...productEvents('dropped', 2), ...productEvents('kept', 1));
-    await unsubscribed;
+    await keptArrived;
     expect(kept).toHaveLength(1);
     expect(dropped).toEqual([]);
   });

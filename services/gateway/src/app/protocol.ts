@@ -1,4 +1,5 @@
 import { decodeCursor, isValidId, parseChannel, WS_CLOSE } from '@inv/contracts';
+import { withTimeout } from '@inv/platform';
 import type { Logger } from 'pino';
 import { defaultChannels, refuseSubscribe } from '../domain/access.js';
 import { type ParsedClientMessage, parseClientFrame } from '../domain/client-message.js';
@@ -9,6 +10,7 @@ import type { Subscriptions } from './subscriptions.js';
 
 /** Messages a client may send while its durable session is being restored; they apply right after. */
 const HELD_MAX = 100;
+const SESSION_LOAD_TIMEOUT_MS = 5_000;
 
 export interface ProtocolContext {
   subscriptions: Subscriptions;
@@ -146,7 +148,12 @@ export class Protocol {
     let stored = new Map<string, string>();
     let loadFailed = false;
     try {
-      stored = await this.ctx.sessions.bind(connection, sessionId);
+      // A bucket that does not answer must not leave the client without its channels: go on without them.
+      stored = await withTimeout(
+        this.ctx.sessions.bind(connection, sessionId),
+        SESSION_LOAD_TIMEOUT_MS,
+        'loading a durable session',
+      );
     } catch (error) {
       loadFailed = true;
       this.ctx.logger.warn({ err: error }, 'could not load a durable session');
