@@ -49,6 +49,13 @@ describe('HTTP server', () => {
       const cause = new Error('Client has encountered a connection error and is not queryable');
       throw Object.assign(new Error(`select 1 - ${cause.message}`), { name: 'DriverException', cause });
     });
+    app.get('/db-restarted-mid-transaction', { config: { public: true } }, async () => {
+      // What MikroORM throws for the next query of a transaction whose connection PostgreSQL closed.
+      throw Object.assign(
+        new Error('Transaction query already complete, run with DEBUG=knex:tx for more info'),
+        { name: 'DriverException' },
+      );
+    });
     app.get('/bug', { config: { public: true } }, async () => {
       throw new TypeError('undefined is not a function');
     });
@@ -178,6 +185,8 @@ describe('HTTP server', () => {
     const restarted = await app.inject({ method: 'GET', url: '/db-restarted' });
     expect(restarted.statusCode).toBe(503);
     expect(restarted.json().code).toBe('SERVICE_UNAVAILABLE');
+    const midTransaction = await app.inject({ method: 'GET', url: '/db-restarted-mid-transaction' });
+    expect(midTransaction.statusCode).toBe(503);
     const bug = await app.inject({ method: 'GET', url: '/bug' });
     expect(bug.statusCode).toBe(500);
     expect(bug.json()).toEqual(errorBody('INTERNAL_ERROR', 'Internal error'));

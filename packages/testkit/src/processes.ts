@@ -34,7 +34,7 @@ export function spawnServer(command: string, args: string[], options: SpawnOptio
   children.add(child);
   let output = '';
   const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
+    output = (output + chunk.toString()).slice(-500_000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);

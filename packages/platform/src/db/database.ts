@@ -62,11 +62,12 @@ const CONNECTION_ERROR_CODES = new Set([
 ]);
 
 /**
- * Messages of errors without a code that still mean the connection is gone; the last is what `pg` says when a
- * query is sent on a pooled client whose connection broke (a PostgreSQL restart), wrapped by MikroORM.
+ * Messages of errors without a code that still mean the connection is gone: `pg` on a pooled client whose
+ * connection broke (a PostgreSQL restart), and knex on the next query of a transaction that the broken
+ * connection already ended (our transactions never outlive their callback, so nothing else ends them early).
  */
 const CONNECTION_LOST_MESSAGE =
-  /Connection terminated|Timeout acquiring a connection|connection error and is not queryable/;
+  /Connection terminated|Timeout acquiring a connection|connection error and is not queryable|Transaction query already complete/;
 
 /** True for errors that mean "the database is not there right now" rather than "the query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
