@@ -1,7 +1,7 @@
 import { decodeCursor, WS_CLOSE } from '@inv/contracts';
 import { eventually, fetchJson, TestWsClient } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayFixture, gatewayFixture, stockEvent, subscribe } from './support.js';
+import { type GatewayFixture, gatewayFixture, stockEvent, subscribe, unsubscribe } from './support.js';
 
 describe('gateway protocol', () => {
   let f: GatewayFixture;
@@ -14,7 +14,10 @@ describe('gateway protocol', () => {
   it('serves the original client: subscribe, events as {type, data}, ping/pong, unsubscribe', async () => {
     const client = await f.client();
     client.send({ type: 'subscribe', channel: 'product:prod-123' });
-    const subscribed = await client.nextFrame('subscribed');
+    // The connection's default `global` comes and goes around it: look for this channel's frames.
+    const ofChannel = (type: string) => (frame: { type?: unknown; channel?: unknown }) =>
+      frame.type === type && frame.channel === 'product:prod-123';
+    const subscribed = await client.waitFor(ofChannel('subscribed'));
     expect(subscribed).toMatchObject({ type: 'subscribed', channel: 'product:prod-123' });
     expect(decodeCursor(subscribed.cursor)).not.toBeNull();
 
@@ -33,7 +36,7 @@ describe('gateway protocol', () => {
     client.send({ type: 'ping' });
     expect(await client.nextFrame('pong')).toMatchObject({ type: 'pong' });
     client.send({ type: 'unsubscribe', channel: 'product:prod-123' });
-    expect(await client.nextFrame('unsubscribed')).toMatchObject({ channel: 'product:prod-123' });
+    expect(await client.waitFor(ofChannel('unsubscribed'))).toMatchObject({ channel: 'product:prod-123' });
 
     await f.publish(stockEvent('inventory.updated', { productId: 'prod-123', warehouseId: 'wh-001' }));
     client.send({ type: 'ping', requestId: 'after' });
@@ -136,8 +139,7 @@ describe('gateway protocol', () => {
     // Their default `global` goes once they subscribe; `product:shared` is one subscription for both.
     await eventually(async () => (await liveChannels()) === 1);
     for (const client of clients) {
-      client.send({ type: 'unsubscribe', channel: 'product:shared' });
-      await client.nextFrame('unsubscribed');
+      await unsubscribe(client, 'product:shared');
     }
     await eventually(async () => (await liveChannels()) === 0);
   });

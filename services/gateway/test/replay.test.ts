@@ -1,7 +1,15 @@
 import { type DomainEvent, decodeCursor, EVENTS_STREAM, encodeCursor } from '@inv/contracts';
 import type { WsFrame } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayFixture, gatewayFixture, ids, stockEvent, subscribe, transferEvent } from './support.js';
+import {
+  type GatewayFixture,
+  gatewayFixture,
+  ids,
+  stockEvent,
+  subscribe,
+  transferEvent,
+  unsubscribe,
+} from './support.js';
 
 /** Events of `warehouse:{w}` through all three of its filters (stock, transfers out, transfers in), and noise. */
 function warehouseTraffic(w: string, n: number): { ofChannel: DomainEvent[]; all: DomainEvent[] } {
@@ -114,8 +122,7 @@ describe('replay from a cursor', () => {
   it('resumes from a cursor that is already at the end without reading anything', async () => {
     const client = await f.client({ instance: 1 });
     const subscribed = await subscribe(client, 'product:quiet');
-    client.send({ type: 'unsubscribe', channel: 'product:quiet' });
-    await client.nextFrame('unsubscribed');
+    await unsubscribe(client, 'product:quiet');
     await subscribe(client, 'product:quiet', subscribed.cursor);
     expect(await client.nextFrame('live')).toMatchObject({ replayed: 0 });
     const event = stockEvent('inventory.updated', { productId: 'quiet', warehouseId: 'w1' });

@@ -8,6 +8,7 @@ import {
   sessionPositions,
   stockEvent,
   subscribe,
+  unsubscribe,
 } from './support.js';
 
 const productEvents = (productId: string, n: number) =>
@@ -92,8 +93,7 @@ describe('durable sessions', () => {
     expect(await first.nextFrame('welcome')).toMatchObject({ sessionId: 'msg-1' });
     await subscribe(first, 'product:s-c');
     await subscribe(first, 'product:s-d');
-    first.send({ type: 'unsubscribe', channel: 'product:s-d' });
-    await first.nextFrame('unsubscribed');
+    await unsubscribe(first, 'product:s-d');
     await eventually(async () => {
       const stored = await storedPositions('msg-1');
       return stored.has('product:s-c') && !stored.has('product:s-d');

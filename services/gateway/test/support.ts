@@ -176,6 +176,14 @@ export async function subscribe(client: TestWsClient, channel: string, cursor?: 
   );
 }
 
+/** Unsubscribes and waits for this channel's confirmation (the default `global` may be leaving meanwhile). */
+export async function unsubscribe(client: TestWsClient, channel: string) {
+  client.send({ type: 'unsubscribe', channel });
+  return client.waitFor((frame) => frame.type === 'unsubscribed' && frame.channel === channel, {
+    description: `unsubscription from ${channel}`,
+  });
+}
+
 export const ids = (frames: Array<{ id?: string }>) => frames.map((frame) => frame.id);
 
 /** The stream positions a durable session holds in the gateway's bucket, by channel. */
