@@ -6,6 +6,23 @@ export interface JsonReply<T = unknown> {
   headers: Headers;
 }
 
+/** JSON when the text is JSON; anything else (Prometheus text, HTML) stays text. */
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A bearer token when given, and the content type when there is a JSON body. */
+function jsonHeaders(options: { body?: unknown; token?: string | null; headers?: Record<string, string> }) {
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  return headers;
+}
+
 /**
  * An HTTP request as a client sends it: a JSON body, a bearer token when given. The answer is parsed when it
  * is JSON; anything else (Prometheus text, HTML) stays text.
@@ -21,22 +38,13 @@ export async function fetchJson<T = unknown>(
     timeoutMs?: number;
   } = {},
 ): Promise<JsonReply<T>> {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(url, {
     method: options.method ?? 'GET',
-    headers,
+    headers: jsonHeaders(options),
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
     signal: options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs),
   });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: keep the text.
-  }
+  const body = parseBody(await response.text());
   return { status: response.status, body: body as T, headers: response.headers };
 }
 
@@ -62,13 +70,7 @@ export function rawRequest(
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // Not JSON: keep the text.
-          }
+          const body = parseBody(Buffer.concat(chunks).toString());
           const headers = new Headers();
           for (const [key, value] of Object.entries(response.headers))
             if (typeof value === 'string') headers.set(key, value);
@@ -95,9 +97,6 @@ export function rawJson(
   path: string,
   options: { body?: unknown; token?: string | null } = {},
 ): Promise<JsonReply> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  if (options.body !== undefined) headers['content-type'] = 'application/json';
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  return rawRequest(baseUrl, { method, path, headers, body });
+  return rawRequest(baseUrl, { method, path, headers: jsonHeaders(options), body });
 }

@@ -23,6 +23,29 @@ export interface SpawnOptions {
   gid?: number;
 }
 
+/** Enough of a service's log to find what it threw during a fault test, bounded for a chatty one. */
+const OUTPUT_KEPT_CHARS = 500_000;
+
+/** The last `limit` characters of a stream, kept as chunks so that a chunk costs no copy of what came before. */
+class OutputTail {
+  private chunks: string[] = [];
+  private length = 0;
+
+  constructor(private readonly limit: number) {}
+
+  push(chunk: string): void {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    while (this.chunks.length > 1 && this.length - this.chunks[0]!.length >= this.limit) {
+      this.length -= this.chunks.shift()!.length;
+    }
+  }
+
+  text(): string {
+    return this.chunks.join('').slice(-this.limit);
+  }
+}
+
 export function spawnServer(command: string, args: string[], options: SpawnOptions = {}): Spawned {
   installCleanup();
   const child = spawn(command, args, {
@@ -32,14 +55,12 @@ export function spawnServer(command: string, args: string[], options: SpawnOptio
     gid: options.gid,
   });
   children.add(child);
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-500_000);
-  };
+  const output = new OutputTail(OUTPUT_KEPT_CHARS);
+  const keep = (chunk: Buffer) => output.push(chunk.toString());
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   child.once('exit', () => children.delete(child));
-  return { child, output: () => output };
+  return { child, output: () => output.text() };
 }
 
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
