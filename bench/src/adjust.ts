@@ -1,3 +1,4 @@
+import type { AdjustResponse, ErrorBody } from '@inv/contracts';
 import { type BenchRecord, timedReason } from './events.js';
 import { paced } from './pace.js';
 import { now, Samples } from './stats.js';
@@ -8,17 +9,6 @@ export interface AdjustOutcome {
   version: number | null;
   /** On 409: the version the record is at, from the error details. */
   currentVersion: number | null;
-}
-
-function findNumber(value: unknown, key: string): number | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const own = (value as Record<string, unknown>)[key];
-  if (typeof own === 'number') return own;
-  for (const nested of Object.values(value)) {
-    const found = findNumber(nested, key);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 /** `POST /api/inventory/adjust` of one unit in, as a client of the REST API would send it. */
@@ -40,12 +30,14 @@ export async function postAdjust(
       expectedVersion: options.expectedVersion,
     }),
   });
-  const body: unknown = await response.json().catch(() => null);
+  const body = await response.json().catch(() => null);
   const ms = now() - started;
   if (response.status === 200) {
-    return { status: 200, ms, version: findNumber(body, 'version'), currentVersion: null };
+    return { status: 200, ms, version: (body as AdjustResponse).inventory.version, currentVersion: null };
   }
-  return { status: response.status, ms, version: null, currentVersion: findNumber(body, 'currentVersion') };
+  // A stale version is refused with the version the record is at (OPTIMISTIC_LOCK_FAILURE, STALE_VERSION).
+  const details = (body as ErrorBody | null)?.details as { currentVersion?: number } | undefined;
+  return { status: response.status, ms, version: null, currentVersion: details?.currentVersion ?? null };
 }
 
 /** `count` records of one product, warehouses `w-0` … . */
