@@ -44,11 +44,15 @@ export function databaseAndNatsReadiness(orm: Orm, nc: NatsConnection): Record<s
   };
 }
 
-/** The last shutdown steps, once the workers are stopped: drain NATS, then close the database. */
-export async function closeConnections(nc: NatsConnection, orm: Orm, drainTimeoutMs = 5_000): Promise<void> {
-  // Draining needs the server; when it is away, give up after a while and just close.
+/** Drains a NATS connection; draining needs the server, so when it is away, gives up after a while and closes. */
+export async function closeNats(nc: NatsConnection, drainTimeoutMs = 5_000): Promise<void> {
   await Promise.race([nc.drain(), sleep(drainTimeoutMs)]).catch(() => undefined);
   if (!nc.isClosed()) await nc.close().catch(() => undefined);
+}
+
+/** The last shutdown steps, once the workers are stopped: drain NATS, then close the database. */
+export async function closeConnections(nc: NatsConnection, orm: Orm, drainTimeoutMs = 5_000): Promise<void> {
+  await closeNats(nc, drainTimeoutMs);
   await orm.close(true);
 }
 

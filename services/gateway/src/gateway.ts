@@ -2,13 +2,13 @@ import { EVENTS_STREAM, WS_CLOSE } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
+  closeNats,
   connectEventBus,
   createHttpServer,
   createLogger,
   createMetricsRegistry,
   createTokenVerifier,
   listenOn,
-  sleep,
 } from '@inv/platform';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -187,9 +187,4 @@ function fillGapsAfterLeaderChanges(nc: NatsConnection, hubs: HubRegistry, logge
       void hubs.recoverAll();
     },
   });
-}
-
-async function closeNats(nc: NatsConnection): Promise<void> {
-  await Promise.race([nc.drain(), sleep(5_000)]).catch(() => undefined);
-  if (!nc.isClosed()) await nc.close().catch(() => undefined);
 }

@@ -37,6 +37,9 @@ export interface CommandOptions<T> {
   afterCommit?: () => void;
 }
 
+/** What a route adds to a command besides its work: the status of success and the version the client saw. */
+export type CommandRouteOptions = Pick<CommandOptions<unknown>, 'successStatus' | 'expectedVersion'>;
+
 class Replay {
   constructor(
     readonly status: number,

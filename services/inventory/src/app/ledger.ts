@@ -3,6 +3,7 @@ import { appendToOutbox } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { stockEventsOf } from '../domain/events.js';
 import type { RecordChangeSet, StockRecord } from '../domain/record.js';
+import { EMPTY_LEVELS, onHand } from '../domain/stock.js';
 import { takeFromBatchesFirstExpiringFirst } from '../infra/db/batches.js';
 import type { MovementRow } from '../infra/db/entities.js';
 import { insertMovements, movementRowOf, nextMovementIds, writeRecord } from '../infra/db/records.js';
@@ -35,12 +36,7 @@ export async function bookChanges(em: EntityManager, changes: RecordChangeSet): 
   await insertMovements(em, movements);
   await appendToOutbox(em, events);
   // After writeRecord: under the record's row lock, which serialises everyone taking from the same batches.
-  const leaving = onHandOf(changes.original) - onHandOf(record);
+  const leaving = onHand(changes.original?.levels ?? EMPTY_LEVELS) - onHand(record.levels);
   if (leaving > 0) await takeFromBatchesFirstExpiringFirst(em, record.inventoryId, leaving);
   return { record, movements, events };
-}
-
-/** Units physically in the warehouse: available and reserved alike. */
-function onHandOf(record: StockRecord | null): number {
-  return record ? record.levels.available + record.levels.reserved : 0;
 }

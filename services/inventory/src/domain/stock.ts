@@ -40,6 +40,11 @@ export interface AppliedDelta {
   crossings: Crossings;
 }
 
+/** Units physically in the warehouse: available and reserved alike. */
+export function onHand(levels: StockLevels): number {
+  return levels.available + levels.reserved;
+}
+
 export function isLowStock(levels: StockLevels): boolean {
   return levels.minimumStock > 0 && levels.available < levels.minimumStock;
 }

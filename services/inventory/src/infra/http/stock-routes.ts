@@ -16,6 +16,7 @@ import {
 } from '@inv/contracts';
 import {
   actorOf,
+  type CommandRouteOptions,
   expectedVersionFrom,
   idempotencyFrom,
   type Orm,
@@ -54,7 +55,7 @@ export function commandRunner({ orm, notify }: RouteDeps) {
     request: FastifyRequest,
     reply: FastifyReply,
     work: (em: EntityManager) => Promise<T>,
-    options: { successStatus?: number; expectedVersion?: number } = {},
+    options: CommandRouteOptions = {},
   ) => {
     const idempotency = idempotencyFrom(request);
     return sendOutcome(reply, await runCommand({ orm, idempotency, work, afterCommit: notify, ...options }));

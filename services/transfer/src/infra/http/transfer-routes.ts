@@ -14,6 +14,7 @@ import {
 } from '@inv/contracts';
 import {
   actorOf,
+  type CommandRouteOptions,
   expectedVersionFrom,
   idempotencyFrom,
   type Orm,
@@ -85,7 +86,7 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
     request: FastifyRequest,
     reply: FastifyReply,
     work: (em: EntityManager) => Promise<Transfer>,
-    options: { successStatus?: number; expectedVersion?: number } = {},
+    options: CommandRouteOptions = {},
   ) => {
     const idempotency = idempotencyFrom(request);
     const outcome = await runCommand({ orm, idempotency, work, afterCommit: notify, ...options });
