@@ -25,13 +25,14 @@ export const CHANNEL_MAX_LENGTH = 160;
 
 export type ParseChannelResult = { ok: true; channel: Channel } | { ok: false; message: string };
 
-const SINGLE_ID_KINDS = {
-  product: (id: string): Channel => ({ kind: 'product', productId: id }),
-  warehouse: (id: string): Channel => ({ kind: 'warehouse', warehouseId: id }),
-  variant: (id: string): Channel => ({ kind: 'variant', variantId: id }),
-  uom: (id: string): Channel => ({ kind: 'uom', uomId: id }),
-  transfer: (id: string): Channel => ({ kind: 'transfer', transferId: id }),
-} as const;
+/** A Map, not an object literal: a kind named `constructor` or `toString` must find nothing. */
+const SINGLE_ID_KINDS: ReadonlyMap<string, (id: string) => Channel> = new Map([
+  ['product', (id: string): Channel => ({ kind: 'product', productId: id })],
+  ['warehouse', (id: string): Channel => ({ kind: 'warehouse', warehouseId: id })],
+  ['variant', (id: string): Channel => ({ kind: 'variant', variantId: id })],
+  ['uom', (id: string): Channel => ({ kind: 'uom', uomId: id })],
+  ['transfer', (id: string): Channel => ({ kind: 'transfer', transferId: id })],
+]);
 
 export function parseChannel(input: unknown): ParseChannelResult {
   if (typeof input !== 'string') return { ok: false, message: 'channel must be a string' };
@@ -45,7 +46,7 @@ export function parseChannel(input: unknown): ParseChannelResult {
     return { ok: false, message: `invalid id ${JSON.stringify(badId)} in channel` };
   }
   if (parts.length === 2) {
-    const make = SINGLE_ID_KINDS[parts[0] as keyof typeof SINGLE_ID_KINDS];
+    const make = SINGLE_ID_KINDS.get(parts[0]!);
     if (make) return { ok: true, channel: make(parts[1]!) };
   }
   if (parts.length === 4 && parts[0] === 'product' && parts[2] === 'warehouse') {

@@ -3,10 +3,19 @@ import { z } from 'zod';
 /**
  * One grammar for every identifier that can reach a NATS subject, a channel name or a URL path.
  * It excludes `.`, `*`, `>` (subject syntax), `:` (channel separator), whitespace and anything non-ASCII,
- * and an ID never starts with `_`, which subjects use as the "absent" token.
+ * and an ID never starts with `_`, which subjects use as the "absent" token. Nor is an ID the name of an
+ * `Object.prototype` property (`constructor`, `toString`, …): an ID that reaches a plain-object lookup anywhere
+ * can then never find an inherited member instead of a missing one.
  */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const ID_MAX_LENGTH = 64;
+
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** True for `constructor`, `toString`, `hasOwnProperty` and every other name `{}` inherits. */
+export function isPrototypeName(value: string): boolean {
+  return PROTOTYPE_NAMES.has(value);
+}
 
 /** Token that stands in a subject for an optional ID that is absent (variant, UOM). */
 export const ABSENT_TOKEN = '_';
@@ -17,11 +26,12 @@ export const Id = z
   .max(ID_MAX_LENGTH, { error: `must be at most ${ID_MAX_LENGTH} characters` })
   .regex(ID_PATTERN, {
     error: 'must start with a letter or digit and contain only letters, digits, "-" and "_"',
-  });
+  })
+  .refine((value) => !isPrototypeName(value), { error: 'must not be a reserved name such as "constructor"' });
 export type Id = z.infer<typeof Id>;
 
 export const OptionalId = Id.nullable().optional();
 
 export function isValidId(value: unknown): value is string {
-  return typeof value === 'string' && ID_PATTERN.test(value);
+  return typeof value === 'string' && ID_PATTERN.test(value) && !isPrototypeName(value);
 }

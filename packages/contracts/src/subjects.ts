@@ -62,6 +62,14 @@ function tokenOf<M extends Record<string, string>>(map: M, type: string): string
   return token;
 }
 
+/** The event type a subject token names; own properties only, so `constructor` or `toString` name nothing. */
+function eventTypeOfToken<M extends Record<string, string>>(
+  map: M,
+  token: string | undefined,
+): M[keyof M] | undefined {
+  return token !== undefined && Object.hasOwn(map, token) ? (map[token] as M[keyof M]) : undefined;
+}
+
 function requireId(name: string, value: string): string {
   if (!isValidId(value)) throw new Error(`invalid ${name} for a subject: ${JSON.stringify(value)}`);
   return value;
@@ -137,7 +145,7 @@ export function parseSubject(subject: string): ParsedSubject | null {
   const t = subject.split('.');
   if (t[0] === 'inventory' && t[1] === 'product' && t.length === 10) {
     const [, , productId, w, warehouseId, v, variantToken, u, uomToken, token] = t as [string, ...string[]];
-    const eventType = STOCK_TOKENS[token as keyof typeof STOCK_TOKENS];
+    const eventType = eventTypeOfToken(STOCK_TOKENS, token);
     const variantId = optionalId(variantToken!);
     const uomId = optionalId(uomToken!);
     if (w !== 'warehouse' || v !== 'variant' || u !== 'uom' || !eventType) return null;
@@ -147,12 +155,12 @@ export function parseSubject(subject: string): ParsedSubject | null {
     return { family: 'stock', productId, warehouseId, variantId, uomId, eventType };
   }
   if (t[0] === 'inventory' && t[1] === 'reservation' && t.length === 4) {
-    const eventType = RESERVATION_TOKENS[t[3] as keyof typeof RESERVATION_TOKENS];
+    const eventType = eventTypeOfToken(RESERVATION_TOKENS, t[3]);
     if (!eventType || !isValidId(t[2])) return null;
     return { family: 'reservation', transferId: t[2], eventType };
   }
   if (t[0] === 'transfer' && t.length === 7 && t[2] === 'from' && t[4] === 'to') {
-    const eventType = TRANSFER_TOKENS[t[6] as keyof typeof TRANSFER_TOKENS];
+    const eventType = eventTypeOfToken(TRANSFER_TOKENS, t[6]);
     if (!eventType || !isValidId(t[1]) || !isValidId(t[3]) || !isValidId(t[5])) return null;
     return {
       family: 'transfer',

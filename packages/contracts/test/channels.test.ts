@@ -116,3 +116,32 @@ describe('channels', () => {
     expect(channelWarehouses({ kind: 'global' })).toBeNull();
   });
 });
+
+describe('channel names made of Object.prototype members', () => {
+  const names = Object.getOwnPropertyNames(Object.prototype);
+
+  it('covers the inherited names an attacker would try', () => {
+    expect(names).toEqual(
+      expect.arrayContaining(['constructor', 'toString', 'valueOf', '__proto__', 'hasOwnProperty']),
+    );
+  });
+
+  it.each(names)('refuses %s as a kind, as an id and as a whole channel', (name) => {
+    const channels = [
+      name,
+      `${name}:x`,
+      `${name}:x:warehouse:w1`,
+      `product:${name}`,
+      `warehouse:${name}`,
+      `variant:${name}`,
+      `uom:${name}`,
+      `transfer:${name}`,
+      `product:${name}:warehouse:w1`,
+      `product:p1:warehouse:${name}`,
+    ];
+    for (const channel of channels) {
+      const parsed = parseChannel(channel);
+      expect(parsed, channel).toEqual({ ok: false, message: expect.any(String) });
+    }
+  });
+});

@@ -48,3 +48,14 @@ describe('ID grammar', () => {
     expect(result.error?.issues[0]?.message).toMatch(/letters, digits/);
   });
 });
+
+describe('ID grammar and Object.prototype', () => {
+  it.each(Object.getOwnPropertyNames(Object.prototype))('rejects the inherited name %s', (name) => {
+    expect(Id.safeParse(name).success).toBe(false);
+    expect(isValidId(name)).toBe(false);
+  });
+
+  it('still accepts ids that merely contain such a name', () => {
+    for (const id of ['constructor-1', 'my-toString', 'Constructor']) expect(isValidId(id)).toBe(true);
+  });
+});

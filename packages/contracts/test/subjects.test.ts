@@ -97,3 +97,11 @@ describe('subjects', () => {
     });
   });
 });
+
+describe('subjects whose event token is an Object.prototype name', () => {
+  it.each(Object.getOwnPropertyNames(Object.prototype))('parses none ending in %s', (name) => {
+    expect(parseSubject(`inventory.product.p1.warehouse.w1.variant._.uom._.${name}`)).toBeNull();
+    expect(parseSubject(`inventory.reservation.t1.${name}`)).toBeNull();
+    expect(parseSubject(`transfer.t1.from.w1.to.w2.${name}`)).toBeNull();
+  });
+});
