@@ -4,6 +4,12 @@ const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** An optional text setting; empty (as `${VAR:-}` in compose gives) means unset. */
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v.trim() : undefined));
+
 /** Settings every service shares; each service extends this with its own. */
 export const BaseConfig = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -20,8 +26,19 @@ export const BaseConfig = z.object({
   AUTH_DISABLED: flag.default(false),
   JWT_SECRET: z.string().min(32, { error: 'must be at least 32 characters' }).optional(),
   JWKS_URL: z.url().optional(),
-  JWT_ISSUER: z.string().optional(),
-  JWT_AUDIENCE: z.string().optional(),
+  /** When set, tokens must carry this `iss`. */
+  JWT_ISSUER: optionalText,
+  /** When set, tokens must name this `aud`. */
+  JWT_AUDIENCE: optionalText,
+  /** Longest accepted token lifetime (`exp - iat`); every token must have `exp`. */
+  JWT_MAX_TOKEN_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 24 * 3600)
+    .default(24 * 3600),
+  /** Verified tokens remembered until their `exp`, per process; 0 verifies every request. */
+  JWT_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
@@ -50,8 +67,16 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   return result.data;
 }
 
-/** Auth must be configured unless it is explicitly disabled for development. */
+/**
+ * Auth must be configured unless it is explicitly disabled for development; it is never disabled in
+ * production (NODE_ENV=production), where the service refuses to start instead.
+ */
 export function requireAuthSettings<T extends BaseConfig>(config: T): T {
+  if (config.AUTH_DISABLED && config.NODE_ENV === 'production') {
+    throw new ConfigError([
+      'AUTH_DISABLED: must not be true with NODE_ENV=production (it lets every caller act as an admin)',
+    ]);
+  }
   if (!config.AUTH_DISABLED && !config.JWT_SECRET && !config.JWKS_URL) {
     throw new ConfigError(['JWT_SECRET or JWKS_URL: required unless AUTH_DISABLED=true (development only)']);
   }

@@ -159,6 +159,22 @@ describe('HTTP server', () => {
     expect(bad.json()).toMatchObject({ code: 'UNAUTHORIZED', details: { reason: 'invalid' } });
   });
 
+  it('answers 401 to a token without exp, saying that tokens must expire', async () => {
+    const forever = await mintToken({}, { expiresIn: null });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/things',
+      headers: { authorization: `Bearer ${forever}` },
+      payload: { quantity: 1 },
+    });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({
+      code: 'UNAUTHORIZED',
+      message: expect.stringMatching(/no expiry/),
+      details: { reason: 'missing_expiry' },
+    });
+  });
+
   it('answers 403 FORBIDDEN when the role lacks the permission', async () => {
     const res = await app.inject({
       method: 'POST',

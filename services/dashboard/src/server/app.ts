@@ -44,12 +44,15 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
     if (!config.DASHBOARD_DEMO_LOGIN || !config.JWT_SECRET) {
       return reply.code(404).send(errorBody('NOT_FOUND', 'demo login is disabled'));
     }
-    const token = await new SignJWT({ warehouses: [...DEMO_USER.warehouses], roles: [...DEMO_USER.roles] })
+    // The services require exp (at most 24 h after iat by default) and, when configured, iss and aud.
+    const jwt = new SignJWT({ warehouses: [...DEMO_USER.warehouses], roles: [...DEMO_USER.roles] })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(DEMO_USER.sub)
       .setIssuedAt()
-      .setExpirationTime('12h')
-      .sign(new TextEncoder().encode(config.JWT_SECRET));
+      .setExpirationTime('12h');
+    if (config.JWT_ISSUER) jwt.setIssuer(config.JWT_ISSUER);
+    if (config.JWT_AUDIENCE) jwt.setAudience(config.JWT_AUDIENCE);
+    const token = await jwt.sign(new TextEncoder().encode(config.JWT_SECRET));
     return { token, user: DEMO_USER };
   });
   app.get('/healthz', async () => ({ status: 'ok' }));
