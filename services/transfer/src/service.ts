@@ -101,7 +101,11 @@ export async function startTransferService(
       description: 'Transfers between warehouses: the workflow state machine and the saga with inventory.',
     },
   });
-  await app.register(transferRoutes, { orm, notify });
+  await app.register(transferRoutes, {
+    orm,
+    notify,
+    policy: { separateApprover: config.TRANSFER_SEPARATE_APPROVER },
+  });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

@@ -7,10 +7,11 @@ import {
   type TransferAction,
 } from '@inv/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { assertAllowed } from '../domain/permissions.js';
 import { requestTransfer, type TransferState } from '../domain/transfer.js';
 import { type ReceivedLine, transition } from '../domain/transitions.js';
-import { transferDto } from './dto.js';
-import { assertTransferAccess, visibleTransfer } from './queries.js';
+import { transferDtoFor } from './dto.js';
+import { visibleTransfer } from './queries.js';
 import { recordChange } from './record.js';
 
 /** The caller of a command, from the request. */
@@ -18,6 +19,12 @@ export interface Caller {
   claims: AccessClaims;
   actor: string;
   correlationId: string | null;
+}
+
+/** Rules from the configuration that narrow the permission matrix. */
+export interface TransferPolicy {
+  /** TRANSFER_SEPARATE_APPROVER: the requester may not approve their own request. */
+  separateApprover: boolean;
 }
 
 export interface TransitionInput {
@@ -31,7 +38,11 @@ export interface TransitionInput {
  * A client that names the version it saw fails at once when the transfer has moved on: it must look at the
  * new state (sent along) before deciding again, so retrying on its behalf would be wrong.
  */
-export function assertExpectedVersion(transfer: TransferState, expectedVersion: number | undefined): void {
+export function assertExpectedVersion(
+  transfer: TransferState,
+  expectedVersion: number | undefined,
+  claims: AccessClaims,
+): void {
   if (expectedVersion === undefined || expectedVersion === transfer.version) return;
   throw new DomainError(
     'OPTIMISTIC_LOCK_FAILURE',
@@ -40,33 +51,40 @@ export function assertExpectedVersion(transfer: TransferState, expectedVersion: 
       reason: 'STALE_VERSION',
       expectedVersion,
       currentVersion: transfer.version,
-      current: transferDto(transfer),
+      current: transferDtoFor(transfer, claims),
     },
   );
 }
 
-/** `POST /api/transfers`: a new transfer, requested by a caller with access to one of its warehouses. */
+/** `POST /api/transfers`: a new transfer, requested by a clerk (or more) of one of its warehouses. */
 export async function createTransfer(
   em: EntityManager,
   request: CreateTransferRequest,
   caller: Caller,
 ): Promise<Transfer> {
-  assertTransferAccess(caller.claims, request);
+  assertAllowed({ claims: caller.claims, command: 'request', transfer: request });
   const now = new Date();
   const change = requestTransfer({ transferId: newEventId(now.getTime()), ...request }, caller.actor, now);
   return recordChange(em, change, { correlationId: caller.correlationId });
 }
 
-/** `POST /api/transfers/:id/{action}`: one step of the workflow. */
+/** `POST /api/transfers/:id/{action}`: one step of the workflow, by a caller the permission matrix allows. */
 export async function performTransition(
   em: EntityManager,
   transferId: string,
   action: TransferAction,
   input: TransitionInput,
   caller: Caller,
+  policy: TransferPolicy = { separateApprover: false },
 ): Promise<Transfer> {
   const transfer = await visibleTransfer(em, caller.claims, transferId);
-  assertExpectedVersion(transfer, input.expectedVersion);
+  assertAllowed({
+    claims: caller.claims,
+    command: action,
+    transfer,
+    separateApprover: policy.separateApprover,
+  });
+  assertExpectedVersion(transfer, input.expectedVersion, caller.claims);
   const change = transition(
     transfer,
     action,

@@ -1,4 +1,11 @@
-import type { Transfer, TransferEventData, TransferLineSnapshot } from '@inv/contracts';
+import {
+  type AccessClaims,
+  canSeeWarehouse,
+  type Transfer,
+  type TransferEventData,
+  type TransferLineSnapshot,
+} from '@inv/contracts';
+import { isReservationFailure, publicFailureReason, withoutSourceStock } from '../domain/reservation.js';
 import {
   discrepancyOf,
   hasDiscrepancy,
@@ -31,6 +38,25 @@ export function transferDto(transfer: TransferState): Transfer {
   };
 }
 
+/** The transfer as this caller may read it: the source's stock figures only for callers of the source. */
+export function transferDtoFor(transfer: TransferState, claims: AccessClaims): Transfer {
+  const visible = canSeeWarehouse(claims, transfer.sourceWarehouseId)
+    ? transfer
+    : withoutSourceStock(transfer);
+  return transferDto(visible);
+}
+
+/**
+ * The reason an event tells: events reach live subscribers of either warehouse, so a failed reservation's
+ * quantities stay in the transfer (readable by callers of the source) and the event names only the place.
+ */
+function publicReasonOf(change: TransferChange): string | null {
+  if (change.transition && isReservationFailure(change.transition)) {
+    return publicFailureReason(change.after.sourceWarehouseId);
+  }
+  return change.reason;
+}
+
 /** What a `transfer.*` event carries: the whole transfer after the change, and who changed it why. */
 export function eventDataOf(change: TransferChange): TransferEventData {
   const { after } = change;
@@ -44,7 +70,7 @@ export function eventDataOf(change: TransferChange): TransferEventData {
     version: after.version,
     lines: after.lines.map(lineSnapshot),
     actor: change.actor,
-    reason: change.reason,
+    reason: publicReasonOf(change),
     timestamp: after.updatedAt.toISOString(),
   };
 }

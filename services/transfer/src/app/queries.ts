@@ -12,9 +12,12 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { TransferState } from '../domain/transfer.js';
 import type { TransferRow } from '../infra/db/entities.js';
 import { findTransfer, findTransfers } from '../infra/db/transfers.js';
-import { transferDto } from './dto.js';
+import { transferDtoFor } from './dto.js';
 
-/** A transfer concerns both its warehouses: a caller with either may see and handle it. */
+/**
+ * A transfer concerns both its warehouses: a caller with either may read it. What they may do to it is the
+ * permission matrix's business (domain/permissions.ts).
+ */
 export function assertTransferAccess(
   claims: AccessClaims,
   transfer: Pick<TransferState, 'sourceWarehouseId' | 'destinationWarehouseId'>,
@@ -61,5 +64,10 @@ export async function listTransfers(
   if (query.status) conditions.push({ status: query.status });
   if (after) conditions.push({ transferId: { $lt: after[0] as string } });
   const transfers = await findTransfers(em, { $and: conditions }, query.limit + 1);
-  return keysetPage(transfers, query.limit, (t) => [t.transferId], transferDto);
+  return keysetPage(
+    transfers,
+    query.limit,
+    (t) => [t.transferId],
+    (t) => transferDtoFor(t, claims),
+  );
 }

@@ -57,3 +57,30 @@ export function applyReservationAnswer(
     },
   };
 }
+
+/** What callers without access to the source learn of a failed reservation: where, not how much. */
+export function publicFailureReason(sourceWarehouseId: string): string {
+  return `the stock could not be reserved at ${sourceWarehouseId} (quantities are shown to callers of ${sourceWarehouseId})`;
+}
+
+/** True for the rejection inventory's failed reservation caused, whose reason names the source's stock. */
+export function isReservationFailure(record: { actor: string; to: string }): boolean {
+  return record.actor === INVENTORY_ACTOR && record.to === 'rejected';
+}
+
+/**
+ * The transfer as a caller who cannot see its source warehouse may read it: a failed reservation's reason
+ * ("requested 999999, available 60") tells the source's stock, so it becomes a reason without quantities.
+ */
+export function withoutSourceStock(transfer: TransferState): TransferState {
+  const failure = transfer.history.find(isReservationFailure);
+  if (!failure) return transfer;
+  const reason = publicFailureReason(transfer.sourceWarehouseId);
+  return {
+    ...transfer,
+    rejectionReason: transfer.status === 'rejected' ? reason : transfer.rejectionReason,
+    history: transfer.history.map((record) =>
+      isReservationFailure(record) ? { ...record, reason } : record,
+    ),
+  };
+}

@@ -25,21 +25,25 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type Caller, createTransfer, performTransition } from '../../app/commands.js';
-import { transferDto } from '../../app/dto.js';
+import { type Caller, createTransfer, performTransition, type TransferPolicy } from '../../app/commands.js';
+import { transferDtoFor } from '../../app/dto.js';
 import { listTransfers, visibleTransfer } from '../../app/queries.js';
 
 export interface TransferRouteDeps {
   orm: Orm;
   /** Wakes the outbox relay after a commit. */
   notify: () => void;
+  policy?: TransferPolicy;
 }
 
 const tags = ['transfers'];
 const TransferIdParams = z.strictObject({ transferId: Id });
 const errors = { 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-/** Deciding is a manager's call; handling the goods is a clerk's. */
+/**
+ * Deciding is a manager's call; handling the goods is a clerk's. This is the role alone; which warehouse the
+ * role must be held at is the permission matrix's rule (domain/permissions.ts), checked in the use case.
+ */
 const PERMISSION_OF: Record<TransferAction, Permission> = {
   approve: 'transfer:decide',
   reject: 'transfer:decide',
@@ -80,7 +84,10 @@ function withEtag(reply: FastifyReply, transfer: Transfer): Transfer {
 }
 
 /** The transfer workflow over REST: create, read, list and one POST per transition. */
-export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (app, { orm, notify }) => {
+export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (
+  app,
+  { orm, notify, policy },
+) => {
   /** A state change: Idempotency-Key, optimistic-lock retries, then a wake-up for the relay. */
   const command = async (
     request: FastifyRequest,
@@ -140,7 +147,10 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
     async (request, reply) =>
       withEtag(
         reply,
-        transferDto(await visibleTransfer(orm.em.fork(), request.claims, request.params.transferId)),
+        transferDtoFor(
+          await visibleTransfer(orm.em.fork(), request.claims, request.params.transferId),
+          request.claims,
+        ),
       ),
   );
 
@@ -171,6 +181,7 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (a
               action,
               { ...body, expectedVersion },
               callerOf(request),
+              policy,
             ),
           { expectedVersion },
         );
