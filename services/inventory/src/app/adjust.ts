@@ -10,6 +10,7 @@ import {
 import { assertWarehouseAccess } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
+import { assertMayAllowNegative } from '../domain/negative-stock.js';
 import { type LocationPatch, newRecord, RecordChangeSet, type StockRecord } from '../domain/record.js';
 import { deltaForAdjust, deltas } from '../domain/stock.js';
 import { findRecordByKey } from '../infra/db/records.js';
@@ -61,6 +62,7 @@ export async function adjustStock(
   request: AdjustRequest,
   caller: Caller & { expectedVersion?: number },
 ): Promise<AdjustResponse> {
+  assertMayAllowNegative(caller.claims, request);
   assertWarehouseAccess(caller.claims, request.warehouseId);
   const key: StockKey = {
     productId: request.productId,
