@@ -40,7 +40,9 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
   } finally {
     await nc.close();
   }
-  const common = { ...env, NATS_URL: config.NATS_URL, AUTH_DISABLED: 'true' };
+  // Migrations serve no requests: the services' configurations are read for their database settings only, so
+  // auth is off here whatever NODE_ENV says (a service refuses AUTH_DISABLED in production).
+  const common = { ...env, NATS_URL: config.NATS_URL, AUTH_DISABLED: 'true', NODE_ENV: 'development' };
   const inventory = await migrateInventoryDatabase(
     loadInventoryConfig({ ...common, DATABASE_URL: config.INVENTORY_DATABASE_URL }),
   );
