@@ -53,7 +53,14 @@ export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 export interface BadToken {
-  kind: 'missing' | 'expired' | 'wrongly signed' | 'malformed' | 'unsigned';
+  kind:
+    | 'missing'
+    | 'expired'
+    | 'without expiry'
+    | 'living too long'
+    | 'wrongly signed'
+    | 'malformed'
+    | 'unsigned';
   token: string | null;
 }
 
@@ -71,6 +78,8 @@ export async function badTokens(): Promise<BadToken[]> {
         { issuedAt: Math.floor(Date.now() / 1000) - 7200, expiresIn: Math.floor(Date.now() / 1000) - 3600 },
       ),
     },
+    { kind: 'without expiry', token: await mintToken({ roles: ['admin'] }, { expiresIn: null }) },
+    { kind: 'living too long', token: await mintToken({ roles: ['admin'] }, { expiresIn: '400d' }) },
     {
       kind: 'wrongly signed',
       token: await mintToken(
