@@ -1,4 +1,4 @@
-import { isValidId } from './ids.js';
+import { isPrototypeName, isValidId } from './ids.js';
 import { type ParsedSubject, parseSubject, subjectMatches } from './subjects.js';
 
 /** The channels of the original contract; `/ws` accepts all of them, `/ws/warehouses` the warehouse-scoped ones. */
@@ -34,6 +34,11 @@ const SINGLE_ID_KINDS: ReadonlyMap<string, (id: string) => Channel> = new Map([
   ['transfer', (id: string): Channel => ({ kind: 'transfer', transferId: id })],
 ]);
 
+/** An id in a channel name: the ID grammar, and never a name every object inherits (`constructor`, …). */
+function isChannelId(value: string): boolean {
+  return isValidId(value) && !isPrototypeName(value);
+}
+
 export function parseChannel(input: unknown): ParseChannelResult {
   if (typeof input !== 'string') return { ok: false, message: 'channel must be a string' };
   if (input.length === 0 || input.length > CHANNEL_MAX_LENGTH) {
@@ -41,7 +46,7 @@ export function parseChannel(input: unknown): ParseChannelResult {
   }
   if (input === 'global') return { ok: true, channel: { kind: 'global' } };
   const parts = input.split(':');
-  const badId = parts.slice(1).find((p, i) => i % 2 === 0 && !isValidId(p));
+  const badId = parts.slice(1).find((p, i) => i % 2 === 0 && !isChannelId(p));
   if (badId !== undefined) {
     return { ok: false, message: `invalid id ${JSON.stringify(badId)} in channel` };
   }

@@ -3,16 +3,18 @@ import { z } from 'zod';
 /**
  * One grammar for every identifier that can reach a NATS subject, a channel name or a URL path.
  * It excludes `.`, `*`, `>` (subject syntax), `:` (channel separator), whitespace and anything non-ASCII,
- * and an ID never starts with `_`, which subjects use as the "absent" token. Nor is an ID the name of an
- * `Object.prototype` property (`constructor`, `toString`, …): an ID that reaches a plain-object lookup anywhere
- * can then never find an inherited member instead of a missing one.
+ * and an ID never starts with `_`, which subjects use as the "absent" token.
  */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const ID_MAX_LENGTH = 64;
 
 const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
-/** True for `constructor`, `toString`, `hasOwnProperty` and every other name `{}` inherits. */
+/**
+ * True for `constructor`, `toString`, `hasOwnProperty` and every other name `{}` inherits. Channel names refuse
+ * them (a client's typo or probe, never a real subscription); stored IDs and subjects keep accepting them, so
+ * no event already written with such an ID is stranded.
+ */
 export function isPrototypeName(value: string): boolean {
   return PROTOTYPE_NAMES.has(value);
 }
@@ -26,12 +28,11 @@ export const Id = z
   .max(ID_MAX_LENGTH, { error: `must be at most ${ID_MAX_LENGTH} characters` })
   .regex(ID_PATTERN, {
     error: 'must start with a letter or digit and contain only letters, digits, "-" and "_"',
-  })
-  .refine((value) => !isPrototypeName(value), { error: 'must not be a reserved name such as "constructor"' });
+  });
 export type Id = z.infer<typeof Id>;
 
 export const OptionalId = Id.nullable().optional();
 
 export function isValidId(value: unknown): value is string {
-  return typeof value === 'string' && ID_PATTERN.test(value) && !isPrototypeName(value);
+  return typeof value === 'string' && ID_PATTERN.test(value);
 }
