@@ -23,6 +23,8 @@ export const BaseConfig = z.object({
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Requests slower than this are logged at `warn`; every other request only at `debug`. */
+  SLOW_REQUEST_MS: z.coerce.number().int().positive().default(500),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 

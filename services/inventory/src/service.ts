@@ -107,6 +107,7 @@ export async function startInventoryService(
   const app = await createHttpServer({
     logger,
     registry,
+    slowRequestMs: config.SLOW_REQUEST_MS,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
     readiness: databaseAndNatsReadiness(orm, nc),
     docs: {

@@ -3,7 +3,12 @@ import { z } from 'zod';
 
 const flag = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
-export const DashboardConfig = BaseConfig.pick({ LOG_LEVEL: true, HOST: true, JWT_SECRET: true }).extend({
+export const DashboardConfig = BaseConfig.pick({
+  LOG_LEVEL: true,
+  HOST: true,
+  JWT_SECRET: true,
+  SLOW_REQUEST_MS: true,
+}).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   INVENTORY_URL: z.url().default('http://127.0.0.1:3001'),
   TRANSFER_URL: z.url().default('http://127.0.0.1:3002'),
