@@ -1,4 +1,5 @@
 export * from './auth.js';
+export * from './cluster.js';
 export * from './concurrency.js';
 export * from './config.js';
 export * from './db/database.js';
