@@ -2,7 +2,7 @@ import pg from 'pg';
 import { benchRecords, postAdjust } from '../adjust.js';
 import { type BenchRecord, recordSubject, stockEventJson } from '../events.js';
 import { closedLoop } from '../pace.js';
-import { CpuMeter } from '../proc.js';
+import { CpuMeter, withChildren } from '../proc.js';
 import type { Cell, Goal } from '../report.js';
 import { now, ratio, Samples } from '../stats.js';
 import type { BenchContext, Benchmark } from './context.js';
@@ -15,7 +15,7 @@ interface Tally {
   errors: number;
   latency: Samples;
   elapsedMs: number;
-  /** CPU share of the inventory process while the service was measured (100 = one core). */
+  /** CPU share of the inventory process(es) while the service was measured (100 = one core). */
   serviceCpu?: number;
 }
 
@@ -157,12 +157,12 @@ async function unpinnedViaService(ctx: BenchContext, count: number, durationMs: 
   const url = ctx.bench.stack.inventory.url;
   const records = benchRecords(`bench-unpinned-${count}`, count);
   await createRecords(ctx, records);
-  const cpu = new CpuMeter([ctx.bench.stack.inventory.pid!]);
+  const cpu = new CpuMeter(withChildren(ctx.bench.stack.inventory.pid!));
   const tally = await unpinnedWriters(count, durationMs, async (index) => {
     const { status } = await postAdjust(url, ctx.token, records[index]!);
     return status === 200 ? 'ok' : status === 409 ? 'conflict' : 'error';
   });
-  tally.serviceCpu = cpu.read()[0];
+  tally.serviceCpu = cpu.read().reduce((sum, share) => sum + share, 0);
   return tally;
 }
 
@@ -258,6 +258,7 @@ export const contention: Benchmark = {
       rows,
       goals,
       notes: [
+        `inventory served by ${process.env.INVENTORY_WORKERS ?? 1} process(es) (INVENTORY_WORKERS; CPU % sums them, 100 = one core).`,
         `${durationMs / 1000} s closed loop per row, ${WRITERS} writers, each sending \`in 1\` without a version to the next record in turn; a 409 is the service's final answer (after its own retries) and is counted, not retried. Latency of the successful writes.`,
         'raw: the same transaction over `pg` without the service: the conditional UPDATE of the record (never below zero), its ledger row and its outbox row, in copies of the inventory tables (same columns and indexes), as one statement with data-modifying CTEs (one round trip, committed alone).',
         'pinned rows (full run only): writers name the version they last saw (`expectedVersion`) and on a 409 retry with the current one — the optimistic contract clients that pin versions get; their bound is the bare `UPDATE … WHERE version`. 409s there are expected.',
