@@ -38,7 +38,6 @@ interface Row {
 interface Published {
   id: string;
   seq: number;
-  createdAt: Date;
 }
 
 /**
@@ -244,7 +243,9 @@ export class OutboxRelay {
         for (const row of chain) {
           if (this.stopping) return;
           try {
-            marks.add({ id: row.id, seq: await this.publishOne(row), createdAt: row.created_at });
+            const seq = await this.publishOne(row);
+            this.lag?.observe((Date.now() - row.created_at.getTime()) / 1000);
+            marks.add({ id: row.id, seq });
           } catch (error) {
             if (++failed === 1) this.o.logger.warn({ err: error, eventId: row.event_id }, 'publish failed');
             break;
@@ -293,9 +294,7 @@ export class OutboxRelay {
         where outbox.id = v.id`,
       [published.map((p) => p.id), published.map((p) => p.seq)],
     );
-    const now = Date.now();
     this.published?.inc(published.length);
-    for (const p of published) this.lag?.observe((now - p.createdAt.getTime()) / 1000);
   }
 
   private async purgeOld(): Promise<void> {
