@@ -103,7 +103,7 @@ describe('inventory as two worker processes', () => {
     await nats?.stop();
   });
 
-  it('serves requests from both processes, one relay publishing, and stops cleanly on SIGTERM', async () => {
+  it('serves requests from both processes, one relay publishing, replaces a crashed worker and stops cleanly on SIGTERM', async () => {
     const record = { productId: 'workers-p', warehouseId: 'w-1', movementType: 'in', quantity: 1 };
     const statuses: number[] = [];
     for (let i = 0; i < 20; i++)
@@ -131,6 +131,14 @@ describe('inventory as two worker processes', () => {
     }
     const leaders = logLines(service.output()).filter((l) => l.msg === 'outbox relay is the leader');
     expect(leaders).toHaveLength(1);
+
+    // A worker that crashes is replaced, and the service keeps answering meanwhile.
+    process.kill(Number([...pids][0]), 'SIGKILL');
+    await eventually(
+      () => logLines(service.output()).filter((l) => l.msg === 'worker listening').length === 3,
+      { timeoutMs: 60_000, message: 'a replacement worker' },
+    );
+    expect((await send(port, 'POST', '/api/inventory/adjust', token, record)).status).toBe(200);
 
     const exited = new Promise<number | null>((done) => service.child.once('exit', (code) => done(code)));
     service.child.kill('SIGTERM');
