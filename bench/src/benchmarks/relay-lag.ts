@@ -138,7 +138,39 @@ function coalesced(send: () => Promise<unknown>): () => void {
   return run;
 }
 
-type Source = 'REST adjusts' | 'outbox writes';
+/**
+ * `count` outbox rows committed in one transaction, then one wake-up: how fast the relay drains a backlog,
+ * whatever rate the database commits at (on a busy machine the paced rows cannot reach 1,000/s).
+ */
+async function outboxBurst(ctx: BenchContext, records: BenchRecord[], count: number): Promise<Load> {
+  const client = new pg.Client({ connectionString: ctx.bench.stack.databases.inventory.url });
+  await client.connect();
+  try {
+    const rows = Array.from({ length: count }, (_, i) => {
+      const record = records[i % records.length]!;
+      const json = stockEventJson(record, Math.floor(i / records.length) + 1, 'relay-burst');
+      const event = JSON.parse(json) as { id: string; aggregate: { type: string; id: string } };
+      return [
+        event.id,
+        recordSubject(record),
+        `${event.aggregate.type}:${event.aggregate.id}`,
+        json,
+      ] as const;
+    });
+    await client.query(
+      `insert into outbox (event_id, event_type, subject, order_key, payload)
+       select id, 'inventory.updated', subject, order_key, payload
+         from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) as r(id, subject, order_key, payload)`,
+      [0, 1, 2, 3].map((column) => rows.map((row) => row[column])),
+    );
+    await client.query(`select pg_notify('outbox', '')`);
+    return { achievedRate: Number.NaN, failed: 0, httpP99: null };
+  } finally {
+    await client.end();
+  }
+}
+
+type Source = 'REST adjusts' | 'outbox writes' | 'outbox burst';
 
 /** Load at `rate` per second (own product per row): from each outbox row to the JetStream ack of its event. */
 async function measure(
@@ -148,12 +180,15 @@ async function measure(
   recordCount: number,
   durationMs: number,
 ): Promise<Record<string, Cell>> {
-  const product = `bench-relay-${source === 'REST adjusts' ? 'rest' : 'raw'}-${rate}-${recordCount}`;
+  const product = `bench-relay-${source.replace(/\W+/g, '-')}-${rate}-${recordCount}`;
   ctx.log(`relay-lag: ${source} at ${rate}/s on ${recordCount} record(s)`);
+  const records = benchRecords(product, recordCount);
   const load =
     source === 'REST adjusts'
       ? await adjustsOverRest(ctx, product, rate, durationMs)
-      : await outboxWritesAtRate(ctx, benchRecords(product, recordCount), rate, durationMs);
+      : source === 'outbox writes'
+        ? await outboxWritesAtRate(ctx, records, rate, durationMs)
+        : await outboxBurst(ctx, records, rate);
   const written = await outboxTimes(ctx.bench.stack.databases.inventory.url, product, 30_000);
   const acked = await streamTimes(ctx, product);
   const lags: number[] = [];
@@ -163,11 +198,13 @@ async function measure(
   }
   if (lags.length === 0) throw new Error(`relay-lag: no event of ${source} reached the stream`);
   const lag = summarize(lags);
+  // A burst's rows share one commit time: the last ack's lag is the time the relay took to drain them all.
+  const achieved = source === 'outbox burst' ? (lags.length / lag.max) * 1000 : load.achievedRate;
   return {
     source,
     records: recordCount,
-    'target /s': rate,
-    'achieved /s': Math.round(load.achievedRate),
+    'target /s': source === 'outbox burst' ? `${rate} at once` : rate,
+    'achieved /s': Math.round(achieved),
     events: lags.length,
     'p50 ms': lag.p50,
     'p99 ms': lag.p99,
@@ -180,19 +217,31 @@ async function measure(
 const GOAL_RATE = 1_000;
 const GOAL_P99_MS = 20;
 
-/** The goal holds where 1,000 events/s were achieved (within 5%) and their p99 lag is under 20 ms. */
+/**
+ * The goal holds where 1,000 events/s were achieved (within 5%) and their p99 lag is under 20 ms; a burst
+ * says whether the relay drains at least 1,000 events/s.
+ */
 function goalsOf(rows: Record<string, Cell>[]): Goal[] {
-  return rows
-    .filter((row) => row['target /s'] === GOAL_RATE)
-    .map((row) => {
-      const achieved = Number(row['achieved /s']);
-      const reached = achieved >= GOAL_RATE * 0.95;
-      return {
-        text: `relay lag p99 < ${GOAL_P99_MS} ms at ${GOAL_RATE}/s (${row.source}, ${row.records} record(s))`,
-        measured: `${Math.round(Number(row['p99 ms']) * 10) / 10} ms at ${achieved}/s achieved`,
-        met: reached ? Number(row['p99 ms']) < GOAL_P99_MS : false,
-      };
-    });
+  const drains = rows
+    .filter((row) => row.source === 'outbox burst')
+    .map((row) => ({
+      text: `relay drains ≥ ${GOAL_RATE} events/s (a backlog of ${row['target /s']}, ${row.records} record(s))`,
+      measured: `${row['achieved /s']} events/s`,
+      met: Number(row['achieved /s']) >= GOAL_RATE,
+    }));
+  return drains.concat(
+    rows
+      .filter((row) => row['target /s'] === GOAL_RATE)
+      .map((row) => {
+        const achieved = Number(row['achieved /s']);
+        const reached = achieved >= GOAL_RATE * 0.95;
+        return {
+          text: `relay lag p99 < ${GOAL_P99_MS} ms at ${GOAL_RATE}/s (${row.source}, ${row.records} record(s))`,
+          measured: `${Math.round(Number(row['p99 ms']) * 10) / 10} ms at ${achieved}/s achieved`,
+          met: reached ? Number(row['p99 ms']) < GOAL_P99_MS : false,
+        };
+      }),
+  );
 }
 
 export const relayLag: Benchmark = {
@@ -206,6 +255,7 @@ export const relayLag: Benchmark = {
           ['REST adjusts', 100, 200],
           ['outbox writes', GOAL_RATE, 200],
           ['outbox writes', GOAL_RATE, 1],
+          ['outbox burst', 2_000, 200],
         ]
       : [
           ['REST adjusts', 100, 200],
@@ -213,6 +263,8 @@ export const relayLag: Benchmark = {
           ['REST adjusts', GOAL_RATE, 200],
           ['outbox writes', GOAL_RATE, 200],
           ['outbox writes', GOAL_RATE, 1],
+          ['outbox burst', 5_000, 200],
+          ['outbox burst', 5_000, 1],
         ];
     const durationMs = ctx.quick ? 2_000 : 8_000;
     const rows: Record<string, Cell>[] = [];
@@ -226,7 +278,7 @@ export const relayLag: Benchmark = {
       goals: goalsOf(rows),
       notes: [
         `${durationMs / 1000} s open-loop per row, at most 256 writes in flight. Lag = the stream's store timestamp of the event (JetStream acks right after storing) − \`created_at\` of its outbox row (set when the row is written, just before commit, so the commit is included). Matched by event id.`,
-        '"REST adjusts": `POST /api/inventory/adjust` over 200 records, the whole write path. "outbox writes": one transaction per event (an outbox INSERT) from 32 connections straight into the inventory database, each followed by a coalesced `pg_notify` as a second process of the service would send it; the relay in the inventory process publishes them. On 1 record every event belongs to one aggregate, which the relay publishes strictly in order.',
+        '"REST adjusts": `POST /api/inventory/adjust` over 200 records, the whole write path. "outbox writes": one transaction per event (an outbox INSERT) from 32 connections straight into the inventory database, each followed by a coalesced `pg_notify` as a second process of the service would send it; the relay in the inventory process publishes them. On 1 record every event belongs to one aggregate, which the relay publishes strictly in order. "outbox burst": N rows committed in one transaction, then one wake-up; achieved /s = N / (last ack − commit), the rate at which the relay drains, whatever rate the database commits at.',
       ],
     };
   },
