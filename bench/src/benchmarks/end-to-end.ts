@@ -63,12 +63,16 @@ export const endToEnd: Benchmark = {
       await postAdjust(ctx.bench.stack.inventory.url, ctx.token, record);
     const rows: Record<string, Cell>[] = [];
     let p99 = Number.NaN;
+    let achieved = 0;
     for (const { clients, rate } of cases) {
       const measured = await measure(ctx, clients, rate, durationMs);
       rows.push(measured.row);
       p99 = measured.p99;
+      achieved = Number(measured.row['achieved adjusts/s']);
     }
     const { clients, rate } = cases.at(-1)!;
+    // The goal counts only if the rate was achieved, not merely offered (within 5%).
+    const reached = achieved >= rate * 0.95;
     return {
       name: 'end-to-end',
       title: 'End to end: adjust request sent → event at every client',
@@ -76,9 +80,9 @@ export const endToEnd: Benchmark = {
       rows,
       goals: [
         {
-          text: `p99 < 50 ms at ${rate} adjusts/s with ${clients} clients`,
-          measured: `${p99.toFixed(1)} ms`,
-          met: p99 < 50,
+          text: `p99 < 50 ms at ${rate} adjusts/s achieved with ${clients} clients`,
+          measured: `${p99.toFixed(1)} ms at ${achieved} adjusts/s achieved`,
+          met: reached && p99 < 50,
         },
       ],
       notes: [

@@ -40,6 +40,8 @@ export const BaseConfig = z.object({
   /** Verified tokens remembered until their `exp`, per process; 0 verifies every request. */
   JWT_CACHE_SIZE: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** Requests slower than this are logged at `warn`; every other request only at `debug`. */
+  SLOW_REQUEST_MS: z.coerce.number().int().positive().default(500),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 

@@ -1,4 +1,5 @@
 export * from './auth.js';
+export * from './cluster.js';
 export * from './concurrency.js';
 export * from './config.js';
 export * from './db/database.js';
@@ -8,6 +9,7 @@ export * from './http/pagination.js';
 export * from './http/plugins/auth.js';
 export * from './http/plugins/context.js';
 export * from './http/plugins/health.js';
+export * from './http/plugins/request-log.js';
 export * from './http/request.js';
 export * from './http/server.js';
 export * from './http/status.js';

@@ -1,6 +1,8 @@
+import cluster from 'node:cluster';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import { clusterWorkerIndex, superviseWorkers } from './cluster.js';
 import { type BaseConfig, ConfigError, natsServers } from './config.js';
 import { DatabaseUnreachableError } from './db/database.js';
 import type { Orm } from './db/orm.js';
@@ -67,20 +69,38 @@ export async function listenOn(
   return { url: `http://${config.HOST}:${port}`, port };
 }
 
+export interface ServiceMainOptions<C> {
+  /** How many processes serve (node:cluster); 1, the default, is this process alone. */
+  workers?: (config: C) => number;
+  /** Run once by the primary before it forks the workers (migrations, so workers do not race for them). */
+  prepare?: (config: C, logger: Logger) => Promise<unknown>;
+}
+
 /**
  * The `main` of a service: loads its configuration, starts it and stops it gracefully on SIGTERM/SIGINT. A
- * start-up failure with a known cause (configuration, database or NATS unreachable) is one clear line.
+ * start-up failure with a known cause (configuration, database or NATS unreachable) is one clear line. With
+ * more than one worker, this process becomes the primary that forks and supervises them, and each worker runs
+ * `start` (its log lines carry its `worker` index and `pid`).
  */
 export function runServiceMain<C extends Pick<BaseConfig, 'LOG_LEVEL' | 'SHUTDOWN_TIMEOUT_MS'>>(
   name: string,
   loadConfig: () => C,
   start: (config: C, logger: Logger) => Promise<{ stop(): Promise<void> }>,
+  options: ServiceMainOptions<C> = {},
 ): void {
   const main = async () => {
     const config = loadConfig();
     const logger = createLogger(name, config.LOG_LEVEL);
-    const service = await start(config, logger);
-    gracefulShutdown(logger, config.SHUTDOWN_TIMEOUT_MS, [
+    const workers = options.workers?.(config) ?? 1;
+    if (cluster.isPrimary && workers > 1) {
+      await options.prepare?.(config, logger);
+      superviseWorkers({ workers, logger, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+      return;
+    }
+    const index = clusterWorkerIndex();
+    const serviceLogger = index === null ? logger : logger.child({ worker: index, pid: process.pid });
+    const service = await start(config, serviceLogger);
+    gracefulShutdown(serviceLogger, config.SHUTDOWN_TIMEOUT_MS, [
       { name: `${name} service`, run: () => service.stop() },
     ]);
   };

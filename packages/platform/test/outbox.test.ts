@@ -93,6 +93,42 @@ describe('transactional outbox', () => {
     }
   });
 
+  it('publishes a burst across several aggregates once each, every aggregate in order', async () => {
+    const before = (await readStream(f.nc)).length;
+    const spread = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
+    const written: string[] = [];
+    // Committed before the relay starts, so its batches hold many aggregates and a hot one with many events.
+    for (let v = 1; v <= 30; v++) {
+      const events = [
+        ...spread.map((r) => stockEvent(r, v)),
+        ...Array.from({ length: 6 }, (_, i) => stockEvent('burst-hot', (v - 1) * 6 + i + 1)),
+      ];
+      await runCommand({ orm: f.orm, work: (em) => appendToOutbox(em, events) });
+      written.push(...events.map((e) => e.id));
+    }
+    startRelay({ batchSize: 100, maxInFlight: 8 });
+    await eventually(async () => (await unpublished()) === 0, {
+      timeoutMs: 20_000,
+      message: 'burst drained',
+    });
+
+    const stream = (await readStream(f.nc)).slice(before);
+    const ids = stream.map((m) => m.event.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual([...written].sort());
+    const versionsOf = (id: string) =>
+      stream.filter((m) => m.event.aggregate.id === id).map((m) => m.event.aggregate.version);
+    for (const r of spread) expect(versionsOf(r)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(versionsOf('burst-hot')).toEqual(Array.from({ length: 180 }, (_, i) => i + 1));
+    // Aggregates were published side by side, not one after the other.
+    const firstHot = ids.indexOf(stream.find((m) => m.event.aggregate.id === 'burst-hot')!.event.id);
+    expect(stream.slice(firstHot, firstHot + 50).some((m) => m.event.aggregate.id !== 'burst-hot')).toBe(
+      true,
+    );
+    const unmarked = await scalar(f.orm, 'select count(*) from outbox where stream_seq is null');
+    expect(unmarked).toBe(0);
+  });
+
   it('lets only one relay per database publish, and another takes over when it stops', async () => {
     const first = startRelay();
     const second = startRelay();
@@ -104,6 +140,23 @@ describe('transactional outbox', () => {
     const event = stockEvent('takeover', 1);
     await runCommand({ orm: f.orm, work: (em) => appendToOutbox(em, [event]) });
     await eventually(async () => follower.isLeader && (await unpublished()) === 0, { timeoutMs: 10_000 });
+    expect((await readStream(f.nc)).map((m) => m.event.id)).toContain(event.id);
+  });
+
+  it('passes a wake-up from a process whose relay is not the leader on to the leader', async () => {
+    // Polls far apart: only the wake-up can get the event out within the test's time.
+    const first = startRelay({ pollIntervalMs: 60_000 });
+    const second = startRelay({ pollIntervalMs: 60_000 });
+    await eventually(() => first.isLeader || second.isLeader);
+    const follower = first.isLeader ? second : first;
+    await eventually(async () => (await unpublished()) === 0);
+    const event = stockEvent('wake-leader', 1);
+    await runCommand({
+      orm: f.orm,
+      work: (em) => appendToOutbox(em, [event]),
+      afterCommit: () => follower.notify(),
+    });
+    await eventually(async () => (await unpublished()) === 0, { timeoutMs: 5_000, message: 'leader woken' });
     expect((await readStream(f.nc)).map((m) => m.event.id)).toContain(event.id);
   });
 

@@ -64,7 +64,8 @@ export class ServiceProcess {
         const response = await fetch(`${this.url}/readyz`).catch(() => null);
         return response?.ok ?? false;
       },
-      { timeoutMs: 30_000, message: `${this.entry} to be ready` },
+      // Generous: on a busy machine a service run as several workers takes a while to start.
+      { timeoutMs: 60_000, message: `${this.entry} to be ready` },
     );
   }
 

@@ -107,6 +107,7 @@ export async function startGateway(
     const app = await createHttpServer({
       logger,
       registry,
+      slowRequestMs: config.SLOW_REQUEST_MS,
       verifyToken,
       readiness: {
         nats: async () => {

@@ -18,6 +18,11 @@ export const InventoryConfig = BaseConfig.extend({
     .int()
     .min(0)
     .default(60 * 60_000),
+  /**
+   * Processes serving the API (node:cluster, sharing PORT); 1 runs the service in this process alone. Each
+   * worker has its own pool of DB_POOL_SIZE connections; the outbox relay and the expiry scan run in one.
+   */
+  INVENTORY_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
   BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
 });

@@ -64,6 +64,11 @@ export interface StartOptions {
   migrate?: boolean;
   /** The scanner's clock, for tests. */
   now?: () => Date;
+  /**
+   * Runs the periodic batch expiry scan (default). Of several workers only one does; it would be correct in
+   * each (notices are claimed once), only wasted work.
+   */
+  periodicJobs?: boolean;
 }
 
 /** Starts HTTP, the outbox relay, the transfer saga consumer and the batch expiry scanner. */
@@ -107,6 +112,7 @@ export async function startInventoryService(
   const app = await createHttpServer({
     logger,
     registry,
+    slowRequestMs: config.SLOW_REQUEST_MS,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
     readiness: databaseAndNatsReadiness(orm, nc),
     docs: {
@@ -133,7 +139,7 @@ export async function startInventoryService(
   try {
     relay.start();
     await consumer.start();
-    scanner.start();
+    if (options.periodicJobs ?? true) scanner.start();
     listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);

@@ -94,6 +94,7 @@ export async function startTransferService(
   const app = await createHttpServer({
     logger,
     registry,
+    slowRequestMs: config.SLOW_REQUEST_MS,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
     readiness: databaseAndNatsReadiness(orm, nc),
     docs: {

@@ -10,6 +10,7 @@ import { docsPlugin } from './plugins/docs.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { healthPlugin, type ReadinessCheck } from './plugins/health.js';
 import { metricsPlugin } from './plugins/metrics.js';
+import { requestLogPlugin } from './plugins/request-log.js';
 
 export interface HttpServerOptions {
   logger: Logger;
@@ -17,11 +18,13 @@ export interface HttpServerOptions {
   verifyToken: TokenVerifier;
   readiness: Record<string, ReadinessCheck>;
   docs: { title: string; description: string };
+  /** Requests slower than this are logged at `warn` (the others at `debug`); default 500. */
+  slowRequestMs?: number;
 }
 
 /**
- * A Fastify server with what every service needs, one plugin per concern: errors, correlation ids, auth,
- * metrics, health, OpenAPI docs, and zod validation of every route schema from the contracts.
+ * A Fastify server with what every service needs, one plugin per concern: errors, correlation ids, request
+ * logs, auth, metrics, health, OpenAPI docs, and zod validation of every route schema from the contracts.
  */
 export async function createHttpServer(options: HttpServerOptions) {
   const app = Fastify({
@@ -36,6 +39,7 @@ export async function createHttpServer(options: HttpServerOptions) {
   app.setSerializerCompiler(serializerCompiler);
   await app.register(errorsPlugin);
   await app.register(contextPlugin);
+  await app.register(requestLogPlugin, { slowRequestMs: options.slowRequestMs ?? 500 });
   await app.register(authPlugin, { verify: options.verifyToken });
   await app.register(metricsPlugin, { registry: options.registry });
   await app.register(healthPlugin, { checks: options.readiness });

@@ -15,7 +15,7 @@ export interface OutboxRelayOptions {
   /** Distinguishes this service's relay lock; one relay per database publishes at a time. */
   lockKey: number;
   batchSize?: number;
-  /** Publishes awaited together; events of one aggregate are never in flight together. */
+  /** Publishes in flight together (and rows marked per UPDATE); events of one aggregate never are. */
   maxInFlight?: number;
   pollIntervalMs?: number;
   publishTimeoutMs?: number;
@@ -38,7 +38,6 @@ interface Row {
 interface Published {
   id: string;
   seq: number;
-  createdAt: Date;
 }
 
 /**
@@ -56,6 +55,7 @@ export class OutboxRelay {
   private wakeRequested = false;
   private wake: (() => void) | null = null;
   private lastPurge = 0;
+  private readonly leaderWake = { inFlight: false, again: false };
   private readonly o: Required<Omit<OutboxRelayOptions, 'registry'>>;
   private readonly published?: Counter;
   private readonly failures?: Counter;
@@ -94,10 +94,38 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
-  /** Wakes the relay now (after a commit in this process) instead of at the next poll. */
+  /**
+   * Wakes the relay now (after a commit in this process) instead of at the next poll; when another process's
+   * relay is the leader, wakes that one through the database instead.
+   */
   notify(): void {
     this.wakeRequested = true;
     this.wake?.();
+    if (!this.leader && !this.stopping) this.wakeLeader();
+  }
+
+  /**
+   * One NOTIFY at a time, however many commits ask for it: notifying transactions commit one after the other in
+   * PostgreSQL, so one per commit would cap the writers; the leader reads everything pending when woken.
+   */
+  private wakeLeader(): void {
+    const client = this.client;
+    if (!client) return;
+    if (this.leaderWake.inFlight) {
+      this.leaderWake.again = true;
+      return;
+    }
+    this.leaderWake.inFlight = true;
+    client
+      .query(`select pg_notify('${OUTBOX_NOTIFY_CHANNEL}', '')`)
+      .catch(() => undefined) // the leader's poll picks the rows up anyway
+      .finally(() => {
+        this.leaderWake.inFlight = false;
+        if (this.leaderWake.again) {
+          this.leaderWake.again = false;
+          if (!this.leader && !this.stopping) this.wakeLeader();
+        }
+      });
   }
 
   get isLeader(): boolean {
@@ -200,41 +228,35 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes rows in windows of concurrent publishes. A window closes before a second event of the same
-   * aggregate, so an aggregate's events are stored in order even if a publish fails. Stops at the first failure;
-   * the next cycle starts again from the oldest unpublished row (already stored ones are de-duplicated).
+   * Publishes a batch as one chain per aggregate: the chains run concurrently (up to `maxInFlight` publishes in
+   * flight), and within a chain each event waits for the previous one's ack, so an aggregate's events are
+   * stored in order even if a publish fails: a failure ends its chain, and the next cycle starts again from the
+   * oldest unpublished row (already stored ones are de-duplicated by `Nats-Msg-Id`). Published rows are marked
+   * in batches while the others are still publishing.
    */
   private async publishInOrder(rows: Row[]): Promise<boolean> {
-    let window: Row[] = [];
-    let keys = new Set<string>();
-    for (const row of rows) {
-      if (this.stopping) return true;
-      if (keys.has(row.order_key) || window.length >= this.o.maxInFlight) {
-        if (!(await this.publishWindow(window))) return false;
-        window = [];
-        keys = new Set();
-      }
-      window.push(row);
-      keys.add(row.order_key);
-    }
-    return this.publishWindow(window);
-  }
-
-  private async publishWindow(window: Row[]): Promise<boolean> {
-    if (window.length === 0) return true;
-    const results = await Promise.allSettled(window.map((row) => this.publishOne(row)));
-    const published: Published[] = [];
+    const chains = [...chainsByAggregate(rows).values()];
+    const marks = new MarkQueue((published) => this.markPublished(published), this.o.maxInFlight);
     let failed = 0;
-    results.forEach((result, i) => {
-      if (result.status === 'fulfilled') {
-        published.push({ id: window[i]!.id, seq: result.value, createdAt: window[i]!.created_at });
-      } else {
-        failed++;
-        if (failed === 1)
-          this.o.logger.warn({ err: result.reason, eventId: window[i]!.event_id }, 'publish failed');
+    const publishChains = async () => {
+      for (let chain = chains.shift(); chain; chain = chains.shift()) {
+        for (const row of chain) {
+          if (this.stopping) return;
+          try {
+            const seq = await this.publishOne(row);
+            this.lag?.observe((Date.now() - row.created_at.getTime()) / 1000);
+            marks.add({ id: row.id, seq });
+          } catch (error) {
+            if (++failed === 1) this.o.logger.warn({ err: error, eventId: row.event_id }, 'publish failed');
+            break;
+          }
+        }
       }
-    });
-    if (published.length > 0) await this.markPublished(published);
+    };
+    const workers = Math.min(this.o.maxInFlight, chains.length);
+    const results = await Promise.allSettled(Array.from({ length: workers }, publishChains));
+    await marks.flush();
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
     if (failed > 0) this.failures?.inc(failed);
     return failed === 0;
   }
@@ -272,9 +294,7 @@ export class OutboxRelay {
         where outbox.id = v.id`,
       [published.map((p) => p.id), published.map((p) => p.seq)],
     );
-    const now = Date.now();
     this.published?.inc(published.length);
-    for (const p of published) this.lag?.observe((now - p.createdAt.getTime()) / 1000);
   }
 
   private async purgeOld(): Promise<void> {
@@ -284,6 +304,41 @@ export class OutboxRelay {
       `delete from outbox where published_at < now() - ($1::bigint * interval '1 millisecond')`,
       [this.o.retentionMs],
     );
+  }
+}
+
+/** The rows of each aggregate (`order_key`), in outbox order; aggregates in the order of their first row. */
+export function chainsByAggregate<R extends { order_key: string }>(rows: R[]): Map<string, R[]> {
+  const chains = new Map<string, R[]>();
+  for (const row of rows) {
+    const chain = chains.get(row.order_key);
+    if (chain) chain.push(row);
+    else chains.set(row.order_key, [row]);
+  }
+  return chains;
+}
+
+/** Marks published rows `size` at a time, one UPDATE after the other, so publishing never waits for it. */
+class MarkQueue {
+  private pending: Published[] = [];
+  private marking: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly mark: (published: Published[]) => Promise<void>,
+    private readonly size: number,
+  ) {}
+
+  add(published: Published): void {
+    this.pending.push(published);
+    if (this.pending.length >= this.size) void this.flush().catch(() => undefined);
+  }
+
+  /** Marks what is pending; rejects if any UPDATE since the last flush failed. */
+  flush(): Promise<void> {
+    const batch = this.pending.splice(0);
+    const previous = this.marking;
+    this.marking = previous.then(() => (batch.length > 0 ? this.mark(batch) : undefined));
+    return this.marking;
   }
 }
 

@@ -2,12 +2,18 @@ import { type DomainEvent, subjectOf } from '@inv/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OutboxMessage } from './outbox.entity.js';
 
-/** Channel the outbox relays LISTEN on; the notification is delivered when the writing transaction commits. */
+/**
+ * Channel the outbox relays LISTEN on. Writers do not NOTIFY inside their transaction: PostgreSQL commits
+ * notifying transactions one at a time (a global lock held through the WAL flush), which capped 32 writers at
+ * ~260 commits/s where the same inserts without it reached ~1,800/s. After a commit the writing process calls
+ * `OutboxRelay.notify()`; a relay that is not the leader passes the wake-up on with one coalesced NOTIFY.
+ */
 export const OUTBOX_NOTIFY_CHANNEL = 'outbox';
 
 /**
  * Queues events for publication inside the caller's transaction: they are published if and only if the change
- * they describe commits.
+ * they describe commits. Call the relay's `notify()` after the commit (`runCommand`'s `afterCommit`) so it
+ * publishes at once rather than at its next poll.
  */
 export async function appendToOutbox(em: EntityManager, events: DomainEvent[]): Promise<void> {
   if (events.length === 0) return;
@@ -22,5 +28,4 @@ export async function appendToOutbox(em: EntityManager, events: DomainEvent[]): 
       }),
     );
   }
-  await em.execute(`select pg_notify('${OUTBOX_NOTIFY_CHANNEL}', '')`);
 }

@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import httpProxy from '@fastify/http-proxy';
 import fastifyStatic from '@fastify/static';
 import { errorBody } from '@inv/contracts';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { requestLogPlugin } from '@inv/platform';
+import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import type { DashboardConfig } from './config.js';
@@ -20,7 +21,12 @@ function publicDir(config: DashboardConfig): string {
  * inventory and transfer services under one origin, and (opt-in) a demo login.
  */
 export async function buildDashboardServer(config: DashboardConfig, logger: Logger) {
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger });
+  // Fastify's own request lines log the raw URL at `info`; ours redact `?token=` and stay at `debug`.
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  await app.register(requestLogPlugin, { slowRequestMs: config.SLOW_REQUEST_MS });
   const root = publicDir(config);
   if (!existsSync(resolve(root, 'index.html'))) {
     throw new Error(`dashboard assets not built in ${root}: run \`npm run build -w @inv/dashboard\``);

@@ -9,6 +9,7 @@ export const DashboardConfig = BaseConfig.pick({
   JWT_SECRET: true,
   JWT_ISSUER: true,
   JWT_AUDIENCE: true,
+  SLOW_REQUEST_MS: true,
 }).extend({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   INVENTORY_URL: z.url().default('http://127.0.0.1:3001'),

@@ -1,6 +1,7 @@
 import {
   AdjustRequest,
   AdjustResponse,
+  ErrorBody,
   Id,
   InventoryListQuery,
   InventoryPage,
@@ -68,6 +69,36 @@ const tags = ['inventory'];
 
 const InventoryIdParams = z.strictObject({ inventoryId: Id });
 
+/** The headers a stock change honours, named in the OpenAPI document (other headers pass through). */
+const CommandHeaders = z.looseObject({
+  'if-match': z.string().optional().meta({
+    description:
+      'The version the change is based on, e.g. `"3"` (the ETag of GET /api/inventory/{inventoryId}); a stale one is refused with 409 OPTIMISTIC_LOCK_FAILURE. Same as `expectedVersion` in the body.',
+  }),
+  'idempotency-key': z.string().optional().meta({
+    description:
+      '1 to 128 visible ASCII characters: a retry with the same key and body gets the first answer again instead of applying twice.',
+  }),
+});
+
+const answer = (description: string) => ErrorBody.meta({ description });
+/** Every error answer of a stock change, with the codes it carries. */
+const changeErrors = (conflicts: string) => ({
+  400: answer(
+    'VALIDATION_FAILED or INVALID_JSON: a malformed body, If-Match or Idempotency-Key; `field` names it.',
+  ),
+  401: answer('UNAUTHORIZED: no bearer token, or an invalid or expired one.'),
+  403: answer('FORBIDDEN: the token lacks inventory:adjust or access to the warehouse.'),
+  404: answer('NOT_FOUND: no such record (or not visible to the caller).'),
+  409: answer(conflicts),
+  413: answer('PAYLOAD_TOO_LARGE: the body is larger than the limit.'),
+  415: answer('UNSUPPORTED_MEDIA_TYPE: the body is not application/json.'),
+  422: answer('IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used before with a different request.'),
+  503: answer('SERVICE_UNAVAILABLE: the database is unavailable; retry after `Retry-After` seconds.'),
+});
+const VERSION_CONFLICT =
+  'OPTIMISTIC_LOCK_FAILURE: the version given (If-Match or `expectedVersion`) is not the current one, or concurrent changes kept conflicting after retries; `details` carries `currentVersion` and the current record. IDEMPOTENCY_KEY_IN_PROGRESS: a request with the same Idempotency-Key is still running.';
+
 /** Stock records: adjust with optimistic locking, settings, and every read of the original contract. */
 export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   const { orm } = deps;
@@ -79,8 +110,14 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       schema: {
         tags,
         summary: 'Add, remove or count stock (optimistic locking; If-Match and Idempotency-Key honoured)',
+        headers: CommandHeaders,
         body: AdjustRequest,
-        response: { 200: AdjustResponse },
+        response: {
+          200: AdjustResponse,
+          ...changeErrors(
+            `${VERSION_CONFLICT} INSUFFICIENT_STOCK: the change would take the available stock below zero; \`details\` carries the current levels.`,
+          ),
+        },
       },
     },
     async (request, reply) => {
@@ -100,10 +137,11 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       config: WRITE,
       schema: {
         tags,
-        summary: 'Change minimum stock and location',
+        summary: 'Change minimum stock and location (If-Match and Idempotency-Key honoured)',
+        headers: CommandHeaders,
         params: InventoryIdParams,
         body: UpdateInventorySettingsRequest,
-        response: { 200: AdjustResponse },
+        response: { 200: AdjustResponse, ...changeErrors(VERSION_CONFLICT) },
       },
     },
     async (request, reply) => {
