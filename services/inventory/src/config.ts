@@ -20,6 +20,10 @@ export const InventoryConfig = BaseConfig.extend({
     .default(60 * 60_000),
   /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
   BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
+  /** List and aggregate reads running at once; keep it below DB_POOL_SIZE so writes keep connections. */
+  READ_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** List reads waiting for a place; past it a read is refused with 503 SERVER_BUSY and Retry-After. */
+  READ_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
 });
 export type InventoryConfig = z.infer<typeof InventoryConfig>;
 

@@ -15,6 +15,7 @@ import {
   migrateDatabase,
   type Orm,
   OutboxRelay,
+  ReadGate,
   registerOutboxGauges,
   relayLockKey,
 } from '@inv/platform';
@@ -114,8 +115,9 @@ export async function startInventoryService(
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
     },
   });
-  await app.register(stockRoutes, { orm, notify });
-  await app.register(batchRoutes, { orm, notify });
+  const reads = new ReadGate({ concurrency: config.READ_CONCURRENCY, queue: config.READ_QUEUE });
+  await app.register(stockRoutes, { orm, notify, reads });
+  await app.register(batchRoutes, { orm, notify, reads });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
