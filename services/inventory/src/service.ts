@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS } from '@inv/contracts';
+import { DURABLE_CONSUMERS, type WarehouseStockSummary } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
@@ -21,6 +21,7 @@ import {
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import { AggregateCache } from './app/aggregate-cache.js';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
@@ -116,7 +117,15 @@ export async function startInventoryService(
     },
   });
   const reads = new ReadGate({ concurrency: config.READ_CONCURRENCY, queue: config.READ_QUEUE });
-  await app.register(stockRoutes, { orm, notify, reads });
+  const acrossTotals =
+    config.TOTALS_CACHE_MS > 0
+      ? new AggregateCache<WarehouseStockSummary[]>({
+          ttlMs: config.TOTALS_CACHE_MS,
+          minRows: config.TOTALS_CACHE_MIN_ROWS,
+          maxKeys: 1_000,
+        })
+      : undefined;
+  await app.register(stockRoutes, { orm, notify, reads, acrossTotals });
   await app.register(batchRoutes, { orm, notify, reads });
 
   let stopping: Promise<void> | null = null;

@@ -104,6 +104,8 @@ const stockAcross = <K extends string>(key: K) =>
     isLowStock: z.boolean(),
     total: z.int(),
     page: PageInfo,
+    /** When the totals were computed: totals over a large set are kept a moment (TOTALS_CACHE_MS). */
+    totalsAsOf: Timestamp,
     byWarehouse: z.array(WarehouseStockSummary).optional(),
   } as { [P in K]: typeof Id } & {
     warehouses: z.ZodArray<typeof InventoryRecord>;
@@ -112,6 +114,7 @@ const stockAcross = <K extends string>(key: K) =>
     isLowStock: z.ZodBoolean;
     total: z.ZodInt;
     page: typeof PageInfo;
+    totalsAsOf: typeof Timestamp;
     byWarehouse: z.ZodOptional<z.ZodArray<typeof WarehouseStockSummary>>;
   });
 export const VariantStockResponse = stockAcross('variantId');

@@ -20,6 +20,7 @@ import {
   warehouseScopeSql,
 } from '../infra/db/record-reads.js';
 import { findRecordById, recordOfRow } from '../infra/db/records.js';
+import type { AggregateCache } from './aggregate-cache.js';
 import { movementDto, recordDto } from './dto.js';
 
 export interface PageRequest {
@@ -127,7 +128,8 @@ async function totalsByWarehouse(
 
 /**
  * One product, variant or UOM across the warehouses the caller sees, in the original contract's shape:
- * `warehouses` is one keyset page (by warehouse, then id); the totals cover every visible record.
+ * `warehouses` is one keyset page (by warehouse, then id); the totals cover every visible record. With a
+ * cache, totals over a large set may be up to its TTL old (`totalsAsOf` says when they were computed).
  */
 export async function stockAcrossWarehouses(
   em: EntityManager,
@@ -135,6 +137,7 @@ export async function stockAcrossWarehouses(
   dimension: StockDimension,
   id: string,
   query: PageRequest & { groupBy?: 'warehouse' },
+  totalsCache?: AggregateCache<WarehouseStockSummary[]>,
 ) {
   const after = decodePageCursor(query.after, ['s', 's']);
   // One after the other: a read holds one pooled connection at a time, which the read gate counts on.
@@ -149,7 +152,13 @@ export async function stockAcrossWarehouses(
     },
     { orderBy: { warehouseId: 'asc', inventoryId: 'asc' }, limit: query.limit + 1 },
   );
-  const byWarehouse = await totalsByWarehouse(em, claims, dimension, id);
+  const compute = () => totalsByWarehouse(em, claims, dimension, id);
+  const scope = seesAllWarehouses(claims) ? '*' : [...claims.warehouses].sort().join(',');
+  const { value: byWarehouse, at } = totalsCache
+    ? await totalsCache.get(`${dimension}:${id}:${scope}`, compute, (rows) =>
+        rows.reduce((sum, w) => sum + w.records, 0),
+      )
+    : { value: await compute(), at: new Date() };
   const page = keysetPage(
     rows,
     query.limit,
@@ -165,6 +174,7 @@ export async function stockAcrossWarehouses(
     isLowStock: byWarehouse.some((w) => w.lowStockRecords > 0),
     total: byWarehouse.reduce((sum, w) => sum + w.records, 0),
     page: page.page,
+    totalsAsOf: at.toISOString(),
     ...(query.groupBy === 'warehouse' ? { byWarehouse } : {}),
   } as { [K in StockDimension]: string } & {
     warehouses: InventoryRecord[];
@@ -173,6 +183,7 @@ export async function stockAcrossWarehouses(
     isLowStock: boolean;
     total: number;
     page: { limit: number; nextCursor: string | null };
+    totalsAsOf: string;
     byWarehouse?: WarehouseStockSummary[];
   };
 }

@@ -14,6 +14,7 @@ import {
   UomStockResponse,
   UpdateInventorySettingsRequest,
   VariantStockResponse,
+  type WarehouseStockSummary,
 } from '@inv/contracts';
 import {
   actorOf,
@@ -30,6 +31,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { adjustStock, type Caller, updateSettings } from '../../app/adjust.js';
+import type { AggregateCache } from '../../app/aggregate-cache.js';
 import { recordDto } from '../../app/dto.js';
 import {
   listRecords,
@@ -47,6 +49,8 @@ export interface RouteDeps {
   notify: () => void;
   /** Bounds the list and aggregate reads running at once (503 SERVER_BUSY past its queue). */
   reads: ReadGate;
+  /** Keeps large product/variant/UOM totals a moment; absent: always computed. */
+  acrossTotals?: AggregateCache<WarehouseStockSummary[]>;
 }
 
 export function callerOf(request: FastifyRequest): Caller {
@@ -178,6 +182,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
             dimension,
             (request.params as Record<string, string>)[dimension]!,
             request.query,
+            deps.acrossTotals,
           ),
         ),
     );
