@@ -58,6 +58,23 @@ describe('AggregateCache', () => {
     expect(fresh.at.getTime()).toBe(c.now());
   });
 
+  it('refreshes an aggregate that took long at most once per ten times its cost', async () => {
+    const c = clock();
+    const cache = new AggregateCache<number>({ ttlMs: 1_000, minRows: 1, maxKeys: 10, now: c.now });
+    let calls = 0;
+    const slow = async () => {
+      c.advance(500);
+      return ++calls;
+    };
+    await cache.get('uom:each', slow, rows);
+    c.advance(4_000);
+    expect((await cache.get('uom:each', slow, rows)).value).toBe(1);
+    expect(calls).toBe(1);
+    c.advance(500);
+    await cache.get('uom:each', slow, rows);
+    expect(calls).toBe(2);
+  });
+
   it('never keeps an aggregate over fewer rows than minRows', async () => {
     const cache = new AggregateCache<number>({ ttlMs: 60_000, minRows: 10, maxKeys: 10 });
     let calls = 0;
