@@ -42,7 +42,7 @@ function readEndpoints(size: Size): { name: string; path: () => string }[] {
   const ids = catalogueIds('cat');
   const sku = () => Math.floor(Math.random() * size.skus);
   const wh = () => Math.floor(Math.random() * size.warehouses);
-  const record = () => `cat-r${sku()}-w${wh()}`;
+  const record = () => ids.record(sku(), wh());
   return [
     { name: 'record', path: () => `/api/inventory/${record()}` },
     { name: 'movements', path: () => `/api/inventory/${record()}/movements` },

@@ -7,7 +7,7 @@ import { catalogueIds } from './loader.js';
  */
 export function readStatements(warehouses: number): { name: string; sql: string; params: unknown[] }[] {
   const ids = catalogueIds('cat');
-  const mid = 'cat-r1500-w1';
+  const mid = ids.record(1500, 1);
   const page = 51;
   const totals = (column: string) =>
     `select warehouse_id, count(*)::int, sum(quantity_available), sum(quantity_reserved),

@@ -159,7 +159,7 @@ describe('reads at catalogue scale (loader, small)', () => {
     const mine = await f.api('GET', '/api/inventory/low-stock?limit=200', {
       claims: { roles: ['viewer'], warehouses: [wh] },
     });
-    const inWarehouse = expected.filter((e) => e.id.endsWith('-w1'));
+    const inWarehouse = expected.filter((e) => e.id.endsWith('-w0001'));
     expect(mine.body.total).toBe(inWarehouse.length);
     expect(idsOf(mine.body.items)).toEqual(inWarehouse.map((e) => e.id));
   });
@@ -183,7 +183,7 @@ describe('reads at catalogue scale (loader, small)', () => {
     expect(new Set(idsOf(all.items)).size).toBe(120);
     const warehouse = await everyPage(f, `/api/inventory/warehouse/${ids.warehouse(2)}?limit=9`);
     expect(warehouse.items).toHaveLength(30);
-    const ledger = await everyPage(f, '/api/inventory/cat-r5-w0/movements?limit=2');
+    const ledger = await everyPage(f, `/api/inventory/${ids.record(5, 0)}/movements?limit=2`);
     expect(ledger.items.map((m: Json) => m.movementType)).toEqual(['reservation', 'in', 'in']);
   });
 
@@ -196,7 +196,7 @@ describe('reads at catalogue scale (loader, small)', () => {
       `/api/inventory/warehouse/${ids.warehouse(1)}?limit=201`,
       '/api/inventory/low-stock?limit=201',
       '/api/inventory/batches/expiring?limit=201',
-      '/api/inventory/cat-r5-w0/movements?limit=201',
+      `/api/inventory/${ids.record(5, 0)}/movements?limit=201`,
     ]) {
       const res = await f.api('GET', path);
       expect(res.status, path).toBe(400);
