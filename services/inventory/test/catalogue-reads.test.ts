@@ -209,12 +209,18 @@ describe('reads at catalogue scale (loader, small)', () => {
   });
 });
 
-describe('read gate', () => {
+describe('read gate and totals cache', () => {
   let f: InventoryFixture;
   let db: pg.Client;
 
   beforeAll(async () => {
-    f = await inventoryFixture({ READ_CONCURRENCY: '1', READ_QUEUE: '0' });
+    // Every aggregate counts as large here, and none is refreshed during the file.
+    f = await inventoryFixture({
+      READ_CONCURRENCY: '1',
+      READ_QUEUE: '0',
+      TOTALS_CACHE_MIN_ROWS: '1',
+      TOTALS_CACHE_MS: '600000',
+    });
     db = new pg.Client({ connectionString: f.db.url });
     await db.connect();
     await loadCatalogue(db, { skus: 6, warehouses: 2, movements: 1, prefix: 'gate' });
@@ -247,5 +253,33 @@ describe('read gate', () => {
     expect((await stalled).status).toBe(200);
     const after = await f.api('GET', '/api/inventory/low-stock');
     expect(after.status).toBe(200);
+  });
+
+  it('serves large totals from the cache with the time they were computed, while the page stays current', async () => {
+    const first = await f.api('GET', '/api/inventory/uom/box');
+    expect(first.status).toBe(200);
+    const created = await f.adjust({
+      productId: 'gate-new',
+      warehouseId: 'gate-wh0',
+      uomId: 'box',
+      quantity: 40,
+      movementType: 'in',
+    });
+    expect(created.status).toBe(200);
+    const second = await f.api('GET', '/api/inventory/uom/box');
+    expect(second.body.warehouses.map((r: Json) => r.inventoryId)).toContain(
+      created.body.inventory.inventoryId,
+    );
+    expect(second.body).toMatchObject({
+      total: first.body.total,
+      totalAvailable: first.body.totalAvailable,
+      totalsAsOf: first.body.totalsAsOf,
+    });
+    // Another caller's scope is another aggregate: computed now, with the new record.
+    const scoped = await f.api('GET', '/api/inventory/uom/box', {
+      claims: { roles: ['viewer'], warehouses: ['gate-wh0', 'gate-wh1'] },
+    });
+    expect(scoped.body.total).toBe(first.body.total + 1);
+    expect(scoped.body.totalAvailable).toBe(first.body.totalAvailable + 40);
   });
 });
