@@ -17,6 +17,8 @@ export const ErrorCode = z.enum([
   'FORBIDDEN',
   'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
+  /** Too many expensive reads at once: retry after `Retry-After` seconds. */
+  'SERVER_BUSY',
   'INTERNAL_ERROR',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

@@ -10,6 +10,7 @@ export * from './http/plugins/auth.js';
 export * from './http/plugins/context.js';
 export * from './http/plugins/health.js';
 export * from './http/plugins/request-log.js';
+export * from './http/read-gate.js';
 export * from './http/request.js';
 export * from './http/server.js';
 export * from './http/status.js';

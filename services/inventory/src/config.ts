@@ -25,6 +25,13 @@ export const InventoryConfig = BaseConfig.extend({
   INVENTORY_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
   BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
+  /** List and aggregate reads running at once; keep it below DB_POOL_SIZE so writes keep connections. */
+  READ_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** List reads waiting for a place; past it a read is refused with 503 SERVER_BUSY and Retry-After. */
+  READ_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
+  /** Totals of a product/variant/UOM over at least TOTALS_CACHE_MIN_ROWS records are recomputed at most this often. */
+  TOTALS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
+  TOTALS_CACHE_MIN_ROWS: z.coerce.number().int().min(1).default(10_000),
 });
 export type InventoryConfig = z.infer<typeof InventoryConfig>;
 

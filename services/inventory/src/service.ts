@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS } from '@inv/contracts';
+import { DURABLE_CONSUMERS, type WarehouseStockSummary } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
@@ -15,11 +15,13 @@ import {
   migrateDatabase,
   type Orm,
   OutboxRelay,
+  ReadGate,
   registerOutboxGauges,
   relayLockKey,
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
+import { AggregateCache } from './app/aggregate-cache.js';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
@@ -120,8 +122,17 @@ export async function startInventoryService(
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
     },
   });
-  await app.register(stockRoutes, { orm, notify });
-  await app.register(batchRoutes, { orm, notify });
+  const reads = new ReadGate({ concurrency: config.READ_CONCURRENCY, queue: config.READ_QUEUE });
+  const acrossTotals =
+    config.TOTALS_CACHE_MS > 0
+      ? new AggregateCache<WarehouseStockSummary[]>({
+          ttlMs: config.TOTALS_CACHE_MS,
+          minRows: config.TOTALS_CACHE_MIN_ROWS,
+          maxKeys: 1_000,
+        })
+      : undefined;
+  await app.register(stockRoutes, { orm, notify, reads, acrossTotals });
+  await app.register(batchRoutes, { orm, notify, reads });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

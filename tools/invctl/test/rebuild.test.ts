@@ -1,4 +1,9 @@
-import { type InventoryService, loadInventoryConfig, startInventoryService } from '@inv/inventory';
+import {
+  type InventoryService,
+  loadInventoryConfig,
+  migrateInventoryDatabase,
+  startInventoryService,
+} from '@inv/inventory';
 import {
   createTestDatabase,
   eventually,
@@ -9,6 +14,7 @@ import {
 } from '@inv/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadCatalogue } from '../../../bench/src/scale/loader.js';
 import { cliFor } from './support.js';
 
 describe('invctl rebuild inventory', () => {
@@ -104,6 +110,24 @@ describe('invctl rebuild inventory', () => {
       },
     );
 
+    it('finds the same differences one record per batch, and lists at most --max-differences of them', async () => {
+      const whole = JSON.parse((await rebuild('--json')).stdout);
+      const batched = await rebuild('--json', '--batch-size', '1');
+      expect(batched.code).toBe(1);
+      expect(JSON.parse(batched.stdout)).toMatchObject({
+        liveRecords: 3,
+        rebuiltRecords: 3,
+        differences: whole.differences,
+        differenceCount: 3,
+      });
+      const capped = await rebuild('--json', '--max-differences', '1');
+      expect(capped.code).toBe(1);
+      const report = JSON.parse(capped.stdout);
+      expect(report.differences).toEqual([whole.differences[0]]);
+      expect(report.differenceCount).toBe(3);
+      expect(report.notes).toContain('3 difference(s): the first 1 are listed (--max-differences)');
+    });
+
     it('prints the differences as a table', async () => {
       const result = await rebuild();
       expect(result.code).toBe(1);
@@ -143,6 +167,27 @@ describe('invctl rebuild inventory', () => {
         },
       ]);
     });
+  });
+
+  it('agrees with a loaded catalogue batch after batch, showing progress', async () => {
+    const other = await createTestDatabase('invctl_catalogue');
+    try {
+      await migrateInventoryDatabase(loadInventoryConfig({ DATABASE_URL: other.url, AUTH_DISABLED: 'true' }));
+      const loader = new pg.Client({ connectionString: other.url });
+      await loader.connect();
+      try {
+        await loadCatalogue(loader, { skus: 700, warehouses: 3, movements: 4 });
+      } finally {
+        await loader.end();
+      }
+      const result = await cli(['rebuild', 'inventory', '--database', other.url, '--batch-size', '300']);
+      expect(result.stderr).toContain('2100 live record(s), 2100 rebuilt from the ledger: 0 difference(s)');
+      // Not a terminal: a progress line every thousand records.
+      expect(result.stderr).toMatch(/rebuild inventory: 1200\/2100/);
+      expect(result.code).toBe(0);
+    } finally {
+      await other.drop();
+    }
   });
 
   it('says so when the database has no inventory tables', async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Location, MovementType, Quantity, SignedQuantity, Timestamp, Version } from '../events/common.js';
 import { Id } from '../ids.js';
-import { ExpectedVersion, PageQuery, pageOf, Text } from './common.js';
+import { ExpectedVersion, PageInfo, PageQuery, pageOf, Text } from './common.js';
 
 /** Movement types a client may send to `POST /api/inventory/adjust`; the others come from transfers. */
 export const AdjustMovementType = z.enum(['in', 'out', 'adjustment']);
@@ -80,7 +80,21 @@ export type Movement = z.infer<typeof Movement>;
 export const AdjustResponse = z.object({ inventory: InventoryRecord, movement: Movement });
 export type AdjustResponse = z.infer<typeof AdjustResponse>;
 
-/** Stock of one dimension (product, variant or UOM) across warehouses: the original contract's shape. */
+/** Records of one dimension in one warehouse: the `?groupBy=warehouse` summary. */
+export const WarehouseStockSummary = z.object({
+  warehouseId: Id,
+  records: z.int(),
+  totalAvailable: SignedQuantity,
+  totalReserved: Quantity,
+  lowStockRecords: z.int(),
+});
+export type WarehouseStockSummary = z.infer<typeof WarehouseStockSummary>;
+
+/**
+ * Stock of one dimension (product, variant or UOM) across warehouses: the original contract's shape, with
+ * `warehouses` one keyset page of records (by warehouse, then id) and the totals computed over every record
+ * the caller sees; `total` counts them. `byWarehouse` answers `?groupBy=warehouse`.
+ */
 const stockAcross = <K extends string>(key: K) =>
   z.object({
     [key]: Id,
@@ -88,16 +102,28 @@ const stockAcross = <K extends string>(key: K) =>
     totalAvailable: SignedQuantity,
     totalReserved: Quantity,
     isLowStock: z.boolean(),
+    total: z.int(),
+    page: PageInfo,
+    /** When the totals were computed: totals over a large set are kept a moment (TOTALS_CACHE_MS). */
+    totalsAsOf: Timestamp,
+    byWarehouse: z.array(WarehouseStockSummary).optional(),
   } as { [P in K]: typeof Id } & {
     warehouses: z.ZodArray<typeof InventoryRecord>;
     totalAvailable: typeof SignedQuantity;
     totalReserved: typeof Quantity;
     isLowStock: z.ZodBoolean;
+    total: z.ZodInt;
+    page: typeof PageInfo;
+    totalsAsOf: typeof Timestamp;
+    byWarehouse: z.ZodOptional<z.ZodArray<typeof WarehouseStockSummary>>;
   });
 export const VariantStockResponse = stockAcross('variantId');
 export const UomStockResponse = stockAcross('uomId');
 export const ProductStockResponse = stockAcross('productId');
 export type VariantStockResponse = z.infer<typeof VariantStockResponse>;
+
+/** `GET /api/inventory/{product,variant,uom}/:id`: a page of records, optionally a per-warehouse summary. */
+export const StockAcrossQuery = PageQuery.extend({ groupBy: z.enum(['warehouse']).optional() });
 
 export const LowStockItem = z.object({
   inventoryId: Id,
@@ -114,14 +140,12 @@ export const LowStockResponse = z.object({
   items: z.array(LowStockItem),
   total: z.int(),
   timestamp: Timestamp,
+  page: PageInfo,
 });
 export type LowStockResponse = z.infer<typeof LowStockResponse>;
 
-/** `GET /api/inventory/low-stock`: `total` counts every low record; `items` holds up to `limit` of them. */
-export const LowStockQuery = z.strictObject({
-  warehouseId: Id.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(500),
-});
+/** `GET /api/inventory/low-stock`: `total` counts every low record; `items` is one keyset page of them. */
+export const LowStockQuery = PageQuery.extend({ warehouseId: Id.optional() });
 
 export const InventoryListQuery = PageQuery.extend({ warehouseId: Id.optional(), productId: Id.optional() });
 export const InventoryPage = pageOf(InventoryRecord);
@@ -156,7 +180,7 @@ export const Batch = z.object({
 });
 export const CreateBatchResponse = z.object({ batch: Batch, inventory: InventoryRecord, movement: Movement });
 
-export const ExpiringBatchesQuery = z.strictObject({
+export const ExpiringBatchesQuery = PageQuery.extend({
   withinDays: z.coerce.number().int().min(0).max(3650).default(30),
   warehouseId: Id.optional(),
 });
@@ -172,4 +196,5 @@ export const ExpiringBatchesResponse = z.object({
   total: z.int(),
   withinDays: z.int(),
   timestamp: Timestamp,
+  page: PageInfo,
 });

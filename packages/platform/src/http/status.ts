@@ -17,5 +17,6 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  SERVER_BUSY: 503,
   INTERNAL_ERROR: 500,
 };

@@ -1,24 +1,17 @@
-import {
-  type CreateBatchRequest,
-  type CreateBatchResponse,
-  type ExpiringBatchesResponse,
-  newEventId,
-  seesAllWarehouses,
-} from '@inv/contracts';
-import { assertWarehouseAccess } from '@inv/platform';
+import { type CreateBatchRequest, type CreateBatchResponse, newEventId } from '@inv/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
-import { DAY_MS, daysUntilExpiry, parseExpiry } from '../domain/batch-expiry.js';
+import { parseExpiry } from '../domain/batch-expiry.js';
 import { RecordChangeSet } from '../domain/record.js';
 import { deltas } from '../domain/stock.js';
-import { type BatchWithRecord, findBatchesExpiringBetween, insertBatch } from '../infra/db/batches.js';
+import { insertBatch } from '../infra/db/batches.js';
 import { BatchRow } from '../infra/db/entities.js';
 import type { Caller } from './adjust.js';
 import { movementDto, recordDto } from './dto.js';
 import { bookChanges } from './ledger.js';
 import { visibleRecord } from './queries.js';
 
-function batchDto(
+export function batchDto(
   batch: Pick<
     BatchRow,
     'batchId' | 'inventoryId' | 'batchNumber' | 'quantity' | 'remaining' | 'expiresAt' | 'createdAt'
@@ -71,47 +64,4 @@ export async function addBatch(
   });
   await insertBatch(em, batch);
   return { batch: batchDto(batch), inventory: recordDto(booked.record), movement: movementDto(movement) };
-}
-
-const MAX_EXPIRING_LISTED = 1_000;
-
-/** Batches that expire within `withinDays` (and have not expired yet), soonest first. */
-export async function expiringBatches(
-  em: EntityManager,
-  caller: Pick<Caller, 'claims'>,
-  query: { withinDays: number; warehouseId?: string },
-  now: Date = new Date(),
-): Promise<z.infer<typeof ExpiringBatchesResponse>> {
-  if (query.warehouseId) assertWarehouseAccess(caller.claims, query.warehouseId);
-  const warehouses = query.warehouseId
-    ? [query.warehouseId]
-    : seesAllWarehouses(caller.claims)
-      ? undefined
-      : caller.claims.warehouses;
-  const batches = await findBatchesExpiringBetween(
-    em,
-    now,
-    new Date(now.getTime() + query.withinDays * DAY_MS),
-    {
-      warehouses,
-      limit: MAX_EXPIRING_LISTED,
-    },
-  );
-  return {
-    items: batches.map((b) => expiringBatchDto(b, now)),
-    total: batches.length,
-    withinDays: query.withinDays,
-    timestamp: now.toISOString(),
-  };
-}
-
-function expiringBatchDto(batch: BatchWithRecord, now: Date) {
-  return {
-    ...batchDto(batch),
-    productId: batch.productId,
-    warehouseId: batch.warehouseId,
-    variantId: batch.variantId,
-    uomId: batch.uomId,
-    daysUntilExpiry: daysUntilExpiry(batch.expiresAt, now),
-  };
 }

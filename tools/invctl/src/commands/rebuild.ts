@@ -4,13 +4,10 @@ import pg from 'pg';
 import type { CommandContext, Runner } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/errors.js';
 import { withBroker } from '../lib/nats.js';
+import { parsePositive } from '../lib/parse.js';
+import { startProgress } from '../lib/progress.js';
 import { chainDifferences, type Difference, diffStock, type StockState } from '../rebuild/diff.js';
-import {
-  ledgerChainBreaks,
-  liveRecords,
-  recordsFromEvents,
-  recordsFromLedger,
-} from '../rebuild/inventory.js';
+import { countLiveRecords, ledgerBatches, liveRecords, recordsFromEvents } from '../rebuild/inventory.js';
 
 export const DEFAULT_INVENTORY_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/inventory';
 
@@ -18,15 +15,74 @@ interface RebuildFlags {
   database: string;
   from: 'ledger' | 'events';
   stream: string;
+  /** Differences kept in the report (all are counted). */
+  maxDifferences?: number;
+  /** Records compared per batch from the ledger. */
+  batchSize?: number;
 }
+
+const DEFAULT_MAX_DIFFERENCES = 1_000;
+const DEFAULT_BATCH_SIZE = 5_000;
 
 export interface RebuildReport {
   service: 'inventory';
   source: 'ledger' | 'events';
   liveRecords: number;
   rebuiltRecords: number;
+  /** The first `--max-differences` differences, by record. */
   differences: Difference[];
+  /** Every difference found, also those left out of `differences`. */
+  differenceCount: number;
   notes: string[];
+}
+
+/** Keeps the first `max` differences and counts them all, so a badly broken table cannot exhaust memory. */
+class DifferenceLog {
+  readonly kept: Difference[] = [];
+  count = 0;
+  constructor(private readonly max: number) {}
+
+  add(differences: Difference[]): void {
+    this.count += differences.length;
+    for (const d of differences) if (this.kept.length < this.max) this.kept.push(d);
+  }
+}
+
+function byRecord(a: Difference, b: Difference): number {
+  return a.inventoryId < b.inventoryId ? -1 : a.inventoryId > b.inventoryId ? 1 : 0;
+}
+
+/**
+ * Compares the live records with the ledger one keyset batch at a time inside one repeatable-read snapshot
+ * (a movement committed meanwhile cannot show up as a difference); memory holds one batch.
+ */
+async function compareWithLedger(
+  ctx: CommandContext,
+  db: pg.Client,
+  flags: RebuildFlags,
+  log: DifferenceLog,
+): Promise<{ live: number; rebuilt: number }> {
+  await db.query('begin isolation level repeatable read read only');
+  try {
+    const progress = startProgress(ctx.io, {
+      json: ctx.out.json,
+      total: await countLiveRecords(db),
+      label: 'rebuild inventory',
+    });
+    let live = 0;
+    let rebuilt = 0;
+    for await (const batch of ledgerBatches(db, flags.batchSize ?? DEFAULT_BATCH_SIZE)) {
+      live += batch.live.length;
+      rebuilt += batch.rebuilt.length;
+      // Stable sort: a record's field differences stay in field order, its chain breaks after them.
+      log.add([...diffStock(batch.live, batch.rebuilt), ...chainDifferences(batch.breaks)].sort(byRecord));
+      progress.update(live);
+    }
+    progress.stop();
+    return { live, rebuilt };
+  } finally {
+    await db.query('rollback');
+  }
 }
 
 async function withDatabase<T>(url: string, work: (db: pg.Client) => Promise<T>): Promise<T> {
@@ -61,19 +117,9 @@ function where(url: string): string {
  */
 export async function rebuildInventory(ctx: CommandContext, flags: RebuildFlags): Promise<RebuildReport> {
   const notes: string[] = [];
-  const { live, rebuilt, extra } = await withDatabase(flags.database, async (db) => {
-    if (flags.from === 'ledger') {
-      // One snapshot, so a movement committed between the two reads cannot show up as a difference.
-      await db.query('begin isolation level repeatable read read only');
-      try {
-        const live = await liveRecords(db);
-        const rebuilt = await recordsFromLedger(db);
-        const extra = chainDifferences(await ledgerChainBreaks(db));
-        return { live, rebuilt, extra };
-      } finally {
-        await db.query('rollback');
-      }
-    }
+  const log = new DifferenceLog(flags.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
+  const counts = await withDatabase(flags.database, async (db) => {
+    if (flags.from === 'ledger') return compareWithLedger(ctx, db, flags, log);
     const fromEvents = await withBroker(ctx.natsUrl, (broker) => recordsFromEvents(broker, flags.stream));
     if (fromEvents.invalid.length > 0) {
       notes.push(
@@ -88,14 +134,20 @@ export async function rebuildInventory(ctx: CommandContext, flags: RebuildFlags)
     notes.push(
       'events still in the outbox (not yet published) show as differences in version and quantities',
     );
-    return { live: await liveRecords(db), rebuilt: fromEvents.records as StockState[], extra: [] };
+    const live = await liveRecords(db);
+    log.add(diffStock(live, fromEvents.records as StockState[]));
+    return { live: live.length, rebuilt: fromEvents.records.length };
   });
+  if (log.count > log.kept.length) {
+    notes.push(`${log.count} difference(s): the first ${log.kept.length} are listed (--max-differences)`);
+  }
   return {
     service: 'inventory',
     source: flags.from,
-    liveRecords: live.length,
-    rebuiltRecords: rebuilt.length,
-    differences: [...diffStock(live, rebuilt), ...extra],
+    liveRecords: counts.live,
+    rebuiltRecords: counts.rebuilt,
+    differences: log.kept,
+    differenceCount: log.count,
     notes,
   };
 }
@@ -116,10 +168,10 @@ export async function rebuildCommand(ctx: CommandContext, flags: RebuildFlags): 
     for (const note of report.notes) ctx.out.note(`note: ${note}`);
     ctx.out.note(
       `${report.liveRecords} live record(s), ${report.rebuiltRecords} rebuilt from the ${report.source}: ` +
-        `${report.differences.length} difference(s)`,
+        `${report.differenceCount} difference(s)`,
     );
   }
-  return report.differences.length > 0 ? EXIT.differences : EXIT.ok;
+  return report.differenceCount > 0 ? EXIT.differences : EXIT.ok;
 }
 
 export function registerRebuild(
@@ -146,6 +198,16 @@ export function registerRebuild(
       new Option('--from <source>', 'what to rebuild from').choices(['ledger', 'events']).default('ledger'),
     )
     .option('--stream <name>', 'stream of the events (with --from events)', EVENTS_STREAM)
+    .addOption(
+      new Option('--max-differences <n>', 'differences listed (all are counted)')
+        .argParser(parsePositive)
+        .default(DEFAULT_MAX_DIFFERENCES),
+    )
+    .addOption(
+      new Option('--batch-size <n>', 'records compared per batch (with --from ledger)')
+        .argParser(parsePositive)
+        .default(DEFAULT_BATCH_SIZE),
+    )
     .addHelpText(
       'after',
       [
@@ -154,6 +216,7 @@ export function registerRebuild(
         '',
         'Examples:',
         '  invctl rebuild inventory',
+        '  invctl rebuild inventory --max-differences 50   # a million broken records still print 50',
         '  invctl rebuild inventory --from events --json',
         '  invctl rebuild inventory --database postgres://postgres@db:5432/inventory',
       ].join('\n'),

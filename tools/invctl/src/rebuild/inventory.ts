@@ -44,11 +44,36 @@ export async function liveRecords(db: pg.Client): Promise<StockState[]> {
   return rows.map(stateOf);
 }
 
+/** The records whose ids lie in `(from, to]` (`to` null: no upper bound); ranges hold whole records. */
+export interface IdRange {
+  from: string;
+  to: string | null;
+}
+
+function rangeSql(range: IdRange, column = 'inventory_id'): { sql: string; params: string[] } {
+  return range.to === null
+    ? { sql: `${column} > $1`, params: [range.from] }
+    : { sql: `${column} > $1 and ${column} <= $2`, params: [range.from, range.to] };
+}
+
+/** Up to `limit` live records after `after`, in id order: one keyset batch of the streaming rebuild. */
+export async function liveRecordsAfter(db: pg.Client, after: string, limit: number): Promise<StockState[]> {
+  const { rows } = await db.query<NumericRow>(
+    `select ${RECORD_COLUMNS}, quantity_available as "quantityAvailable", quantity_reserved as "quantityReserved",
+            minimum_stock as "minimumStock", version
+       from inventory_record where inventory_id > $1 order by inventory_id limit $2`,
+    [after, limit],
+  );
+  return rows.map(stateOf);
+}
+
 /**
- * Each record as its ledger says it is: available and reserved are the sums of the movements' changes, the
- * version is the last movement's, the minimum stock and the key columns are those on the last movement.
+ * Each record of the range as its ledger says it is: available and reserved are the sums of the movements'
+ * changes, the version is the last movement's, the minimum stock and the key columns are those on the last
+ * movement. Served by the ledger's (inventory_id, record_version) index, a range at a time.
  */
-export async function recordsFromLedger(db: pg.Client): Promise<StockState[]> {
+export async function recordsFromLedger(db: pg.Client, range: IdRange): Promise<StockState[]> {
+  const where = rangeSql(range);
   const { rows } = await db.query<NumericRow>(
     `select distinct on (inventory_id) ${RECORD_COLUMNS},
             sum(quantity_change) over w as "quantityAvailable",
@@ -56,29 +81,34 @@ export async function recordsFromLedger(db: pg.Client): Promise<StockState[]> {
             minimum_stock as "minimumStock",
             record_version as version
        from inventory_movement
+      where ${where.sql}
      window w as (partition by inventory_id)
       order by inventory_id, record_version desc`,
+    where.params,
   );
   return rows.map(stateOf);
 }
 
-/** Movements that do not start where the previous one of their record ended, or whose version skips. */
-export async function ledgerChainBreaks(db: pg.Client): Promise<ChainBreak[]> {
+/** Movements of the range that do not start where the previous one of their record ended, or whose version skips. */
+export async function ledgerChainBreaks(db: pg.Client, range: IdRange): Promise<ChainBreak[]> {
+  const where = rangeSql(range);
   const { rows } = await db.query(
     `select inventory_id as "inventoryId", record_version as "recordVersion",
             coalesce(previous_version, 0) + 1 as "expectedVersion",
             available_before as "availableBefore", previous_available as "previousAvailableAfter",
             reserved_before as "reservedBefore", previous_reserved as "previousReservedAfter"
-       from (select m.*,
+       from (select m.inventory_id, m.record_version, m.available_before, m.reserved_before,
                     lag(record_version) over w as previous_version,
                     lag(available_after) over w as previous_available,
                     lag(reserved_after) over w as previous_reserved
                from inventory_movement m
+              where ${where.sql}
              window w as (partition by inventory_id order by record_version)) chain
       where record_version <> coalesce(previous_version, 0) + 1
          or available_before <> coalesce(previous_available, 0)
          or reserved_before <> coalesce(previous_reserved, 0)
       order by inventory_id, record_version`,
+    where.params,
   );
   return rows.map((r) => ({
     inventoryId: r.inventoryId,
@@ -89,6 +119,34 @@ export async function ledgerChainBreaks(db: pg.Client): Promise<ChainBreak[]> {
     reservedBefore: Number(r.reservedBefore),
     previousReservedAfter: r.previousReservedAfter === null ? null : Number(r.previousReservedAfter),
   }));
+}
+
+export interface LedgerBatch {
+  live: StockState[];
+  rebuilt: StockState[];
+  breaks: ChainBreak[];
+}
+
+/**
+ * The live records and the ledger, `batchSize` records at a time in id order: each batch covers the id range
+ * from the previous batch's last record to its own last one (the final batch is open-ended, so ledger rows of
+ * records that are not live still show up). Memory holds one batch, whatever the size of the tables.
+ */
+export async function* ledgerBatches(db: pg.Client, batchSize: number): AsyncGenerator<LedgerBatch> {
+  let from = '';
+  for (;;) {
+    const live = await liveRecordsAfter(db, from, batchSize);
+    const last = live.length === batchSize ? live.at(-1)!.inventoryId : null;
+    const range = { from, to: last };
+    yield { live, rebuilt: await recordsFromLedger(db, range), breaks: await ledgerChainBreaks(db, range) };
+    if (last === null) return;
+    from = last;
+  }
+}
+
+export async function countLiveRecords(db: pg.Client): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('select count(*)::int as n from inventory_record');
+  return rows[0]?.n ?? 0;
 }
 
 export interface EventsRebuild {

@@ -36,6 +36,10 @@ export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
       if (error instanceof DomainError) {
+        const retryAfter = error.details?.retryAfterSeconds;
+        if (error.code === 'SERVER_BUSY' && typeof retryAfter === 'number') {
+          reply.header('Retry-After', String(retryAfter));
+        }
         return send(reply, error.code, error.message, { field: error.field, details: error.details });
       }
       if (hasZodFastifySchemaValidationErrors(error)) {

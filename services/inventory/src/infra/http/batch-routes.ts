@@ -7,7 +7,8 @@ import {
 } from '@inv/contracts';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { addBatch, expiringBatches } from '../../app/batches.js';
+import { expiringBatches } from '../../app/batch-queries.js';
+import { addBatch } from '../../app/batches.js';
 import { callerOf, commandRunner, type RouteDeps } from './stock-routes.js';
 
 const tags = ['batches'];
@@ -42,11 +43,12 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       config: { permission: 'inventory:read' },
       schema: {
         tags,
-        summary: 'Batches expiring within a number of days, soonest first',
+        summary: 'Batches expiring within a number of days, soonest first, paged; `total` counts all',
         querystring: ExpiringBatchesQuery,
         response: { 200: ExpiringBatchesResponse },
       },
     },
-    async (request) => expiringBatches(deps.orm.em.fork(), callerOf(request), request.query),
+    async (request) =>
+      deps.reads.run(() => expiringBatches(deps.orm.em.fork(), callerOf(request), request.query)),
   );
 };

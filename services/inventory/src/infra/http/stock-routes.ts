@@ -11,9 +11,11 @@ import {
   MovementPage,
   PageQuery,
   ProductStockResponse,
+  StockAcrossQuery,
   UomStockResponse,
   UpdateInventorySettingsRequest,
   VariantStockResponse,
+  type WarehouseStockSummary,
 } from '@inv/contracts';
 import {
   actorOf,
@@ -21,6 +23,7 @@ import {
   expectedVersionFrom,
   idempotencyFrom,
   type Orm,
+  type ReadGate,
   runCommand,
   sendOutcome,
 } from '@inv/platform';
@@ -29,6 +32,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { adjustStock, type Caller, updateSettings } from '../../app/adjust.js';
+import type { AggregateCache } from '../../app/aggregate-cache.js';
 import { recordDto } from '../../app/dto.js';
 import {
   listRecords,
@@ -44,6 +48,10 @@ export interface RouteDeps {
   orm: Orm;
   /** Wakes the outbox relay after a commit. */
   notify: () => void;
+  /** Bounds the list and aggregate reads running at once (503 SERVER_BUSY past its queue). */
+  reads: ReadGate;
+  /** Keeps large product/variant/UOM totals a moment; absent: always computed. */
+  acrossTotals?: AggregateCache<WarehouseStockSummary[]>;
 }
 
 export function callerOf(request: FastifyRequest): Caller {
@@ -101,7 +109,7 @@ const VERSION_CONFLICT =
 
 /** Stock records: adjust with optimistic locking, settings, and every read of the original contract. */
 export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { orm } = deps;
+  const { orm, reads } = deps;
   const command = commandRunner(deps);
   app.post(
     '/api/inventory/adjust',
@@ -172,7 +180,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request) => {
       const { warehouseId, productId, ...page } = request.query;
-      return listRecords(orm.em.fork(), request.claims, { warehouseId, productId }, page);
+      return reads.run(() => listRecords(orm.em.fork(), request.claims, { warehouseId, productId }, page));
     },
   );
 
@@ -182,25 +190,38 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       config: READ,
       schema: {
         tags,
-        summary: 'Records below their minimum stock',
+        summary: 'Records below their minimum stock, the largest deficit first, paged; `total` counts all',
         querystring: LowStockQuery,
         response: { 200: LowStockResponse },
       },
     },
-    async (request) => lowStock(orm.em.fork(), request.claims, request.query),
+    async (request) => reads.run(() => lowStock(orm.em.fork(), request.claims, request.query)),
   );
 
   const across = (dimension: StockDimension, response: z.ZodType, summary: string) => {
     const Params = z.strictObject({ [dimension]: Id });
     app.get(
       `/api/inventory/${dimension.replace('Id', '')}/:${dimension}`,
-      { config: READ, schema: { tags, summary, params: Params, response: { 200: response } } },
+      {
+        config: READ,
+        schema: {
+          tags,
+          summary: `${summary}: a page of records, totals over all of them, optional ?groupBy=warehouse`,
+          params: Params,
+          querystring: StockAcrossQuery,
+          response: { 200: response },
+        },
+      },
       async (request) =>
-        stockAcrossWarehouses(
-          orm.em.fork(),
-          request.claims,
-          dimension,
-          (request.params as Record<string, string>)[dimension]!,
+        reads.run(() =>
+          stockAcrossWarehouses(
+            orm.em.fork(),
+            request.claims,
+            dimension,
+            (request.params as Record<string, string>)[dimension]!,
+            request.query,
+            deps.acrossTotals,
+          ),
         ),
     );
   };
@@ -230,7 +251,9 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         },
       },
       async (request) =>
-        listRecords(orm.em.fork(), request.claims, request.params as RecordFilter, request.query),
+        reads.run(() =>
+          listRecords(orm.em.fork(), request.claims, request.params as RecordFilter, request.query),
+        ),
     );
   }
 
@@ -261,6 +284,8 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       },
     },
     async (request) =>
-      movementHistory(orm.em.fork(), request.claims, request.params.inventoryId, request.query),
+      reads.run(() =>
+        movementHistory(orm.em.fork(), request.claims, request.params.inventoryId, request.query),
+      ),
   );
 };
