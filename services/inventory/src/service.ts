@@ -25,6 +25,7 @@ import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
+import { createStockPool, poolClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
@@ -76,6 +77,7 @@ export async function startInventoryService(
   const registry = createMetricsRegistry('inventory');
   const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
+  const pool = createStockPool(config, logger);
 
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
@@ -114,8 +116,9 @@ export async function startInventoryService(
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
     },
   });
-  await app.register(stockRoutes, { orm, notify });
-  await app.register(batchRoutes, { orm, notify });
+  const db = poolClient(pool);
+  await app.register(stockRoutes, { orm, db, notify });
+  await app.register(batchRoutes, { orm, db, notify });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -125,6 +128,7 @@ export async function startInventoryService(
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
+      await pool.end().catch(() => undefined);
     })();
     return stopping;
   };
