@@ -25,7 +25,7 @@ import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
-import { createStockPool, poolClient } from './infra/db/sql-client.js';
+import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
@@ -51,6 +51,8 @@ export interface InventoryService {
   port: number;
   app: AppServer;
   orm: Orm;
+  /** The service's own pool for hand-written statements (applyMovements). */
+  db: SqlClient;
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
@@ -78,6 +80,7 @@ export async function startInventoryService(
   const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
   const pool = createStockPool(config, logger);
+  const db = poolClient(pool);
 
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
@@ -116,7 +119,6 @@ export async function startInventoryService(
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
     },
   });
-  const db = poolClient(pool);
   await app.register(stockRoutes, { orm, db, notify });
   await app.register(batchRoutes, { orm, db, notify });
 
@@ -145,5 +147,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, nc, relay, consumer, scanner, stop };
+  return { url, port, app, orm, db, nc, relay, consumer, scanner, stop };
 }

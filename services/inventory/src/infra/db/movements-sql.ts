@@ -25,7 +25,7 @@ export const BOOK_MOVEMENTS_SQL = `
 with recs as (
   select * from jsonb_to_recordset($1::jsonb) as k(
     rec int, inventory_id text, product_id text, warehouse_id text, variant_id text, uom_id text,
-    new_id text, expected_version int, may_create boolean, loc jsonb)
+    new_id text, expected_version bigint, may_create boolean, loc jsonb)
 ),
 ents as (
   select * from jsonb_to_recordset($2::jsonb) as e(
