@@ -3,6 +3,9 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
 /**
  * One statement that books movements on one or more records, all or nothing:
  *
+ * (`= any(array(…))` rather than `in (select …)`: the planner cannot count a CTE's rows and would scan whole
+ * tables; an array lookup is an index scan.)
+ *
  *  1. `locked` finds each target (by id, or by stock key) and locks the rows in inventory_id order, so any two
  *     statements lock shared rows in the same order and cannot deadlock. `FOR UPDATE` returns the latest
  *     committed levels, whatever the statement's snapshot saw: the changes are applied to those.
@@ -43,7 +46,7 @@ targets as (
 ),
 locked as (
   select t.* from inventory_record t
-   where t.inventory_id in (select inventory_id from targets where inventory_id is not null)
+   where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
    order by t.inventory_id
      for update
 ),
@@ -214,7 +217,7 @@ leaving as (
 shelf as (
   select b.batch_id, b.inventory_id, b.remaining, b.expires_at
     from inventory_batch b
-   where b.inventory_id in (select inventory_id from leaving) and b.remaining > 0
+   where b.inventory_id = any(array(select inventory_id from leaving)) and b.remaining > 0
    order by b.inventory_id, b.expires_at, b.batch_id
      for update
 ),
