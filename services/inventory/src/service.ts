@@ -27,6 +27,7 @@ import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
+import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
@@ -52,6 +53,8 @@ export interface InventoryService {
   port: number;
   app: AppServer;
   orm: Orm;
+  /** The service's own pool for hand-written statements (applyMovements). */
+  db: SqlClient;
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
@@ -83,6 +86,7 @@ export async function startInventoryService(
   const registry = createMetricsRegistry('inventory');
   const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
+  const pool = createStockPool(config, logger);
 
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
@@ -93,6 +97,8 @@ export async function startInventoryService(
   });
   registerOutboxGauges(registry, orm);
   const notify = () => relay.notify();
+  // The relay wakes itself when it leads, or passes one coalesced NOTIFY to the instance that does.
+  const db = poolClient(pool, notify);
   const consumer = new InboxConsumer({
     nc,
     orm,
@@ -131,8 +137,8 @@ export async function startInventoryService(
           maxKeys: 1_000,
         })
       : undefined;
-  await app.register(stockRoutes, { orm, notify, reads, acrossTotals });
-  await app.register(batchRoutes, { orm, notify, reads });
+  await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals });
+  await app.register(batchRoutes, { orm, db, notify, reads });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -142,6 +148,7 @@ export async function startInventoryService(
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
+      await pool.end().catch(() => undefined);
     })();
     return stopping;
   };
@@ -158,5 +165,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, nc, relay, consumer, scanner, stop };
+  return { url, port, app, orm, db, nc, relay, consumer, scanner, stop };
 }
