@@ -23,6 +23,9 @@ export const BaseConfig = z.object({
   JWT_ISSUER: z.string().optional(),
   JWT_AUDIENCE: z.string().optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
+  /** First and longest pause between two attempts at an event that failed for an infrastructure reason. */
+  INBOX_RETRY_BASE_MS: z.coerce.number().int().positive().default(250),
+  INBOX_RETRY_MAX_MS: z.coerce.number().int().positive().default(30_000),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 

@@ -13,6 +13,7 @@ export * from './http/server.js';
 export * from './http/status.js';
 export * from './idempotency/command.js';
 export * from './inbox/consumer.js';
+export * from './inbox/dead-letters.js';
 export * from './inbox/inbox.entity.js';
 export * from './logger.js';
 export * from './metrics.js';

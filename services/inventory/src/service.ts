@@ -91,9 +91,11 @@ export async function startInventoryService(
     orm,
     logger,
     registry,
+    service: 'inventory',
     durable: DURABLE_CONSUMERS.inventoryTransfers,
     handle: new TransferSagaHandler(logger).handle,
     afterCommit: notify,
+    retry: { baseMs: config.INBOX_RETRY_BASE_MS, maxMs: config.INBOX_RETRY_MAX_MS },
   });
   const scanner = new BatchExpiryScanner({
     orm,
@@ -108,7 +110,7 @@ export async function startInventoryService(
     logger,
     registry,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
-    readiness: databaseAndNatsReadiness(orm, nc),
+    readiness: { ...databaseAndNatsReadiness(orm, nc), ...consumer.readiness() },
     docs: {
       title: 'Inventory service',
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',

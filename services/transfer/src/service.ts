@@ -86,16 +86,18 @@ export async function startTransferService(
     orm,
     logger,
     registry,
+    service: 'transfer',
     durable: DURABLE_CONSUMERS.transferReservations,
     handle: reservationAnswerHandler(logger),
     afterCommit: notify,
+    retry: { baseMs: config.INBOX_RETRY_BASE_MS, maxMs: config.INBOX_RETRY_MAX_MS },
   });
 
   const app = await createHttpServer({
     logger,
     registry,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
-    readiness: databaseAndNatsReadiness(orm, nc),
+    readiness: { ...databaseAndNatsReadiness(orm, nc), ...consumer.readiness() },
     docs: {
       title: 'Transfer service',
       description: 'Transfers between warehouses: the workflow state machine and the saga with inventory.',
