@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { EVENTS_STREAM } from '@inv/contracts';
 import { Command, CommanderError } from 'commander';
 import { registerConsumers } from './commands/consumers.js';
+import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerEvents } from './commands/events.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerReplay } from './commands/replay.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: Io, runner: Runner): Command {
   registerEvents(program, runner);
   registerReplay(program, runner);
   registerConsumers(program, runner);
+  registerDeadLetters(program, runner);
   registerRebuild(program, runner, io.env);
   return program;
 }
