@@ -5,6 +5,7 @@ import { registerConsumers } from './commands/consumers.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerEvents } from './commands/events.js';
 import { registerRebuild } from './commands/rebuild.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStreams } from './commands/streams.js';
 import { contextOf, type Runner } from './lib/context.js';
@@ -39,6 +40,7 @@ export function buildProgram(io: Io, runner: Runner): Command {
   registerConsumers(program, runner);
   registerDeadLetters(program, runner);
   registerRebuild(program, runner, io.env);
+  registerReconcile(program, runner, io.env);
   return program;
 }
 

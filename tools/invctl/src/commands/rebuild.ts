@@ -1,8 +1,8 @@
 import { EVENTS_STREAM } from '@inv/contracts';
 import { type Command, Option } from 'commander';
-import pg from 'pg';
 import type { CommandContext, Runner } from '../lib/context.js';
-import { CliError, EXIT } from '../lib/errors.js';
+import { withDatabase } from '../lib/database.js';
+import { EXIT } from '../lib/errors.js';
 import { withBroker } from '../lib/nats.js';
 import { chainDifferences, type Difference, diffStock, type StockState } from '../rebuild/diff.js';
 import {
@@ -29,67 +29,45 @@ export interface RebuildReport {
   notes: string[];
 }
 
-async function withDatabase<T>(url: string, work: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: url, application_name: 'invctl' });
-  try {
-    await db.connect();
-  } catch (error) {
-    throw new CliError(`PostgreSQL is not reachable at ${where(url)}: ${(error as Error).message}`);
-  }
-  try {
-    const { rows } = await db.query(`select to_regclass('inventory_record') is not null as ok`);
-    if (!rows[0]?.ok) throw new CliError(`no inventory tables in ${where(url)} (wrong --database?)`);
-    return await work(db);
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-}
-
-/** Where the database is, without the credentials of its URL. */
-function where(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
-
 /**
  * Recomputes every stock record from the movement ledger (or from the `inventory.updated` events) and compares
  * it with the live `inventory_record` table. Read-only: it reports, it never repairs.
  */
 export async function rebuildInventory(ctx: CommandContext, flags: RebuildFlags): Promise<RebuildReport> {
   const notes: string[] = [];
-  const { live, rebuilt, extra } = await withDatabase(flags.database, async (db) => {
-    if (flags.from === 'ledger') {
-      // One snapshot, so a movement committed between the two reads cannot show up as a difference.
-      await db.query('begin isolation level repeatable read read only');
-      try {
-        const live = await liveRecords(db);
-        const rebuilt = await recordsFromLedger(db);
-        const extra = chainDifferences(await ledgerChainBreaks(db));
-        return { live, rebuilt, extra };
-      } finally {
-        await db.query('rollback');
+  const { live, rebuilt, extra } = await withDatabase(
+    flags.database,
+    { name: 'inventory_record', service: 'inventory' },
+    async (db) => {
+      if (flags.from === 'ledger') {
+        // One snapshot, so a movement committed between the two reads cannot show up as a difference.
+        await db.query('begin isolation level repeatable read read only');
+        try {
+          const live = await liveRecords(db);
+          const rebuilt = await recordsFromLedger(db);
+          const extra = chainDifferences(await ledgerChainBreaks(db));
+          return { live, rebuilt, extra };
+        } finally {
+          await db.query('rollback');
+        }
       }
-    }
-    const fromEvents = await withBroker(ctx.natsUrl, (broker) => recordsFromEvents(broker, flags.stream));
-    if (fromEvents.invalid.length > 0) {
+      const fromEvents = await withBroker(ctx.natsUrl, (broker) => recordsFromEvents(broker, flags.stream));
+      if (fromEvents.invalid.length > 0) {
+        notes.push(
+          `${fromEvents.invalid.length} invalid inventory.updated message(s) left out (seq ${fromEvents.invalid.slice(0, 10).join(', ')})`,
+        );
+      }
+      if (fromEvents.firstSeq > 1) {
+        notes.push(
+          `${flags.stream} starts at seq ${fromEvents.firstSeq}: records whose events aged out show as missing; use --from ledger`,
+        );
+      }
       notes.push(
-        `${fromEvents.invalid.length} invalid inventory.updated message(s) left out (seq ${fromEvents.invalid.slice(0, 10).join(', ')})`,
+        'events still in the outbox (not yet published) show as differences in version and quantities',
       );
-    }
-    if (fromEvents.firstSeq > 1) {
-      notes.push(
-        `${flags.stream} starts at seq ${fromEvents.firstSeq}: records whose events aged out show as missing; use --from ledger`,
-      );
-    }
-    notes.push(
-      'events still in the outbox (not yet published) show as differences in version and quantities',
-    );
-    return { live: await liveRecords(db), rebuilt: fromEvents.records as StockState[], extra: [] };
-  });
+      return { live: await liveRecords(db), rebuilt: fromEvents.records as StockState[], extra: [] };
+    },
+  );
   return {
     service: 'inventory',
     source: flags.from,
