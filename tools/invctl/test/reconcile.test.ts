@@ -54,7 +54,7 @@ describe('invctl reconcile transfers', () => {
   const stock = async (productId: string) => {
     const [row] = await inventory.orm.em
       .fork()
-      .execute(
+      .execute<{ available: number; reserved: number }[]>(
         'select quantity_available::int as available, quantity_reserved::int as reserved from inventory_record where product_id = ? and warehouse_id = ?',
         [productId, 'wh-src'],
       );
@@ -167,21 +167,23 @@ describe('invctl reconcile transfers', () => {
     // Still reported until inventory applies it, but nothing new is queued.
     expect(again.every((d) => d.repair !== 'queued transfer.cancelled')).toBe(true);
 
-    await eventually(async () => (await stock('rc-1')).reserved === 0, { message: 'reservation released' });
+    await eventually(async () => (await stock('rc-1'))?.reserved === 0, { message: 'reservation released' });
     expect(await stock('rc-1')).toEqual({ available: 10, reserved: 0 });
     const clean = await reconcile('--repair');
     expect(clean.code).toBe(0);
     expect(clean.stdout).toBe('');
-    const releases = await inventory.orm.em
+    const [releases] = await inventory.orm.em
       .fork()
-      .execute(
+      .execute<{ n: number }[]>(
         "select count(*)::int as n from inventory_movement where transfer_id = ? and movement_type = 'release'",
         [id],
       );
-    expect(releases[0].n).toBe(1);
-    const queued = await transfer.orm.em
+    expect(releases?.n).toBe(1);
+    const [queued] = await transfer.orm.em
       .fork()
-      .execute("select count(*)::int as n from outbox where payload->'data'->>'actor' = 'invctl-reconcile'");
-    expect(queued[0].n).toBe(1);
+      .execute<{ n: number }[]>(
+        "select count(*)::int as n from outbox where payload->'data'->>'actor' = 'invctl-reconcile'",
+      );
+    expect(queued?.n).toBe(1);
   });
 });
