@@ -16,6 +16,7 @@ export * from './inbox/consumer.js';
 export * from './inbox/dead-letters.js';
 export * from './inbox/inbox.entity.js';
 export * from './logger.js';
+export * from './maintenance/table-purger.js';
 export * from './metrics.js';
 export * from './nats/connect.js';
 export * from './nats/streams.js';

@@ -17,6 +17,7 @@ import {
   OutboxRelay,
   registerOutboxGauges,
   relayLockKey,
+  TablePurger,
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
@@ -53,6 +54,8 @@ export interface InventoryService {
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
+  /** Scheduled purges of expired idempotency keys and inbox rows. */
+  purger: TablePurger;
   scanner: BatchExpiryScanner;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
@@ -106,6 +109,17 @@ export async function startInventoryService(
     now: options.now,
   });
 
+  const purger = new TablePurger({
+    orm,
+    databaseUrl: config.DATABASE_URL,
+    nc,
+    logger,
+    registry,
+    service: 'inventory',
+    intervalMs: config.PURGE_INTERVAL_SECONDS * 1000,
+    idempotencyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  });
+
   const app = await createHttpServer({
     logger,
     registry,
@@ -124,6 +138,7 @@ export async function startInventoryService(
     stopping ??= (async () => {
       await app.close();
       await scanner.stop();
+      await purger.stop();
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
@@ -135,6 +150,7 @@ export async function startInventoryService(
   try {
     relay.start();
     await consumer.start();
+    purger.start();
     scanner.start();
     listening = await listenOn(app, config);
   } catch (error) {
@@ -143,5 +159,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, nc, relay, consumer, scanner, stop };
+  return { url, port, app, orm, nc, relay, consumer, purger, scanner, stop };
 }

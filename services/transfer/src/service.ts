@@ -17,6 +17,7 @@ import {
   OutboxRelay,
   registerOutboxGauges,
   relayLockKey,
+  TablePurger,
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
@@ -51,6 +52,8 @@ export interface TransferService {
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
+  /** Scheduled purges of expired idempotency keys and inbox rows. */
+  purger: TablePurger;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
 }
@@ -93,6 +96,17 @@ export async function startTransferService(
     retry: { baseMs: config.INBOX_RETRY_BASE_MS, maxMs: config.INBOX_RETRY_MAX_MS },
   });
 
+  const purger = new TablePurger({
+    orm,
+    databaseUrl: config.DATABASE_URL,
+    nc,
+    logger,
+    registry,
+    service: 'transfer',
+    intervalMs: config.PURGE_INTERVAL_SECONDS * 1000,
+    idempotencyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  });
+
   const app = await createHttpServer({
     logger,
     registry,
@@ -109,6 +123,7 @@ export async function startTransferService(
   const stop = () => {
     stopping ??= (async () => {
       await app.close();
+      await purger.stop();
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
@@ -120,6 +135,7 @@ export async function startTransferService(
   try {
     relay.start();
     await consumer.start();
+    purger.start();
     listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);
@@ -127,5 +143,5 @@ export async function startTransferService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'transfer service listening');
-  return { url, port, app, orm, nc, relay, consumer, stop };
+  return { url, port, app, orm, nc, relay, consumer, purger, stop };
 }
