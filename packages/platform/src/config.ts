@@ -30,6 +30,8 @@ export const BaseConfig = z.object({
   PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),
   /** How long an Idempotency-Key is remembered: a retry after that is a new request. */
   IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  /** Time between checks of the service's durable consumers against the stream's retention limits; 0 off. */
+  RETENTION_WATCH_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 

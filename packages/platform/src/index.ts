@@ -19,6 +19,7 @@ export * from './logger.js';
 export * from './maintenance/table-purger.js';
 export * from './metrics.js';
 export * from './nats/connect.js';
+export * from './nats/retention.js';
 export * from './nats/streams.js';
 export * from './outbox/metrics.js';
 export * from './outbox/outbox.entity.js';

@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS } from '@inv/contracts';
+import { DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
@@ -15,10 +15,12 @@ import {
   migrateDatabase,
   type Orm,
   OutboxRelay,
+  RetentionWatch,
   registerOutboxGauges,
   relayLockKey,
   TablePurger,
 } from '@inv/platform';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
@@ -120,6 +122,15 @@ export async function startInventoryService(
     idempotencyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
   });
 
+  const retention = new RetentionWatch({
+    jsm: () => jetstreamManager(nc),
+    logger,
+    registry,
+    stream: EVENTS_STREAM,
+    consumers: [DURABLE_CONSUMERS.inventoryTransfers.name],
+    intervalMs: config.RETENTION_WATCH_INTERVAL_SECONDS * 1000,
+  });
+
   const app = await createHttpServer({
     logger,
     registry,
@@ -138,6 +149,7 @@ export async function startInventoryService(
     stopping ??= (async () => {
       await app.close();
       await scanner.stop();
+      await retention.stop();
       await purger.stop();
       await consumer.stop();
       await relay.stop();
@@ -151,6 +163,7 @@ export async function startInventoryService(
     relay.start();
     await consumer.start();
     purger.start();
+    retention.start();
     scanner.start();
     listening = await listenOn(app, config);
   } catch (error) {

@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS } from '@inv/contracts';
+import { DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
@@ -15,10 +15,12 @@ import {
   migrateDatabase,
   type Orm,
   OutboxRelay,
+  RetentionWatch,
   registerOutboxGauges,
   relayLockKey,
   TablePurger,
 } from '@inv/platform';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { reservationAnswerHandler } from './app/reservation-answers.js';
@@ -107,6 +109,15 @@ export async function startTransferService(
     idempotencyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
   });
 
+  const retention = new RetentionWatch({
+    jsm: () => jetstreamManager(nc),
+    logger,
+    registry,
+    stream: EVENTS_STREAM,
+    consumers: [DURABLE_CONSUMERS.transferReservations.name],
+    intervalMs: config.RETENTION_WATCH_INTERVAL_SECONDS * 1000,
+  });
+
   const app = await createHttpServer({
     logger,
     registry,
@@ -123,6 +134,7 @@ export async function startTransferService(
   const stop = () => {
     stopping ??= (async () => {
       await app.close();
+      await retention.stop();
       await purger.stop();
       await consumer.stop();
       await relay.stop();
@@ -136,6 +148,7 @@ export async function startTransferService(
     relay.start();
     await consumer.start();
     purger.start();
+    retention.start();
     listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);
