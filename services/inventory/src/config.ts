@@ -20,6 +20,8 @@ export const InventoryConfig = BaseConfig.extend({
     .default(60 * 60_000),
   /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
   BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
+  /** How often sagas still waiting are checked for transfer events dropped on the way; 0 (default) off. */
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(0),
 });
 export type InventoryConfig = z.infer<typeof InventoryConfig>;
 

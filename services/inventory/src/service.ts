@@ -24,6 +24,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
+import { SagaReconciler } from './app/saga-reconciler.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
@@ -59,6 +60,8 @@ export interface InventoryService {
   /** Scheduled purges of expired idempotency keys and inbox rows. */
   purger: TablePurger;
   scanner: BatchExpiryScanner;
+  /** Finds and applies transfer events the saga consumer passed without applying (periodic when configured). */
+  reconciler: SagaReconciler;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
 }
@@ -131,6 +134,15 @@ export async function startInventoryService(
     intervalMs: config.RETENTION_WATCH_INTERVAL_SECONDS * 1000,
   });
 
+  const reconciler = new SagaReconciler({
+    orm,
+    jsm: () => jetstreamManager(nc),
+    consumer,
+    logger,
+    registry,
+    intervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+  });
+
   const app = await createHttpServer({
     logger,
     registry,
@@ -149,6 +161,7 @@ export async function startInventoryService(
     stopping ??= (async () => {
       await app.close();
       await scanner.stop();
+      await reconciler.stop();
       await retention.stop();
       await purger.stop();
       await consumer.stop();
@@ -164,6 +177,7 @@ export async function startInventoryService(
     await consumer.start();
     purger.start();
     retention.start();
+    reconciler.start();
     scanner.start();
     listening = await listenOn(app, config);
   } catch (error) {
@@ -172,5 +186,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, nc, relay, consumer, purger, scanner, stop };
+  return { url, port, app, orm, nc, relay, consumer, purger, scanner, reconciler, stop };
 }

@@ -1,6 +1,6 @@
 import { DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
 import { eventually } from '@inv/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InventoryFixture, inventoryFixture } from './support.js';
@@ -85,5 +85,52 @@ describe('transfer saga under a long database fault', () => {
     expect(await stock('dur-a')).toEqual({ available: 10, reserved: 0 });
     expect((await f.api('GET', '/readyz')).body.status).toBe('ok');
     expect(String((await f.api('GET', '/metrics')).body)).toMatch(/inbox_retrying_seconds\{[^}]*\} 0\n/);
+  });
+});
+
+describe('periodic saga reconciliation', () => {
+  let f: InventoryFixture;
+  beforeAll(async () => {
+    f = await inventoryFixture({ RECONCILE_INTERVAL_SECONDS: '1' });
+  });
+  afterAll(async () => f?.close());
+
+  const stock = async (productId: string) => {
+    const [row] = await f.sql(
+      'select quantity_available::int as available, quantity_reserved::int as reserved from inventory_record where product_id = ? and warehouse_id = ?',
+      [productId, SOURCE],
+    );
+    return row;
+  };
+
+  it('applies, once, a cancellation the saga consumer acknowledged without applying', async () => {
+    await f.adjust({ productId: 'rec-a', warehouseId: SOURCE, quantity: 10, movementType: 'in' });
+    const t = newTransfer([{ productId: 'rec-a', quantity: 10 }]);
+    await publishEvent(f.nc, t.event('transfer.approved', 'approved'));
+    await eventually(async () => (await stock('rec-a'))?.reserved === 10, { message: 'reservation' });
+
+    // Dropped: with the service stopped, the consumer's delivery of the cancellation is acknowledged unapplied.
+    await f.service.stop();
+    await publishEvent(f.nc, t.event('transfer.cancelled', 'cancelled'));
+    const saga = await jetstream(f.nc).consumers.get(EVENTS_STREAM, CONSUMER);
+    const msg = await saga.next({ expires: 5_000 });
+    expect(msg?.subject).toMatch(/\.cancelled$/);
+    await msg!.ackAck();
+    await f.restart();
+    expect(await stock('rec-a')).toEqual({ available: 0, reserved: 10 });
+
+    await eventually(async () => (await stock('rec-a'))?.reserved === 0, {
+      message: 'the reconciler to release the reservation',
+    });
+    expect(await stock('rec-a')).toEqual({ available: 10, reserved: 0 });
+    // Later runs find nothing more to do.
+    expect(await f.service.reconciler.runOnce()).toEqual([]);
+    const kinds = await f.sql(
+      'select movement_type from inventory_movement where transfer_id = ? order by movement_id',
+      [t.transferId],
+    );
+    expect(kinds.map((k) => k.movement_type)).toEqual(['reservation', 'release']);
+    const metrics = String((await f.api('GET', '/metrics')).body);
+    expect(metrics).toMatch(/saga_reconcile_repairs_total({[^}]*})? 1\n/);
   });
 });

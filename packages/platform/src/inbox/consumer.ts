@@ -286,12 +286,11 @@ export class InboxConsumer {
     }
     const seq = Number(request.headers?.get('Dlq-Seq') || 0);
     try {
-      const applied = await this.applyOnce(decoded.event, {
+      const applied = await this.applyOutOfBand(decoded.event, {
         streamSeq: seq,
         subject: request.headers?.get('Dlq-Subject') || '',
         deliveryCount: Number(request.headers?.get('Dlq-Deliveries') || 0) + 1,
       });
-      if (applied) this.options.afterCommit?.();
       this.logger.info({ eventId: decoded.event.id, applied }, 'redriven dead letter handled');
       reply({ outcome: applied ? 'applied' : 'duplicate' });
     } catch (error) {
@@ -301,6 +300,19 @@ export class InboxConsumer {
         error: (error as Error).message,
       });
     }
+  }
+
+  /**
+   * Applies an event that did not come through this consumer's subscription (a redriven dead letter, an event a
+   * reconciliation found unapplied) through the same inbox: false when it was applied before.
+   */
+  async applyOutOfBand(event: DomainEvent, context: InboxContext): Promise<boolean> {
+    const applied = await this.applyOnce(event, context);
+    if (applied) {
+      this.metrics?.applied();
+      this.options.afterCommit?.();
+    }
+    return applied;
   }
 
   /** Returns false when the event was applied before. Retries lost optimistic-locking races like a command. */
