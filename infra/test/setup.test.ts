@@ -1,0 +1,48 @@
+import { DEAD_LETTERS_STREAM, DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
+import { createTestDatabase, startTestNats, type TestDatabase, type TestNats } from '@inv/testkit';
+import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setup } from '../src/setup.js';
+
+describe('infra setup', () => {
+  let nats: TestNats;
+  let inventory: TestDatabase;
+  let transfer: TestDatabase;
+  beforeAll(async () => {
+    [nats, inventory, transfer] = await Promise.all([
+      startTestNats(),
+      createTestDatabase('inventory'),
+      createTestDatabase('transfer'),
+    ]);
+  });
+  afterAll(async () => {
+    await nats?.stop();
+    await Promise.all([inventory?.drop(), transfer?.drop()]);
+  });
+
+  it('creates the EVENTS and DEAD_LETTERS streams and the durable consumers, twice without harm', async () => {
+    const env = {
+      NATS_URL: nats.url,
+      INVENTORY_DATABASE_URL: inventory.url,
+      TRANSFER_DATABASE_URL: transfer.url,
+      LOG_LEVEL: 'silent',
+    };
+    await setup(env);
+    await setup(env);
+    const nc = await connect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const dlq = await jsm.streams.info(DEAD_LETTERS_STREAM);
+      expect(dlq.config).toMatchObject({ subjects: ['dlq.>'], discard: DiscardPolicy.New, max_age: 0 });
+      expect((await jsm.streams.info(EVENTS_STREAM)).config.name).toBe(EVENTS_STREAM);
+      for (const durable of Object.values(DURABLE_CONSUMERS)) {
+        expect((await jsm.consumers.info(EVENTS_STREAM, durable.name)).config.filter_subject).toBe(
+          durable.filterSubject,
+        );
+      }
+    } finally {
+      await nc.close();
+    }
+  });
+});
