@@ -5,6 +5,7 @@ import {
   connectNats,
   createLogger,
   DatabaseUnreachableError,
+  ensureDeadLettersStream,
   ensureDurableConsumer,
   ensureEventsStream,
   loadConfig,
@@ -16,7 +17,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { InfraConfig } from './config.js';
 
 /**
- * Prepares a fresh environment, idempotently: the EVENTS stream and the services' durable consumers on NATS,
+ * Prepares a fresh environment, idempotently: the EVENTS and DEAD_LETTERS streams and the services' durable consumers on NATS,
  * each service's database (created if missing) and its migrations.
  */
 export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -30,6 +31,11 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
       maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
     });
     logger.info({ stream: stream.config.name, messages: stream.state.messages }, 'stream ready');
+    const deadLetters = await ensureDeadLettersStream(jsm, { replicas: config.STREAM_REPLICAS });
+    logger.info(
+      { stream: deadLetters.config.name, messages: deadLetters.state.messages },
+      'dead-letter stream ready',
+    );
     for (const durable of Object.values(DURABLE_CONSUMERS)) {
       await ensureDurableConsumer(jsm, { name: durable.name, filterSubject: durable.filterSubject });
     }

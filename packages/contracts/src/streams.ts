@@ -42,3 +42,35 @@ export const DURABLE_CONSUMERS = {
 
 /** Key-value bucket in which gateways keep durable sessions' channel positions. */
 export const GATEWAY_SESSIONS_BUCKET = 'gateway-sessions';
+
+/**
+ * Events a consumer can never apply (undecodable, failing their schema, or refused by a handler as permanent) are
+ * kept here on `dlq.<service>.<original subject>`, with their original headers plus the `Dlq-*` headers below,
+ * until an operator redrives or discards them (`invctl dead-letters`).
+ */
+export const DEAD_LETTERS_STREAM = 'DEAD_LETTERS';
+export const DEAD_LETTERS_PREFIX = 'dlq';
+export function deadLetterSubject(service: string, originalSubject: string): string {
+  return `${DEAD_LETTERS_PREFIX}.${service}.${originalSubject}`;
+}
+export const DEAD_LETTER_HEADERS = {
+  subject: 'Dlq-Subject',
+  stream: 'Dlq-Stream',
+  seq: 'Dlq-Seq',
+  consumer: 'Dlq-Consumer',
+  reason: 'Dlq-Reason',
+  error: 'Dlq-Error',
+  deliveries: 'Dlq-Deliveries',
+  time: 'Dlq-Time',
+} as const;
+
+/**
+ * Core request subject on which every instance of a durable consumer (one queue group) applies a redriven dead
+ * letter through its inbox and answers with a `RedriveReply`.
+ */
+export function redriveSubject(consumer: string): string {
+  return `redrive.${consumer}`;
+}
+export type RedriveReply =
+  | { outcome: 'applied' | 'duplicate' }
+  | { outcome: 'failed'; permanent: boolean; error: string };

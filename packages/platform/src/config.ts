@@ -42,6 +42,15 @@ export const BaseConfig = z.object({
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   /** Requests slower than this are logged at `warn`; every other request only at `debug`. */
   SLOW_REQUEST_MS: z.coerce.number().int().positive().default(500),
+  /** First and longest pause between two attempts at an event that failed for an infrastructure reason. */
+  INBOX_RETRY_BASE_MS: z.coerce.number().int().positive().default(250),
+  INBOX_RETRY_MAX_MS: z.coerce.number().int().positive().default(30_000),
+  /** Time between purges of expired idempotency keys and inbox rows; 0 turns them off. */
+  PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),
+  /** How long an Idempotency-Key is remembered: a retry after that is a new request. */
+  IDEMPOTENCY_KEY_RETENTION_HOURS: z.coerce.number().positive().default(24),
+  /** Time between checks of the service's durable consumers against the stream's retention limits; 0 off. */
+  RETENTION_WATCH_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(60),
 });
 export type BaseConfig = z.infer<typeof BaseConfig>;
 

@@ -10,7 +10,7 @@ import type { ReadinessCheck } from './http/plugins/health.js';
 import type { AppServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { connectNats, NatsUnreachableError } from './nats/connect.js';
-import { ensureEventsStream } from './nats/streams.js';
+import { ensureDeadLettersStream, ensureEventsStream } from './nats/streams.js';
 import { sleep } from './retry.js';
 import { gracefulShutdown } from './shutdown.js';
 
@@ -24,10 +24,12 @@ export async function connectEventBus(
 ): Promise<NatsConnection> {
   const nc = await connectNats({ servers: natsServers(config), name, logger });
   try {
-    await ensureEventsStream(await jetstreamManager(nc), {
+    const jsm = await jetstreamManager(nc);
+    await ensureEventsStream(jsm, {
       replicas: config.STREAM_REPLICAS,
       maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
     });
+    await ensureDeadLettersStream(jsm, { replicas: config.STREAM_REPLICAS });
   } catch (error) {
     await nc.close();
     throw error;

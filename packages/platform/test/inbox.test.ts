@@ -1,8 +1,15 @@
-import { type DomainEvent, subjectOf } from '@inv/contracts';
+import {
+  DEAD_LETTERS_STREAM,
+  type DomainEvent,
+  type RedriveReply,
+  redriveSubject,
+  subjectOf,
+} from '@inv/contracts';
 import { eventually, testLogger } from '@inv/testkit';
 import { jetstream } from '@nats-io/jetstream';
+import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InboxConsumer } from '../src/index.js';
+import { InboxConsumer, PermanentEventError } from '../src/index.js';
 import { type PlatformFixture, platformFixture, scalar, stockEvent } from './support.js';
 
 describe('inbox consumer', () => {
@@ -13,12 +20,14 @@ describe('inbox consumer', () => {
   });
   afterAll(async () => f?.close());
 
-  const consumer = (handle?: ConstructorParameters<typeof InboxConsumer>[0]['handle']) =>
+  const consumer = (handle?: ConstructorParameters<typeof InboxConsumer>[0]['handle'], ackWaitMs?: number) =>
     new InboxConsumer({
       nc: f.nc,
       orm: f.orm,
       logger: testLogger(),
-      durable: { name: 'test-inbox', filterSubject: 'inventory.product.>' },
+      service: 'test',
+      durable: { name: 'test-inbox', filterSubject: 'inventory.product.>', ackWaitMs },
+      retry: { baseMs: 10, maxMs: 100 },
       handle:
         handle ??
         (async (em, event) => {
@@ -68,15 +77,99 @@ describe('inbox consumer', () => {
     expect((await applied()).filter((v) => v === 5)).toHaveLength(1);
   });
 
-  it('sets aside a message that is not a valid event and goes on with the next', async () => {
+  it('keeps retrying an event that fails for longer than the ack wait, and nothing after it overtakes it', async () => {
+    const failUntil = Date.now() + 2_500;
+    let attempts = 0;
+    const c = consumer(async (em, event) => {
+      if (event.aggregate.version === 8 && Date.now() < failUntil) {
+        attempts++;
+        throw new Error('database unavailable');
+      }
+      await em.execute('insert into applied values (?, ?)', [event.id, event.aggregate.version]);
+    }, 900);
+    await c.start();
+    await publishCopy(stockEvent('inbox-rec', 8), 1);
+    await publishCopy(stockEvent('inbox-rec', 9), 1);
+    await eventually(async () => (await applied()).includes(9), { timeoutMs: 15_000 });
+    await c.stop();
+    expect(attempts).toBeGreaterThan(5);
+    // Insertion order (this table is only appended to): 8 was applied before 9.
+    const rows = await f.orm.em
+      .fork()
+      .execute<{ v: number }[]>('select version as v from applied where version >= 8 order by ctid');
+    expect(rows.map((r) => r.v)).toEqual([8, 9]);
+  });
+
+  /** The dead letters stored so far, oldest first. */
+  const deadLetters = async () => {
+    const c = await jetstream(f.nc).consumers.get(DEAD_LETTERS_STREAM);
+    const found: { subject: string; seq: number; headers: Record<string, string>; data: string }[] = [];
+    for (;;) {
+      const msg = await c.next({ expires: 1_000 });
+      if (!msg) return found;
+      const headers: Record<string, string> = {};
+      for (const [key, values] of msg.headers ?? []) headers[key] = values.join(',');
+      found.push({ subject: msg.subject, seq: msg.seq, headers, data: msg.string() });
+      if (msg.info.pending === 0) return found;
+    }
+  };
+
+  it('moves a message that is not a valid event to the dead-letter stream and goes on with the next', async () => {
     const c = consumer();
     await c.start();
-    await jetstream(f.nc).publish(
-      'inventory.product.x.warehouse.w.variant._.uom._.updated',
-      '{"not":"an event"}',
-    );
+    const subject = 'inventory.product.x.warehouse.w.variant._.uom._.updated';
+    const h = headers();
+    h.set('Trace-Id', 'trace-7');
+    const { seq } = await jetstream(f.nc).publish(subject, '{"not":"an event"}', { headers: h });
     await publishCopy(stockEvent('inbox-rec', 6), 1);
     await eventually(async () => (await applied()).includes(6));
     await c.stop();
+    const [letter] = (await deadLetters()).filter((d) => d.headers['Dlq-Seq'] === String(seq));
+    expect(letter).toMatchObject({
+      subject: `dlq.test.${subject}`,
+      data: '{"not":"an event"}',
+      headers: {
+        'Trace-Id': 'trace-7',
+        'Dlq-Subject': subject,
+        'Dlq-Stream': 'EVENTS',
+        'Dlq-Consumer': 'test-inbox',
+        'Dlq-Reason': 'undecodable',
+        'Dlq-Deliveries': '1',
+      },
+    });
+    expect(letter?.headers['Dlq-Error']).toBeTruthy();
+  });
+
+  it('dead-letters an event its handler declares permanent, keeps nothing of it, and a redrive applies it once', async () => {
+    let refuse = true;
+    const c = consumer(async (em, event) => {
+      if (refuse) throw new PermanentEventError('unknown warehouse');
+      await em.execute('insert into applied values (?, ?)', [event.id, event.aggregate.version]);
+    });
+    await c.start();
+    const refused = stockEvent('inbox-rec', 7);
+    await publishCopy(refused, 1);
+    const letter = await eventually(async () =>
+      (await deadLetters()).find((d) => d.headers['Dlq-Reason'] === 'permanent'),
+    );
+    expect(letter.headers['Dlq-Error']).toBe('unknown warehouse');
+    expect(JSON.parse(letter.data).id).toBe(refused.id);
+    expect(await scalar(f.orm, 'select count(*) from inbox where event_id = ?', [refused.id])).toBe(0);
+
+    // The handler is fixed; the operator redrives the letter (twice: the second finds it in the inbox).
+    refuse = false;
+    const redrive = async () => {
+      const h = headers();
+      for (const [key, value] of Object.entries(letter.headers)) h.set(key, value);
+      const answer = await f.nc.request(redriveSubject('test-inbox'), letter.data, {
+        headers: h,
+        timeout: 5_000,
+      });
+      return answer.json<RedriveReply>();
+    };
+    expect(await redrive()).toEqual({ outcome: 'applied' });
+    expect(await redrive()).toEqual({ outcome: 'duplicate' });
+    await c.stop();
+    expect((await applied()).filter((v) => v === 7)).toHaveLength(1);
   });
 });

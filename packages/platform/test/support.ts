@@ -9,7 +9,7 @@ import {
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { createOrm, ensureEventsStream, type Orm } from '../src/index.js';
+import { createOrm, ensureDeadLettersStream, ensureEventsStream, type Orm } from '../src/index.js';
 
 export interface PlatformFixture {
   nats: TestNats;
@@ -25,7 +25,9 @@ export async function platformFixture(
 ): Promise<PlatformFixture> {
   const [nats, db] = await Promise.all([startTestNats(), createTestDatabase('platform')]);
   const nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  await ensureEventsStream(await jetstreamManager(nc), options);
+  const jsm = await jetstreamManager(nc);
+  await ensureEventsStream(jsm, options);
+  await ensureDeadLettersStream(jsm);
   const orm = await createOrm({ url: db.url, entities: [], migrations: [], logger: testLogger() });
   await orm.getMigrator().up();
   return {

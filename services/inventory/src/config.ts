@@ -32,6 +32,8 @@ export const InventoryConfig = BaseConfig.extend({
   /** Totals of a product/variant/UOM over at least TOTALS_CACHE_MIN_ROWS records are recomputed at most this often. */
   TOTALS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   TOTALS_CACHE_MIN_ROWS: z.coerce.number().int().min(1).default(10_000),
+  /** How often sagas still waiting are checked for transfer events dropped on the way; 0 (default) off. */
+  RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(0),
 });
 export type InventoryConfig = z.infer<typeof InventoryConfig>;
 

@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS, type WarehouseStockSummary } from '@inv/contracts';
+import { DURABLE_CONSUMERS, EVENTS_STREAM, type WarehouseStockSummary } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
@@ -16,13 +16,17 @@ import {
   type Orm,
   OutboxRelay,
   ReadGate,
+  RetentionWatch,
   registerOutboxGauges,
   relayLockKey,
+  TablePurger,
 } from '@inv/platform';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { AggregateCache } from './app/aggregate-cache.js';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
+import { SagaReconciler } from './app/saga-reconciler.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
@@ -58,7 +62,11 @@ export interface InventoryService {
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
+  /** Scheduled purges of expired idempotency keys and inbox rows. */
+  purger: TablePurger;
   scanner: BatchExpiryScanner;
+  /** Finds and applies transfer events the saga consumer passed without applying (periodic when configured). */
+  reconciler: SagaReconciler;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
 }
@@ -104,9 +112,11 @@ export async function startInventoryService(
     orm,
     logger,
     registry,
+    service: 'inventory',
     durable: DURABLE_CONSUMERS.inventoryTransfers,
     handle: new TransferSagaHandler(logger).handle,
     afterCommit: notify,
+    retry: { baseMs: config.INBOX_RETRY_BASE_MS, maxMs: config.INBOX_RETRY_MAX_MS },
   });
   const scanner = new BatchExpiryScanner({
     orm,
@@ -117,12 +127,41 @@ export async function startInventoryService(
     now: options.now,
   });
 
+  const purger = new TablePurger({
+    orm,
+    databaseUrl: config.DATABASE_URL,
+    nc,
+    logger,
+    registry,
+    service: 'inventory',
+    intervalMs: config.PURGE_INTERVAL_SECONDS * 1000,
+    idempotencyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  });
+
+  const retention = new RetentionWatch({
+    jsm: () => jetstreamManager(nc),
+    logger,
+    registry,
+    stream: EVENTS_STREAM,
+    consumers: [DURABLE_CONSUMERS.inventoryTransfers.name],
+    intervalMs: config.RETENTION_WATCH_INTERVAL_SECONDS * 1000,
+  });
+
+  const reconciler = new SagaReconciler({
+    orm,
+    jsm: () => jetstreamManager(nc),
+    consumer,
+    logger,
+    registry,
+    intervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
+  });
+
   const app = await createHttpServer({
     logger,
     registry,
     slowRequestMs: config.SLOW_REQUEST_MS,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
-    readiness: databaseAndNatsReadiness(orm, nc),
+    readiness: { ...databaseAndNatsReadiness(orm, nc), ...consumer.readiness() },
     docs: {
       title: 'Inventory service',
       description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
@@ -145,6 +184,9 @@ export async function startInventoryService(
     stopping ??= (async () => {
       await app.close();
       await scanner.stop();
+      await reconciler.stop();
+      await retention.stop();
+      await purger.stop();
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
@@ -157,7 +199,13 @@ export async function startInventoryService(
   try {
     relay.start();
     await consumer.start();
-    if (options.periodicJobs ?? true) scanner.start();
+    // Periodic jobs run in one worker of a cluster (worker 0); the purger also takes an advisory lock.
+    if (options.periodicJobs ?? true) {
+      purger.start();
+      retention.start();
+      reconciler.start();
+      scanner.start();
+    }
     listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);
@@ -165,5 +213,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, db, nc, relay, consumer, scanner, stop };
+  return { url, port, app, orm, db, nc, relay, consumer, purger, scanner, reconciler, stop };
 }

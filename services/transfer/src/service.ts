@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS } from '@inv/contracts';
+import { DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
 import {
   type AppServer,
   authSettingsFrom,
@@ -15,9 +15,12 @@ import {
   migrateDatabase,
   type Orm,
   OutboxRelay,
+  RetentionWatch,
   registerOutboxGauges,
   relayLockKey,
+  TablePurger,
 } from '@inv/platform';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { reservationAnswerHandler } from './app/reservation-answers.js';
@@ -51,6 +54,8 @@ export interface TransferService {
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
+  /** Scheduled purges of expired idempotency keys and inbox rows. */
+  purger: TablePurger;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
 }
@@ -86,9 +91,31 @@ export async function startTransferService(
     orm,
     logger,
     registry,
+    service: 'transfer',
     durable: DURABLE_CONSUMERS.transferReservations,
     handle: reservationAnswerHandler(logger),
     afterCommit: notify,
+    retry: { baseMs: config.INBOX_RETRY_BASE_MS, maxMs: config.INBOX_RETRY_MAX_MS },
+  });
+
+  const purger = new TablePurger({
+    orm,
+    databaseUrl: config.DATABASE_URL,
+    nc,
+    logger,
+    registry,
+    service: 'transfer',
+    intervalMs: config.PURGE_INTERVAL_SECONDS * 1000,
+    idempotencyRetentionHours: config.IDEMPOTENCY_KEY_RETENTION_HOURS,
+  });
+
+  const retention = new RetentionWatch({
+    jsm: () => jetstreamManager(nc),
+    logger,
+    registry,
+    stream: EVENTS_STREAM,
+    consumers: [DURABLE_CONSUMERS.transferReservations.name],
+    intervalMs: config.RETENTION_WATCH_INTERVAL_SECONDS * 1000,
   });
 
   const app = await createHttpServer({
@@ -96,7 +123,7 @@ export async function startTransferService(
     registry,
     slowRequestMs: config.SLOW_REQUEST_MS,
     verifyToken: createTokenVerifier(authSettingsFrom(config)),
-    readiness: databaseAndNatsReadiness(orm, nc),
+    readiness: { ...databaseAndNatsReadiness(orm, nc), ...consumer.readiness() },
     docs: {
       title: 'Transfer service',
       description: 'Transfers between warehouses: the workflow state machine and the saga with inventory.',
@@ -112,6 +139,8 @@ export async function startTransferService(
   const stop = () => {
     stopping ??= (async () => {
       await app.close();
+      await retention.stop();
+      await purger.stop();
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
@@ -123,6 +152,8 @@ export async function startTransferService(
   try {
     relay.start();
     await consumer.start();
+    purger.start();
+    retention.start();
     listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);
@@ -130,5 +161,5 @@ export async function startTransferService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'transfer service listening');
-  return { url, port, app, orm, nc, relay, consumer, stop };
+  return { url, port, app, orm, nc, relay, consumer, purger, stop };
 }

@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { EVENTS_STREAM } from '@inv/contracts';
 import { Command, CommanderError } from 'commander';
 import { registerConsumers } from './commands/consumers.js';
+import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerEvents } from './commands/events.js';
 import { registerRebuild } from './commands/rebuild.js';
+import { registerReconcile } from './commands/reconcile.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStreams } from './commands/streams.js';
 import { contextOf, type Runner } from './lib/context.js';
@@ -36,7 +38,9 @@ export function buildProgram(io: Io, runner: Runner): Command {
   registerEvents(program, runner);
   registerReplay(program, runner);
   registerConsumers(program, runner);
+  registerDeadLetters(program, runner);
   registerRebuild(program, runner, io.env);
+  registerReconcile(program, runner, io.env);
   return program;
 }
 

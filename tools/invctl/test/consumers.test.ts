@@ -1,6 +1,6 @@
 import { DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
 import { ensureDurableConsumer } from '@inv/platform';
-import { jetstream } from '@nats-io/jetstream';
+import { AckPolicy, DiscardPolicy, jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type NatsFixture, natsFixture, publishEvents, stockUpdated, transferEvent } from './support.js';
 
@@ -111,5 +111,33 @@ describe('invctl consumers', () => {
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ deleted: name, stream: EVENTS_STREAM });
     await expect(f.jsm.consumers.info(EVENTS_STREAM, name)).rejects.toThrow(/consumer not found/);
+  });
+
+  it("shows how close each consumer's backlog is to the stream's retention limits", async () => {
+    await f.jsm.streams.add({
+      name: 'SMALL',
+      subjects: ['small.>'],
+      max_msgs: 10,
+      discard: DiscardPolicy.Old,
+    });
+    await f.jsm.consumers.add('SMALL', { durable_name: 'behind', ack_policy: AckPolicy.Explicit });
+    for (let i = 0; i < 9; i++) await jetstream(f.nc).publish('small.x', 'e');
+    const warning = await f.cli(['consumers', 'list', '--stream', 'SMALL']);
+    expect(warning.stdout).toMatch(/behind.*90 % !/);
+    expect(warning.stderr).toContain(
+      'behind: its unprocessed messages use 90 % ! of a retention limit of SMALL',
+    );
+
+    for (let i = 0; i < 3; i++) await jetstream(f.nc).publish('small.x', 'e');
+    const lost = await f.cli(['consumers', 'list', '--stream', 'SMALL', '--json']);
+    expect(JSON.parse(lost.stdout)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          name: 'behind',
+          retention: expect.objectContaining({ status: 'lost', lost: 2 }),
+        }),
+      ]),
+    );
+    expect(lost.stderr).toContain('behind: the stream discarded up to 2 message(s) it had not processed');
   });
 });

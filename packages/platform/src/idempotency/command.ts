@@ -131,12 +131,27 @@ async function storeResponse(em: EntityManager, idem: IdempotencyInput, status: 
   );
 }
 
-/** Purges keys older than the retention period (24 h by default): after that a retry is a new request. */
-export async function purgeIdempotencyKeys(orm: Orm, retentionHours = 24): Promise<number> {
-  const rows = await orm.em.fork().execute<{ count: string }[]>(
-    `with gone as (delete from idempotency_key where created_at < now() - (? * interval '1 hour') returning 1)
+/**
+ * Purges keys older than the retention period (24 h by default: after that a retry is a new request), `batchSize`
+ * rows per statement so that no delete holds many locks or one long transaction; returns how many went.
+ */
+export async function purgeIdempotencyKeys(
+  orm: Orm,
+  retentionHours = 24,
+  batchSize = 1_000,
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rows = await orm.em.fork().execute<{ count: string }[]>(
+      `with gone as (
+         delete from idempotency_key where ctid in (
+           select ctid from idempotency_key where created_at < now() - (? * interval '1 hour') limit ?)
+         returning 1)
        select count(*) from gone`,
-    [retentionHours],
-  );
-  return Number(rows[0]?.count ?? 0);
+      [retentionHours, batchSize],
+    );
+    const count = Number(rows[0]?.count ?? 0);
+    total += count;
+    if (count < batchSize) return total;
+  }
 }

@@ -1,15 +1,25 @@
-import { type DomainEvent, decodeEvent, EVENTS_STREAM } from '@inv/contracts';
+import {
+  type DomainEvent,
+  decodeEvent,
+  EVENTS_STREAM,
+  type RedriveReply,
+  redriveSubject,
+} from '@inv/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
+import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { isRetryableConflict, OPTIMISTIC_RETRY_DELAYS_MS } from '../concurrency.js';
 import type { Orm } from '../db/orm.js';
-import { type DurableOptions, ensureDurableConsumer } from '../nats/streams.js';
+import { DegradedError, type ReadinessCheck } from '../http/plugins/health.js';
+import { DEFAULT_ACK_WAIT_MS, type DurableOptions, ensureDurableConsumer } from '../nats/streams.js';
 import { backoffDelay, sleep } from '../retry.js';
+import { type DeadLetterReason, PermanentEventError, publishDeadLetter } from './dead-letters.js';
 
 const PULL_EXPIRES_MS = 5_000;
+/** A retrying event is reported at `warn` on its first failure, then at most this often. */
+const RETRY_LOG_INTERVAL_MS = 5_000;
 
 export interface InboxContext {
   streamSeq: number;
@@ -21,53 +31,115 @@ export interface InboxConsumerOptions {
   nc: NatsConnection;
   orm: Orm;
   logger: Logger;
+  /** Names the dead-letter subjects: `dlq.<service>.<original subject>`. */
+  service: string;
   durable: DurableOptions;
   registry?: Registry;
-  /** Applies one event inside the transaction that also records it in the inbox. */
+  /**
+   * Applies one event inside the transaction that also records it in the inbox. Throwing a PermanentEventError
+   * sends the event to the dead-letter stream; any other error is retried until it succeeds.
+   */
   handle: (em: EntityManager, event: DomainEvent, context: InboxContext) => Promise<void>;
   afterCommit?: () => void;
-  /** Deliveries after which an event that keeps failing is set aside (logged and terminated). */
-  maxFailures?: number;
+  /** Pauses between attempts at an event that keeps failing (capped exponential backoff with jitter). */
+  retry?: { baseMs: number; maxMs: number };
+}
+
+interface Metrics {
+  applied(): void;
+  duplicate(): void;
+  retry(): void;
+  retrying(seconds: number): void;
+  deadLettered(reason: DeadLetterReason): void;
+}
+
+function consumerMetrics(registry: Registry | undefined, consumer: string): Metrics | null {
+  if (!registry) return null;
+  const labelled = <T>(name: string, create: () => T): T =>
+    (registry.getSingleMetric(name) as T | undefined) ?? create();
+  const counter = (name: string, help: string, labelNames = ['consumer']) =>
+    labelled(name, () => new Counter({ name, help, labelNames, registers: [registry] }));
+  const applied = counter('inbox_applied_total', 'Events applied');
+  const duplicates = counter('inbox_duplicates_total', 'Redelivered events skipped');
+  const retries = counter('inbox_retries_total', 'Failed attempts at an event that will be retried');
+  const dead = counter('inbox_dead_lettered_total', 'Events moved to the dead-letter stream', [
+    'consumer',
+    'reason',
+  ]);
+  const retrying = labelled(
+    'inbox_retrying_seconds',
+    () =>
+      new Gauge({
+        name: 'inbox_retrying_seconds',
+        help: 'How long the event at the head of the consumer has been failing (0 when none is)',
+        labelNames: ['consumer'],
+        registers: [registry],
+      }),
+  );
+  retrying.set({ consumer }, 0);
+  return {
+    applied: () => applied.inc({ consumer }),
+    duplicate: () => duplicates.inc({ consumer }),
+    retry: () => retries.inc({ consumer }),
+    retrying: (seconds) => retrying.set({ consumer }, seconds),
+    deadLettered: (reason) => dead.inc({ consumer, reason }),
+  };
 }
 
 /**
  * A durable JetStream consumer whose every event is applied exactly once: the event id goes into the inbox
  * table in the same transaction as its effects, and the message is acknowledged only after commit. A
  * redelivery (lost ack, restart, another instance) finds the id and is acknowledged without effect.
+ *
+ * An event that fails for an infrastructure reason (database, NATS, a timeout) is retried in place for as long
+ * as it takes, and the message is kept ours with progress acks meanwhile: with `max_ack_pending` 1 the server
+ * hands out nothing else, so no later event overtakes it. Only an event that can never be applied goes to the
+ * dead-letter stream.
  */
 export class InboxConsumer {
   private stopping = false;
+  private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
   private messages: ConsumerMessages | null = null;
+  private redrive: Subscription | null = null;
   private readonly logger: Logger;
-  private readonly counters: Record<'applied' | 'duplicates' | 'poisoned', (() => void) | undefined>;
+  private readonly metrics: Metrics | null;
+  /** When the event now being retried first failed. */
+  private failingSince: number | null = null;
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.logger = options.logger.child({ component: 'inbox', consumer: options.durable.name });
-    const counter = (name: string, help: string) => {
-      const registry = options.registry;
-      if (!registry) return undefined;
-      const metric =
-        (registry.getSingleMetric(name) as Counter<'consumer'> | undefined) ??
-        new Counter({ name, help, labelNames: ['consumer'], registers: [registry] });
-      return () => metric.inc({ consumer: options.durable.name });
-    };
-    this.counters = {
-      applied: counter('inbox_applied_total', 'Events applied'),
-      duplicates: counter('inbox_duplicates_total', 'Redelivered events skipped'),
-      poisoned: counter('inbox_poisoned_total', 'Events set aside as unprocessable'),
-    };
+    this.metrics = consumerMetrics(options.registry, options.durable.name);
   }
 
   async start(): Promise<void> {
     await ensureDurableConsumer(await jetstreamManager(this.options.nc), this.options.durable);
+    this.redrive ??= this.options.nc.subscribe(redriveSubject(this.options.durable.name), {
+      queue: 'redrive',
+      callback: (error, msg) => {
+        if (!error) void this.answerRedrive(msg);
+      },
+    });
     this.loop ??= this.run();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.abort.abort();
+    this.redrive?.unsubscribe();
     await this.messages?.close();
     await this.loop;
+  }
+
+  /** `/readyz` entry: degraded while an event is being retried. */
+  readiness(): Record<string, ReadinessCheck> {
+    return {
+      [`consumer:${this.options.durable.name}`]: async () => {
+        if (this.failingSince === null) return;
+        const seconds = Math.round((Date.now() - this.failingSince) / 1000);
+        throw new DegradedError(`an event has been failing for ${seconds} s; retrying`);
+      },
+    };
   }
 
   private async run(): Promise<void> {
@@ -91,7 +163,7 @@ export class InboxConsumer {
         if (this.stopping) break;
         failures++;
         this.logger.warn({ err: error, failures }, 'consumer interrupted; resuming');
-        await sleep(backoffDelay(failures, 200, 5_000));
+        await sleep(backoffDelay(failures, 200, 5_000), this.abort.signal);
       }
     }
   }
@@ -99,12 +171,7 @@ export class InboxConsumer {
   private async process(msg: JsMsg): Promise<void> {
     const decoded = decodeEvent(msg.data);
     if (!decoded.ok) {
-      this.logger.error(
-        { subject: msg.subject, seq: msg.seq, reason: decoded.message },
-        'undecodable event set aside',
-      );
-      this.counters.poisoned?.();
-      msg.term(); // no reason: NATS 2.9 ignores '+TERM <reason>' and would redeliver after ack_wait
+      await this.untilDone(msg, () => this.deadLetter(msg, 'undecodable', decoded.message));
       return;
     }
     const event = decoded.event;
@@ -113,32 +180,139 @@ export class InboxConsumer {
       subject: msg.subject,
       deliveryCount: msg.info.deliveryCount,
     };
-    try {
-      const applied = await this.applyOnce(event, context);
-      msg.ack();
-      if (applied) {
-        this.counters.applied?.();
-        this.options.afterCommit?.();
-      } else {
-        this.counters.duplicates?.();
+    await this.untilDone(msg, async () => {
+      try {
+        this.settle(msg, await this.applyOnce(event, context));
+      } catch (error) {
+        if (!(error instanceof PermanentEventError)) throw error;
+        await this.deadLetter(msg, 'permanent', error.message, event);
       }
-    } catch (error) {
-      const maxFailures = this.options.maxFailures ?? 20;
-      if (context.deliveryCount >= maxFailures) {
-        this.logger.error(
-          { err: error, eventId: event.id, type: event.type },
-          'event keeps failing; set aside',
-        );
-        this.counters.poisoned?.();
-        msg.term();
-        return;
-      }
-      this.logger.warn(
-        { err: error, eventId: event.id, delivery: context.deliveryCount },
-        'event failed; redelivering',
-      );
-      msg.nak(backoffDelay(context.deliveryCount, 250, 10_000));
+    });
+  }
+
+  private settle(msg: JsMsg, applied: boolean): void {
+    msg.ack();
+    if (applied) {
+      this.metrics?.applied();
+      this.options.afterCommit?.();
+    } else {
+      this.metrics?.duplicate();
     }
+  }
+
+  private async deadLetter(msg: JsMsg, reason: DeadLetterReason, error: string, event?: DomainEvent) {
+    const seq = await publishDeadLetter(this.options.nc, {
+      service: this.options.service,
+      consumer: this.options.durable.name,
+      msg,
+      reason,
+      error,
+    });
+    this.logger.error(
+      {
+        subject: msg.subject,
+        seq: msg.seq,
+        eventId: event?.id,
+        type: event?.type,
+        reason,
+        error,
+        dlqSeq: seq,
+      },
+      'event can never be applied; moved to the dead-letter stream',
+    );
+    this.metrics?.deadLettered(reason);
+    msg.term(); // no reason: NATS 2.9 ignores '+TERM <reason>' and would redeliver after ack_wait
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, pausing between failures, while telling the server the message is still
+   * being worked on. On shutdown the message is handed back at once for another instance.
+   */
+  private async untilDone(msg: JsMsg, attempt: () => Promise<void>): Promise<void> {
+    const ackWaitMs = this.options.durable.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    const keepAlive = setInterval(() => {
+      try {
+        msg.working();
+      } catch {
+        // NATS is away: the message may be redelivered later, which the inbox makes harmless.
+      }
+    }, ackWaitMs / 3);
+    let lastLog = 0;
+    try {
+      for (let failures = 1; ; failures++) {
+        try {
+          await attempt();
+          return;
+        } catch (error) {
+          if (this.stopping) {
+            msg.nak();
+            return;
+          }
+          this.failingSince ??= Date.now();
+          const retryingForMs = Date.now() - this.failingSince;
+          this.metrics?.retry();
+          this.metrics?.retrying(retryingForMs / 1000);
+          if (failures === 1 || Date.now() - lastLog >= RETRY_LOG_INTERVAL_MS) {
+            lastLog = Date.now();
+            this.logger.warn(
+              { err: error, subject: msg.subject, seq: msg.seq, failures, retryingForMs },
+              'event failed; retrying (nothing after it is processed until it succeeds)',
+            );
+          }
+          const { baseMs, maxMs } = this.options.retry ?? { baseMs: 250, maxMs: 30_000 };
+          await sleep(backoffDelay(failures, baseMs, maxMs), this.abort.signal);
+        }
+      }
+    } finally {
+      clearInterval(keepAlive);
+      if (this.failingSince !== null && !this.stopping) {
+        this.logger.info(
+          { subject: msg.subject, seq: msg.seq, retriedForMs: Date.now() - this.failingSince },
+          'event succeeded after retrying',
+        );
+      }
+      this.failingSince = null;
+      this.metrics?.retrying(0);
+    }
+  }
+
+  /** Applies a dead letter an operator redrives, through the same inbox: at most once, whatever it is sent. */
+  private async answerRedrive(request: Msg): Promise<void> {
+    const reply = (answer: RedriveReply) => void request.respond(JSON.stringify(answer));
+    const decoded = decodeEvent(request.data);
+    if (!decoded.ok) {
+      reply({ outcome: 'failed', permanent: true, error: decoded.message });
+      return;
+    }
+    const seq = Number(request.headers?.get('Dlq-Seq') || 0);
+    try {
+      const applied = await this.applyOutOfBand(decoded.event, {
+        streamSeq: seq,
+        subject: request.headers?.get('Dlq-Subject') || '',
+        deliveryCount: Number(request.headers?.get('Dlq-Deliveries') || 0) + 1,
+      });
+      this.logger.info({ eventId: decoded.event.id, applied }, 'redriven dead letter handled');
+      reply({ outcome: applied ? 'applied' : 'duplicate' });
+    } catch (error) {
+      reply({
+        outcome: 'failed',
+        permanent: error instanceof PermanentEventError,
+        error: (error as Error).message,
+      });
+    }
+  }
+
+  /**
+   * Applies an event that did not come through this consumer's subscription (a redriven dead letter, an event a
+   * reconciliation found unapplied) through the same inbox: false when it was applied before.
+   */
+  async applyOutOfBand(event: DomainEvent, context: InboxContext): Promise<boolean> {
+    const applied = await this.applyOnce(event, context);
+    if (applied) {
+      this.metrics?.applied();
+      this.options.afterCommit?.();
+    }
+    return applied;
   }
 
   /** Returns false when the event was applied before. Retries lost optimistic-locking races like a command. */

@@ -1,4 +1,6 @@
 import {
+  DEAD_LETTERS_PREFIX,
+  DEAD_LETTERS_STREAM,
   EVENTS_STREAM,
   EVENTS_STREAM_DEFAULTS,
   EVENTS_SUBJECTS,
@@ -40,11 +42,44 @@ export function eventsStreamConfig(
 }
 
 /** Creates the EVENTS stream, or brings an existing one's settings up to date; safe to run on every start. */
-export async function ensureEventsStream(
+export function ensureEventsStream(
   jsm: JetStreamManager,
   options: EventsStreamOptions = {},
 ): Promise<StreamInfo> {
-  const config = eventsStreamConfig(options);
+  return ensureStream(jsm, eventsStreamConfig(options));
+}
+
+/** A dead letter is removed only by an operator, so the stream keeps everything (up to a size that refuses more). */
+const DEAD_LETTERS_MAX_BYTES = 256 * 1024 ** 2;
+
+export function deadLettersStreamConfig(
+  options: Pick<EventsStreamOptions, 'replicas'> = {},
+): Partial<StreamConfig> & { name: string } {
+  return {
+    name: DEAD_LETTERS_STREAM,
+    subjects: [`${DEAD_LETTERS_PREFIX}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    // Full: publishing a dead letter fails, so the consumer keeps retrying (and says so) instead of losing one.
+    discard: DiscardPolicy.New,
+    num_replicas: options.replicas ?? EVENTS_STREAM_DEFAULTS.replicas,
+    max_bytes: DEAD_LETTERS_MAX_BYTES,
+    duplicate_window: nanos(EVENTS_STREAM_DEFAULTS.duplicateWindowMs),
+  };
+}
+
+/** Creates the DEAD_LETTERS stream or brings its settings up to date. */
+export function ensureDeadLettersStream(
+  jsm: JetStreamManager,
+  options: Pick<EventsStreamOptions, 'replicas'> = {},
+): Promise<StreamInfo> {
+  return ensureStream(jsm, deadLettersStreamConfig(options));
+}
+
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo> {
   try {
     const info = await jsm.streams.info(config.name);
     if (needsUpdate(info.config, config)) return await jsm.streams.update(config.name, config);
@@ -75,7 +110,7 @@ export interface DurableOptions {
  * Handlers are one short database transaction, so a message unacked for 10 s belongs to a crashed instance: it is
  * redelivered to a live one soon instead of stalling a saga (the inbox makes the redelivery harmless).
  */
-const DEFAULT_ACK_WAIT_MS = 10_000;
+export const DEFAULT_ACK_WAIT_MS = 10_000;
 
 /** Creates a durable pull consumer or updates its mutable settings. */
 export async function ensureDurableConsumer(jsm: JetStreamManager, options: DurableOptions): Promise<void> {

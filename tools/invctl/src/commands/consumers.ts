@@ -1,5 +1,6 @@
 import { EVENTS_STREAM } from '@inv/contracts';
-import { type ConsumerConfig, type ConsumerInfo, DeliverPolicy } from '@nats-io/jetstream';
+import { type RetentionPressure, retentionPressure } from '@inv/platform';
+import { type ConsumerConfig, type ConsumerInfo, DeliverPolicy, type StreamInfo } from '@nats-io/jetstream';
 import { type Command, Option } from 'commander';
 import type { CommandContext, Runner } from '../lib/context.js';
 import { CliError, EXIT, UsageError } from '../lib/errors.js';
@@ -19,9 +20,33 @@ interface ResetFlags extends StreamFlag {
   yes?: boolean;
 }
 
-const LIST_COLUMNS: Column<ConsumerLag & { stream: string }>[] = LAG_COLUMNS.filter(
-  (c) => c.header !== 'STREAM',
-);
+type ListRow = ConsumerLag & { stream: string; retention: RetentionPressure };
+
+/** `37 %`, `92 % !` from 80 % of a limit on, `LOST <=n` once the stream discarded unprocessed messages. */
+export function formatRetention(p: RetentionPressure): string {
+  if (p.status === 'lost') return `LOST <=${p.lost}`;
+  const pct = `${Math.round(p.pressure * 100)} %`;
+  return p.status === 'warning' ? `${pct} !` : pct;
+}
+
+const LIST_COLUMNS: Column<ListRow>[] = [
+  ...LAG_COLUMNS.filter((c) => c.header !== 'STREAM'),
+  { header: 'RETENTION', value: (c) => formatRetention(c.retention), align: 'right' },
+];
+
+/** Each consumer's unprocessed range against the stream's retention limits (see RetentionWatch). */
+async function retentionOf(
+  broker: Broker,
+  stream: StreamInfo,
+  info: ConsumerInfo,
+): Promise<RetentionPressure> {
+  const head = Math.max(info.ack_floor.stream_seq + 1, stream.state.first_seq);
+  const stored =
+    head <= stream.state.last_seq
+      ? await broker.jsm.streams.getMessage(stream.config.name, { seq: head }).catch(() => null)
+      : null;
+  return retentionPressure(stream, info, stored?.time ?? null);
+}
 
 function details(info: ConsumerInfo): [string, unknown][] {
   const c = info.config;
@@ -54,12 +79,28 @@ async function consumerInfo(broker: Broker, stream: string, name: string): Promi
 }
 
 export async function listCommand(ctx: CommandContext, flags: StreamFlag): Promise<number> {
-  const infos = await withBroker(ctx.natsUrl, async (broker) => {
-    await orNotFound(broker.jsm.streams.info(flags.stream), `stream ${flags.stream}`);
-    return listConsumers(broker, flags.stream);
+  const { infos, rows } = await withBroker(ctx.natsUrl, async (broker) => {
+    const stream = await orNotFound(broker.jsm.streams.info(flags.stream), `stream ${flags.stream}`);
+    const infos = await listConsumers(broker, flags.stream);
+    const rows: ListRow[] = [];
+    for (const info of infos) {
+      rows.push({
+        ...consumerLag(info),
+        stream: info.stream_name,
+        retention: await retentionOf(broker, stream, info),
+      });
+    }
+    return { infos, rows };
   });
-  const rows = infos.map((info) => ({ ...consumerLag(info), stream: info.stream_name }));
-  ctx.out.result(ctx.out.json ? infos : rows, LIST_COLUMNS, rows);
+  const json = infos.map((info, i) => ({ ...info, retention: rows[i]!.retention }));
+  ctx.out.result(ctx.out.json ? json : rows, LIST_COLUMNS, rows);
+  for (const row of rows.filter((r) => r.retention.status !== 'ok')) {
+    ctx.out.note(
+      row.retention.status === 'lost'
+        ? `${row.name}: the stream discarded up to ${row.retention.lost} message(s) it had not processed`
+        : `${row.name}: its unprocessed messages use ${formatRetention(row.retention)} of a retention limit of ${flags.stream}`,
+    );
+  }
   return EXIT.ok;
 }
 

@@ -1,8 +1,9 @@
 import { EVENTS_STREAM } from '@inv/contracts';
 import { type Command, Option } from 'commander';
-import pg from 'pg';
+import type pg from 'pg';
 import type { CommandContext, Runner } from '../lib/context.js';
-import { CliError, EXIT } from '../lib/errors.js';
+import { withDatabase } from '../lib/database.js';
+import { EXIT } from '../lib/errors.js';
 import { withBroker } from '../lib/nats.js';
 import { parsePositive } from '../lib/parse.js';
 import { startProgress } from '../lib/progress.js';
@@ -85,31 +86,7 @@ async function compareWithLedger(
   }
 }
 
-async function withDatabase<T>(url: string, work: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: url, application_name: 'invctl' });
-  try {
-    await db.connect();
-  } catch (error) {
-    throw new CliError(`PostgreSQL is not reachable at ${where(url)}: ${(error as Error).message}`);
-  }
-  try {
-    const { rows } = await db.query(`select to_regclass('inventory_record') is not null as ok`);
-    if (!rows[0]?.ok) throw new CliError(`no inventory tables in ${where(url)} (wrong --database?)`);
-    return await work(db);
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-}
-
-/** Where the database is, without the credentials of its URL. */
-function where(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.host}${parsed.pathname}`;
-  } catch {
-    return '(unparseable URL)';
-  }
-}
+const INVENTORY_TABLE = { name: 'inventory_record', service: 'inventory' };
 
 /**
  * Recomputes every stock record from the movement ledger (or from the `inventory.updated` events) and compares
@@ -118,7 +95,7 @@ function where(url: string): string {
 export async function rebuildInventory(ctx: CommandContext, flags: RebuildFlags): Promise<RebuildReport> {
   const notes: string[] = [];
   const log = new DifferenceLog(flags.maxDifferences ?? DEFAULT_MAX_DIFFERENCES);
-  const counts = await withDatabase(flags.database, async (db) => {
+  const counts = await withDatabase(flags.database, INVENTORY_TABLE, async (db) => {
     if (flags.from === 'ledger') return compareWithLedger(ctx, db, flags, log);
     const fromEvents = await withBroker(ctx.natsUrl, (broker) => recordsFromEvents(broker, flags.stream));
     if (fromEvents.invalid.length > 0) {

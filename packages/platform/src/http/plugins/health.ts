@@ -3,7 +3,21 @@ import fp from 'fastify-plugin';
 
 export type ReadinessCheck = () => Promise<unknown>;
 
-/** `/healthz`: the process answers. `/readyz`: every dependency answers within a second. */
+/**
+ * Thrown by a readiness check whose part works but is behind (a consumer retrying an event): `/readyz` answers
+ * 200 with status `degraded`, so the instance keeps serving requests while operators are told.
+ */
+export class DegradedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DegradedError';
+  }
+}
+
+/**
+ * `/healthz`: the process answers. `/readyz`: every dependency answers within a second (503 `unavailable`
+ * otherwise); 200 `degraded` when the only problems are degraded parts.
+ */
 export const healthPlugin = fp(
   async (app: FastifyInstance, options: { checks: Record<string, ReadinessCheck> }) => {
     app.get('/healthz', { config: { public: true }, schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -17,14 +31,15 @@ export const healthPlugin = fp(
             ]);
             return [name, { ok: true }] as const;
           } catch (error) {
-            return [name, { ok: false, detail: (error as Error).message }] as const;
+            const degraded = error instanceof DegradedError;
+            return [name, { ok: false, degraded, detail: (error as Error).message }] as const;
           }
         }),
       );
-      const ok = entries.every(([, result]) => result.ok);
-      return reply
-        .code(ok ? 200 : 503)
-        .send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(entries) });
+      const failing = entries.filter(([, result]) => !result.ok);
+      const down = failing.some(([, result]) => !('degraded' in result && result.degraded));
+      const status = down ? 'unavailable' : failing.length > 0 ? 'degraded' : 'ok';
+      return reply.code(down ? 503 : 200).send({ status, checks: Object.fromEntries(entries) });
     });
   },
   { name: 'health' },
