@@ -149,7 +149,14 @@ describe('reads', () => {
   it('serves health, readiness, metrics and the OpenAPI document without a token', async () => {
     expect((await f.api('GET', '/healthz', { token: null })).status).toBe(200);
     const ready = await f.api('GET', '/readyz', { token: null });
-    expect(ready.body).toEqual({ status: 'ok', checks: { database: { ok: true }, nats: { ok: true } } });
+    expect(ready.body).toEqual({
+      status: 'ok',
+      checks: {
+        database: { ok: true },
+        nats: { ok: true },
+        'consumer:inventory-transfer-events': { ok: true },
+      },
+    });
     const metrics = await f.api('GET', '/metrics', { token: null });
     expect(metrics.body).toContain('outbox_pending_events');
     expect(metrics.body).toContain('outbox_relay_lag_seconds');
