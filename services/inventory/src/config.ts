@@ -20,6 +20,8 @@ export const InventoryConfig = BaseConfig.extend({
     .default(60 * 60_000),
   /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
   BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
+  /** How often expired order reservations are looked for and released; 0 turns the sweeper off. */
+  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 export type InventoryConfig = z.infer<typeof InventoryConfig>;
 

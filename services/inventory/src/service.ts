@@ -21,11 +21,13 @@ import {
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
+import { ReservationSweeper } from './app/reservation-sweeper.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
+import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
 export const inventoryMigrations = INVENTORY_MIGRATIONS;
@@ -54,6 +56,7 @@ export interface InventoryService {
   relay: OutboxRelay;
   consumer: InboxConsumer;
   scanner: BatchExpiryScanner;
+  sweeper: ReservationSweeper;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
 }
@@ -103,6 +106,12 @@ export async function startInventoryService(
     afterCommit: notify,
     now: options.now,
   });
+  const sweeper = new ReservationSweeper({
+    orm,
+    logger,
+    intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
+    afterCommit: notify,
+  });
 
   const app = await createHttpServer({
     logger,
@@ -111,17 +120,20 @@ export async function startInventoryService(
     readiness: databaseAndNatsReadiness(orm, nc),
     docs: {
       title: 'Inventory service',
-      description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
+      description:
+        'Stock per product, variant, unit and warehouse; movement ledger; batches; order reservations; transfer saga.',
     },
   });
   await app.register(stockRoutes, { orm, notify });
   await app.register(batchRoutes, { orm, notify });
+  await app.register(reservationRoutes, { orm, notify });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       await app.close();
       await scanner.stop();
+      await sweeper.stop();
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
@@ -134,6 +146,7 @@ export async function startInventoryService(
     relay.start();
     await consumer.start();
     scanner.start();
+    sweeper.start();
     listening = await listenOn(app, config);
   } catch (error) {
     await stop().catch(() => undefined);
@@ -141,5 +154,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, nc, relay, consumer, scanner, stop };
+  return { url, port, app, orm, nc, relay, consumer, scanner, sweeper, stop };
 }

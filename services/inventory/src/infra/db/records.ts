@@ -134,6 +134,7 @@ export function movementRowOf(record: StockRecord, booked: BookedEntry): Movemen
     transferId: context.transferId ?? null,
     transferLineId: context.transferLineId ?? null,
     batchId: context.batchId ?? null,
+    reservationId: context.reservationId ?? null,
     eventId: booked.eventId,
     createdAt: booked.createdAt,
   });
