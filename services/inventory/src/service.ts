@@ -26,6 +26,7 @@ import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
+import { createStockPool, poolClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
@@ -79,6 +80,7 @@ export async function startInventoryService(
   const registry = createMetricsRegistry('inventory');
   const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
+  const pool = createStockPool(config, logger);
 
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
@@ -124,9 +126,10 @@ export async function startInventoryService(
         'Stock per product, variant, unit and warehouse; movement ledger; batches; order reservations; transfer saga.',
     },
   });
-  await app.register(stockRoutes, { orm, notify });
-  await app.register(batchRoutes, { orm, notify });
-  await app.register(reservationRoutes, { orm, notify });
+  const db = poolClient(pool);
+  await app.register(stockRoutes, { orm, db, notify });
+  await app.register(batchRoutes, { orm, db, notify });
+  await app.register(reservationRoutes, { orm, db, notify });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -137,6 +140,7 @@ export async function startInventoryService(
       await consumer.stop();
       await relay.stop();
       await closeConnections(nc, orm);
+      await pool.end().catch(() => undefined);
     })();
     return stopping;
   };

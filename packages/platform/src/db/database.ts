@@ -67,7 +67,7 @@ const CONNECTION_ERROR_CODES = new Set([
  * connection already ended (our transactions never outlive their callback, so nothing else ends them early).
  */
 const CONNECTION_LOST_MESSAGE =
-  /Connection terminated|Timeout acquiring a connection|connection error and is not queryable|Transaction query already complete/;
+  /Connection terminated|Timeout acquiring a connection|timeout exceeded when trying to connect|connection error and is not queryable|Transaction query already complete/;
 
 /** True for errors that mean "the database is not there right now" rather than "the query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {

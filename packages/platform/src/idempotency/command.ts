@@ -33,6 +33,11 @@ export interface CommandOptions<T> {
   expectedVersion?: number;
   /** The use case: reads, decides and writes (state, ledger, outbox) inside one transaction. */
   work: (em: EntityManager) => Promise<T>;
+  /**
+   * The same use case without a transaction of the command's own (e.g. one atomic statement that commits by
+   * itself), run instead of `work` when there is no Idempotency-Key: then there is nothing else to commit with it.
+   */
+  direct?: () => Promise<T>;
   /** Runs after commit, e.g. waking the outbox relay. */
   afterCommit?: () => void;
 }
@@ -64,6 +69,11 @@ export async function runCommand<T>(options: CommandOptions<T>): Promise<Command
   const idem = options.idempotency ?? null;
   for (let attempt = 0; ; attempt++) {
     try {
+      if (!idem && options.direct) {
+        const body = await options.direct();
+        options.afterCommit?.();
+        return { status, body, replayed: false };
+      }
       const outcome = await options.orm.em.fork().transactional(async (em) => {
         if (idem) {
           const earlier = await claimKey(em, idem);

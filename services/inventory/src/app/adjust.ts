@@ -3,18 +3,17 @@ import {
   type AdjustRequest,
   type AdjustResponse,
   DomainError,
-  newEventId,
   type StockKey,
   type UpdateInventorySettingsRequest,
 } from '@inv/contracts';
-import { assertWarehouseAccess } from '@inv/platform';
+import { assertWarehouseAccess, ConcurrencyConflict } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
-import { type LocationPatch, newRecord, RecordChangeSet, type StockRecord } from '../domain/record.js';
-import { deltaForAdjust, deltas } from '../domain/stock.js';
-import { findRecordByKey } from '../infra/db/records.js';
+import type { LocationPatch, StockRecord } from '../domain/record.js';
+import { changeForAdjust, deltas } from '../domain/stock.js';
+import type { SqlClient } from '../infra/db/sql-client.js';
 import { movementDto, recordDto } from './dto.js';
-import { bookChanges } from './ledger.js';
+import { type BookedChanges, staleVersion, tryApplyMovements } from './movements.js';
 import { visibleRecord } from './queries.js';
 
 /** The caller of a command, from the request. */
@@ -24,40 +23,26 @@ export interface Caller {
   correlationId: string | null;
 }
 
-/**
- * A client that names the version it saw fails at once when the record has moved on: it must look at the new
- * value (sent along) before deciding again, so retrying on its behalf would be wrong.
- */
-export function assertExpectedVersion(record: StockRecord | null, expectedVersion: number | undefined): void {
-  if (expectedVersion === undefined) return;
-  const currentVersion = record?.version ?? 0;
-  if (currentVersion === expectedVersion) return;
-  throw new DomainError(
-    'OPTIMISTIC_LOCK_FAILURE',
-    `The record was changed by someone else: it is at version ${currentVersion}, not ${expectedVersion}.`,
-    {
-      reason: 'STALE_VERSION',
-      expectedVersion,
-      currentVersion,
-      current: record ? recordDto(record) : null,
-    },
-  );
-}
-
 function locationPatchOf(body: LocationPatch): LocationPatch {
-  return { rack: body.rack, bin: body.bin, zone: body.zone, aisle: body.aisle };
+  const patch: LocationPatch = {};
+  for (const field of ['rack', 'bin', 'zone', 'aisle'] as const) {
+    if (body[field] !== undefined) patch[field] = body[field];
+  }
+  return patch;
 }
 
-function responseOf(booked: Awaited<ReturnType<typeof bookChanges>>): AdjustResponse {
+function responseOf(booked: BookedChanges): AdjustResponse {
   return { inventory: recordDto(booked.record), movement: movementDto(booked.movements.at(-1)!) };
 }
 
 /**
  * `POST /api/inventory/adjust`: `in` adds, `out` removes (never below zero unless `allowNegative`),
- * `adjustment` sets available stock to a count. The first `in` or `adjustment` creates the record.
+ * `adjustment` sets available stock to a count. The first change creates the record. One atomic statement:
+ * the change applies to whatever the record holds at that moment, so concurrent adjusts never conflict; only a
+ * pinned version (If-Match / expectedVersion) can lose, at once.
  */
 export async function adjustStock(
-  em: EntityManager,
+  db: SqlClient,
   request: AdjustRequest,
   caller: Caller & { expectedVersion?: number },
 ): Promise<AdjustResponse> {
@@ -68,22 +53,26 @@ export async function adjustStock(
     variantId: request.variantId ?? null,
     uomId: request.uomId ?? null,
   };
-  const record = await findRecordByKey(em, key);
-  assertExpectedVersion(record, caller.expectedVersion);
-  const now = new Date();
-  const changes = RecordChangeSet.of(record, () => newRecord(newEventId(now.getTime()), key, now));
-  changes.patchLocation(locationPatchOf(request));
-  changes.apply(
-    deltaForAdjust(changes.current.levels, request),
+  const outcome = await tryApplyMovements(db, [
     {
-      actor: caller.actor,
-      reason: request.reason ?? null,
-      source: request.source ?? null,
-      correlationId: caller.correlationId,
+      target: { key },
+      expectedVersion: caller.expectedVersion,
+      location: locationPatchOf(request),
+      changes: [
+        {
+          change: changeForAdjust(request),
+          context: {
+            actor: caller.actor,
+            reason: request.reason ?? null,
+            source: request.source ?? null,
+            correlationId: caller.correlationId,
+          },
+        },
+      ],
     },
-    now,
-  );
-  return responseOf(await bookChanges(em, changes));
+  ]);
+  if (!outcome.ok) throw outcome.error;
+  return responseOf(outcome.booked[0]!);
 }
 
 type SettingsRequest = z.infer<typeof UpdateInventorySettingsRequest>;
@@ -106,6 +95,7 @@ function describeSettings(record: StockRecord, request: SettingsRequest, moved: 
  */
 export async function updateSettings(
   em: EntityManager,
+  db: SqlClient,
   inventoryId: string,
   request: SettingsRequest,
   caller: Caller & { expectedVersion?: number },
@@ -120,14 +110,36 @@ export async function updateSettings(
     );
   }
   const record = await visibleRecord(em, caller.claims, inventoryId);
-  assertExpectedVersion(record, caller.expectedVersion);
-  const changes = new RecordChangeSet(record, record);
-  const moved = changes.patchLocation(locationPatchOf(request));
-  changes.apply(deltas.settings(request.minimumStock), {
-    actor: caller.actor,
-    reason: describeSettings(record, request, moved),
-    source: 'settings',
-    correlationId: caller.correlationId,
-  });
-  return responseOf(await bookChanges(em, changes));
+  if (caller.expectedVersion !== undefined && caller.expectedVersion !== record.version) {
+    throw staleVersion(record, caller.expectedVersion);
+  }
+  const patch = locationPatchOf(request);
+  const moved = (Object.keys(patch) as (keyof LocationPatch)[]).filter(
+    (f) => patch[f] !== record.location[f],
+  );
+  // The description names the values read, so the change is pinned to that version: a client that did not
+  // pin one lost only a race and is retried from a fresh read.
+  const outcome = await tryApplyMovements(db, [
+    {
+      target: { inventoryId },
+      expectedVersion: caller.expectedVersion ?? record.version,
+      location: patch,
+      changes: [
+        {
+          change: deltas.settings(request.minimumStock),
+          context: {
+            actor: caller.actor,
+            reason: describeSettings(record, request, moved),
+            source: 'settings',
+            correlationId: caller.correlationId,
+          },
+        },
+      ],
+    },
+  ]);
+  if (outcome.ok) return responseOf(outcome.booked[0]!);
+  const lostRace = caller.expectedVersion === undefined && outcome.error.code === 'OPTIMISTIC_LOCK_FAILURE';
+  if (lostRace)
+    throw new ConcurrencyConflict(`inventory ${inventoryId} changed after version ${record.version}`);
+  throw outcome.error;
 }

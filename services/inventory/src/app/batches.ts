@@ -9,13 +9,13 @@ import { assertWarehouseAccess } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import { DAY_MS, daysUntilExpiry, parseExpiry } from '../domain/batch-expiry.js';
-import { RecordChangeSet } from '../domain/record.js';
 import { deltas } from '../domain/stock.js';
 import { type BatchWithRecord, findBatchesExpiringBetween, insertBatch } from '../infra/db/batches.js';
 import { BatchRow } from '../infra/db/entities.js';
+import { entityManagerClient } from '../infra/db/sql-client.js';
 import type { Caller } from './adjust.js';
 import { movementDto, recordDto } from './dto.js';
-import { bookChanges } from './ledger.js';
+import { applyMovement } from './movements.js';
 import { visibleRecord } from './queries.js';
 
 function batchDto(
@@ -42,22 +42,28 @@ export async function addBatch(
   request: CreateBatchRequest,
   caller: Caller,
 ): Promise<z.infer<typeof CreateBatchResponse>> {
-  const record = await visibleRecord(em, caller.claims, inventoryId);
+  await visibleRecord(em, caller.claims, inventoryId);
   const now = new Date();
   const batchId = newEventId(now.getTime());
-  const changes = new RecordChangeSet(record, record);
-  changes.apply(
-    deltas.in(request.quantity),
+  const booked = await applyMovement(
+    entityManagerClient(em),
     {
-      actor: caller.actor,
-      reason: request.reason ?? `batch ${request.batchNumber}`,
-      source: 'batch',
-      correlationId: caller.correlationId,
-      batchId,
+      target: { inventoryId },
+      changes: [
+        {
+          change: deltas.in(request.quantity),
+          context: {
+            actor: caller.actor,
+            reason: request.reason ?? `batch ${request.batchNumber}`,
+            source: 'batch',
+            correlationId: caller.correlationId,
+            batchId,
+          },
+        },
+      ],
     },
     now,
   );
-  const booked = await bookChanges(em, changes);
   const movement = booked.movements[0]!;
   const batch = Object.assign(new BatchRow(), {
     batchId,

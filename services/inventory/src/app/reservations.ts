@@ -40,12 +40,7 @@ import {
 } from '../infra/db/reservations.js';
 import type { Caller } from './adjust.js';
 import type { PageRequest } from './queries.js';
-import {
-  applyMovements,
-  lockRecordsByIds,
-  lockRecordsByKeys,
-  type StockMovement,
-} from './stock-movements.js';
+import { moveReservedStock, recordsAfter } from './stock-movements.js';
 
 export function reservationDto(row: ReservationRow): Reservation {
   return {
@@ -142,16 +137,43 @@ export async function createReservation(
     variantId: line.variantId ?? null,
     uomId: line.uomId ?? null,
   }));
-  const records = await lockRecordsByKeys(em, keys);
-  const byKey = new Map(records.map((r) => [stockKeyString(r), r]));
-  const shortages = shortagesOf(
-    request.lines.map((line, i) => ({ ...keys[i]!, quantity: line.quantity })),
-    (key) => byKey.get(stockKeyString(key))?.levels ?? null,
+  // Lines naming the same record are summed: one movement per record, checked against what it holds then.
+  const perKey = new Map<string, { key: StockKey; quantity: number }>();
+  keys.forEach((key, i) => {
+    const entry = perKey.get(stockKeyString(key)) ?? { key, quantity: 0 };
+    entry.quantity += request.lines[i]!.quantity;
+    perKey.set(stockKeyString(key), entry);
+  });
+  const reservationId = newEventId(now.getTime());
+  const context = {
+    actor: caller.actor,
+    reason: request.reference,
+    source: 'reservation',
+    correlationId: caller.correlationId,
+    reservationId,
+  } satisfies MovementContext;
+  const groups = [...perKey.values()];
+  const outcome = await moveReservedStock(
+    em,
+    groups.map(({ key, quantity }) => ({
+      target: { key },
+      deltas: [reservationDeltas.hold(quantity)],
+      context,
+    })),
+    now,
   );
-  if (shortages.length > 0) throw insufficientStockFor(shortages);
+  if (!outcome.ok) {
+    const current = new Map(groups.map((g, i) => [stockKeyString(g.key), outcome.current[i] ?? null]));
+    const shortages = shortagesOf(
+      groups.map((g) => ({ ...g.key, quantity: g.quantity })),
+      (key) => current.get(stockKeyString(key))?.levels ?? null,
+    );
+    throw shortages.length > 0 ? insufficientStockFor(shortages) : outcome.error;
+  }
+  const byKey = new Map(outcome.booked.map((b) => [stockKeyString(b.record), b.record]));
 
   const row: ReservationRow = {
-    reservationId: newEventId(now.getTime()),
+    reservationId,
     reference: request.reference,
     state: 'active',
     expiresAt: expiryAfter(now, request.expiresInSeconds),
@@ -169,16 +191,19 @@ export async function createReservation(
       committedQuantity: null,
     })),
   };
-  const context = contextOf(row, caller, request.reference);
-  const movements: StockMovement[] = [...quantitiesPerRecord(row.lines, (l) => l.quantity)].map(
-    ([inventoryId, quantity]) => ({ inventoryId, delta: reservationDeltas.hold(quantity), context }),
-  );
-  const after = await applyMovements(em, records, movements);
   await insertReservation(em, row);
   await appendToOutbox(
     em,
     row.lines.map((line) =>
-      lineEvent('inventory.reservation_created', row, line, after.get(line.inventoryId)!, {}, caller, now),
+      lineEvent(
+        'inventory.reservation_created',
+        row,
+        line,
+        byKey.get(stockKeyString(line))!,
+        {},
+        caller,
+        now,
+      ),
     ),
   );
   return reservationDto(row);
@@ -287,21 +312,26 @@ export async function transitionLocked(
   const perLine = outcomes.map((o) => ({ ...o, inventoryId: o.line.inventoryId }));
   const commits = quantitiesPerRecord(perLine, (o) => o.committed);
   const releases = quantitiesPerRecord(perLine, (o) => o.released);
-  const movements: StockMovement[] = [
-    ...[...commits].map(([inventoryId, q]) => ({ inventoryId, delta: reservationDeltas.commit(q), context })),
-    ...[...releases].map(([inventoryId, q]) => ({
-      inventoryId,
-      delta: reservationDeltas.release(q),
+  const ids = [...new Set(row.lines.map((l) => l.inventoryId))].sort();
+  const groups = ids
+    .map((inventoryId) => ({
+      target: { inventoryId },
+      deltas: [
+        ...(commits.has(inventoryId) ? [reservationDeltas.commit(commits.get(inventoryId)!)] : []),
+        ...(releases.has(inventoryId) ? [reservationDeltas.release(releases.get(inventoryId)!)] : []),
+      ],
       context,
-    })),
-  ];
-  const locked = await lockRecordsByIds(
-    em,
-    row.lines.map((l) => l.inventoryId),
-  );
-  const after = await applyMovements(em, locked, movements);
-  const recordOf = (line: HeldLine) =>
-    after.get(line.inventoryId) ?? locked.find((r) => r.inventoryId === line.inventoryId)!;
+    }))
+    .filter((g) => g.deltas.length > 0);
+  const outcome = await moveReservedStock(em, groups, now);
+  // Reserved stock is held by this reservation alone: the guard refusing it means the books are wrong.
+  if (!outcome.ok) throw outcome.error;
+  const after = recordsAfter(outcome);
+  const untouched =
+    after.size === ids.length
+      ? new Map<string, StockRecord>()
+      : new Map((await findRecordsByIds(em, ids)).map((r) => [r.inventoryId, r]));
+  const recordOf = (line: HeldLine) => after.get(line.inventoryId) ?? untouched.get(line.inventoryId)!;
   const events: DomainEvent[] = [];
   for (const { line, committed, released } of outcomes) {
     if (input.action === 'commit') {

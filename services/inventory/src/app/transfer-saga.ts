@@ -2,7 +2,7 @@ import {
   createEvent,
   type DomainEvent,
   type EventMeta,
-  newEventId,
+  type StockKey,
   TRANSFER_EVENT_TYPES,
   type TransferEventData,
   type TransferEventType,
@@ -11,8 +11,8 @@ import {
 import { appendToOutbox } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { type MovementContext, newRecord, RecordChangeSet, type StockRecord } from '../domain/record.js';
-import { deltas } from '../domain/stock.js';
+import type { MovementContext, StockRecord } from '../domain/record.js';
+import { deltas, type StockChange } from '../domain/stock.js';
 import {
   decideSagaSteps,
   discrepancyReason,
@@ -25,7 +25,6 @@ import {
   stockKeyString,
 } from '../domain/transfer-saga.js';
 import { TransferReservationRow } from '../infra/db/entities.js';
-import { findRecordsByIds, findRecordsByKeys } from '../infra/db/records.js';
 import {
   findReservations,
   findSaga,
@@ -33,7 +32,8 @@ import {
   saveSaga,
   updateReservation,
 } from '../infra/db/sagas.js';
-import { bookChanges } from './ledger.js';
+import { entityManagerClient } from '../infra/db/sql-client.js';
+import { applyMovements, type BookedChanges, type MovementLine, tryApplyMovements } from './movements.js';
 
 type TransferEvent = Extract<DomainEvent, { type: TransferEventType }>;
 
@@ -41,22 +41,31 @@ function isTransferEvent(event: DomainEvent): event is TransferEvent {
   return (TRANSFER_EVENT_TYPES as string[]).includes(event.type);
 }
 
-/** The changes of one saga step, grouped per record so each record is written once. */
-class ChangeSets {
-  private readonly sets = new Map<string, RecordChangeSet>();
+/** The movements of one saga step, one line per record (in the order first touched), booked in one statement. */
+class StepMovements {
+  private readonly lines = new Map<string, MovementLine>();
 
-  /** The change set of a record; `isNew` when the record was made up here and must be inserted. */
-  for(record: StockRecord, isNew = false): RecordChangeSet {
-    let set = this.sets.get(record.inventoryId);
-    if (!set) {
-      set = new RecordChangeSet(isNew ? null : record, record);
-      this.sets.set(record.inventoryId, set);
+  add(id: string, target: MovementLine['target'], change: StockChange, context: MovementContext): void {
+    let line = this.lines.get(id);
+    if (!line) {
+      line = { target, changes: [] };
+      this.lines.set(id, line);
     }
-    return set;
+    line.changes.push({ change, context });
   }
 
-  async book(em: EntityManager): Promise<void> {
-    for (const set of this.sets.values()) if (set.entries.length > 0) await bookChanges(em, set);
+  /** The booked record of the line with this id, after `book`. */
+  recordOf(booked: BookedChanges[], id: string): StockRecord {
+    return booked[[...this.lines.keys()].indexOf(id)]!.record;
+  }
+
+  get all(): MovementLine[] {
+    return [...this.lines.values()];
+  }
+
+  async book(em: EntityManager): Promise<BookedChanges[]> {
+    if (this.lines.size === 0) return [];
+    return applyMovements(entityManagerClient(em), this.all);
   }
 }
 
@@ -129,26 +138,41 @@ export class TransferSagaHandler {
     };
   }
 
-  /** All lines or none: a short line fails the whole reservation and nothing is held. */
+  /**
+   * All lines or none, in one statement against the levels held when it runs: a short line fails the whole
+   * reservation, nothing is held, and the shortages are reported from the levels that refused it.
+   */
   private async reserve(input: StepInput): Promise<SagaState> {
     const { em, transfer } = input;
     const source = transfer.sourceWarehouseId;
-    const records = await findRecordsByKeys(
-      em,
-      transfer.lines.map((line) => stockKeyOfLine(line, source)),
-    );
-    const byKey = new Map(records.map((r) => [stockKeyString(r), r]));
-    const recordOf = (line: TransferLineSnapshot) => byKey.get(stockKeyString(stockKeyOfLine(line, source)));
+    const movements = new StepMovements();
+    for (const line of transfer.lines) {
+      const key = stockKeyOfLine(line, source);
+      movements.add(
+        stockKeyString(key),
+        { key, create: false },
+        deltas.reserve(line.quantity),
+        this.context(input, `transfer ${transfer.transferId} approved`, line),
+      );
+    }
     const timestamp = new Date().toISOString();
-    const shortages = shortagesOf(transfer, (key) => byKey.get(stockKeyString(key))?.levels.available ?? 0);
-    if (shortages.length > 0) {
+    const outcome = await tryApplyMovements(entityManagerClient(em), movements.all);
+    if (!outcome.ok) {
+      const refused = outcome.error.code;
+      if (refused !== 'INSUFFICIENT_STOCK' && refused !== 'NOT_FOUND') throw outcome.error;
+      const available = new Map(
+        movements.all.map((line, i) => [
+          stockKeyString((line.target as { key: StockKey }).key),
+          outcome.current[i]?.levels.available ?? 0,
+        ]),
+      );
       const failed = createEvent(
         'inventory.reservation_failed',
         {
           transferId: transfer.transferId,
           warehouseId: source,
           reason: 'INSUFFICIENT_STOCK',
-          shortages,
+          shortages: shortagesOf(transfer, (key) => available.get(stockKeyString(key)) ?? 0),
           timestamp,
         },
         this.answerMeta(input),
@@ -156,28 +180,21 @@ export class TransferSagaHandler {
       await appendToOutbox(em, [failed]);
       return 'failed';
     }
-    const changes = new ChangeSets();
-    const reservations = transfer.lines.map((line) => {
-      const record = recordOf(line)!;
-      changes
-        .for(record)
-        .apply(
-          deltas.reserve(line.quantity),
-          this.context(input, `transfer ${transfer.transferId} approved`, line),
-        );
-      return Object.assign(new TransferReservationRow(), {
+    const recordOf = (line: TransferLineSnapshot) =>
+      movements.recordOf(outcome.booked, stockKeyString(stockKeyOfLine(line, source)));
+    const reservations = transfer.lines.map((line) =>
+      Object.assign(new TransferReservationRow(), {
         transferId: transfer.transferId,
         lineId: line.lineId,
-        inventoryId: record.inventoryId,
+        inventoryId: recordOf(line).inventoryId,
         quantity: line.quantity,
         status: 'reserved',
         shippedQuantity: null,
         receivedQuantity: null,
         destinationInventoryId: null,
         updatedAt: new Date(),
-      });
-    });
-    await changes.book(em);
+      }),
+    );
     await insertReservations(em, reservations);
     const reserved = createEvent(
       'inventory.reserved',
@@ -186,7 +203,7 @@ export class TransferSagaHandler {
         warehouseId: source,
         lines: transfer.lines.map((line) => ({
           lineId: line.lineId,
-          inventoryId: recordOf(line)!.inventoryId,
+          inventoryId: recordOf(line).inventoryId,
           productId: line.productId,
           variantId: line.variantId,
           uomId: line.uomId,
@@ -204,21 +221,21 @@ export class TransferSagaHandler {
   private async ship(input: StepInput): Promise<SagaState> {
     const { em, transfer } = input;
     const reservations = await findReservations(em, transfer.transferId, 'reserved');
-    const records = await recordsById(
-      em,
-      reservations.map((r) => r.inventoryId),
-    );
-    const changes = new ChangeSets();
+    const changes = new StepMovements();
     for (const reservation of reservations) {
       const line = transfer.lines.find((l) => l.lineId === reservation.lineId);
       const plan = planShipment(reservation.quantity, line?.shippedQuantity ?? null);
-      const set = changes.for(records.get(reservation.inventoryId)!);
-      set.apply(
+      const id = reservation.inventoryId;
+      changes.add(
+        id,
+        { inventoryId: id },
         deltas.shipOut(plan.fromReserved, plan.beyondReservation),
         this.context(input, `transfer ${transfer.transferId} shipped ${plan.shipped}`, reservation),
       );
       if (plan.released > 0) {
-        set.apply(
+        changes.add(
+          id,
+          { inventoryId: id },
           deltas.release(plan.released),
           this.context(
             input,
@@ -244,61 +261,56 @@ export class TransferSagaHandler {
     const shippedLines = new Map(
       (await findReservations(em, transfer.transferId, 'shipped')).map((r) => [r.lineId, r]),
     );
-    const keys = transfer.lines.map((line) => stockKeyOfLine(line, destination));
-    const existing = new Map((await findRecordsByKeys(em, keys)).map((r) => [stockKeyString(r), r]));
-    const changes = new ChangeSets();
-    const received: Parameters<typeof updateReservation>[1][] = [];
-    const now = new Date();
+    const changes = new StepMovements();
+    const received: { update: Parameters<typeof updateReservation>[1]; keyId: string }[] = [];
     for (const line of transfer.lines) {
       const key = stockKeyOfLine(line, destination);
-      const known = existing.get(stockKeyString(key));
-      const record = known ?? newRecord(newEventId(now.getTime()), key, now);
-      existing.set(stockKeyString(key), record);
+      const keyId = stockKeyString(key);
       const reservation = shippedLines.get(line.lineId);
       const shipped = reservation?.shippedQuantity ?? line.shippedQuantity ?? line.quantity;
       const plan = planReceipt(shipped, line.receivedQuantity);
-      const set = changes.for(record, !known);
-      set.apply(
+      changes.add(
+        keyId,
+        { key },
         deltas.receiveIn(plan.received),
         this.context(input, `transfer ${transfer.transferId} received ${plan.received}`, line),
       );
       if (plan.difference !== 0) {
-        set.apply(
+        changes.add(
+          keyId,
+          { key },
           deltas.discrepancy(),
           this.context(input, discrepancyReason(transfer.transferId, shipped, plan), line),
         );
       }
       if (reservation) {
         received.push({
-          ...keyOf(reservation),
-          status: 'received',
-          receivedQuantity: plan.received,
-          destinationInventoryId: record.inventoryId,
+          keyId,
+          update: { ...keyOf(reservation), status: 'received', receivedQuantity: plan.received },
         });
       }
     }
     // After booking: a reservation may point at a destination record this step creates.
-    await changes.book(em);
-    for (const update of received) await updateReservation(em, update);
+    const booked = await changes.book(em);
+    for (const { update, keyId } of received) {
+      const destinationInventoryId = changes.recordOf(booked, keyId).inventoryId;
+      await updateReservation(em, { ...update, destinationInventoryId });
+    }
     return 'received';
   }
 
   private async release(input: StepInput): Promise<SagaState> {
     const { em, transfer, event } = input;
     const reservations = await findReservations(em, transfer.transferId, 'reserved');
-    const records = await recordsById(
-      em,
-      reservations.map((r) => r.inventoryId),
-    );
-    const changes = new ChangeSets();
+    const changes = new StepMovements();
     const verb = event.type === 'transfer.rejected' ? 'rejected' : 'cancelled';
     for (const reservation of reservations) {
-      changes
-        .for(records.get(reservation.inventoryId)!)
-        .apply(
-          deltas.release(reservation.quantity),
-          this.context(input, `transfer ${transfer.transferId} ${verb}`, reservation),
-        );
+      changes.add(
+        reservation.inventoryId,
+        { inventoryId: reservation.inventoryId },
+        deltas.release(reservation.quantity),
+        this.context(input, `transfer ${transfer.transferId} ${verb}`, reservation),
+      );
       await updateReservation(em, { ...keyOf(reservation), status: 'released' });
     }
     await changes.book(em);
@@ -308,9 +320,4 @@ export class TransferSagaHandler {
 
 function keyOf(reservation: TransferReservationRow) {
   return { transferId: reservation.transferId, lineId: reservation.lineId };
-}
-
-async function recordsById(em: EntityManager, ids: string[]): Promise<Map<string, StockRecord>> {
-  const records = await findRecordsByIds(em, [...new Set(ids)]);
-  return new Map(records.map((r) => [r.inventoryId, r]));
 }

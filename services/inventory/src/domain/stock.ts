@@ -165,16 +165,38 @@ export const deltas = {
   }),
 };
 
+/**
+ * A change described without reading the record first, so the database can apply it atomically: a delta, or
+ * (with `countedAvailable`) a stock count whose delta is `countedAvailable - available` at the moment it applies.
+ */
+export interface StockChange extends StockDelta {
+  countedAvailable?: number;
+}
+
+/** The delta a change makes to the given levels: a count becomes the difference to what is available. */
+export function resolveChange(levels: StockLevels, change: StockChange): StockDelta {
+  const { countedAvailable, ...delta } = change;
+  if (countedAvailable === undefined) return delta;
+  return { ...delta, quantityChange: countedAvailable - levels.available };
+}
+
+/** The change a `POST /api/inventory/adjust` body asks for, whatever the record holds when it applies. */
+export function changeForAdjust(
+  request: Pick<AdjustRequest, 'movementType' | 'quantity' | 'allowNegative' | 'minimumStock'>,
+): StockChange {
+  const base: StockChange =
+    request.movementType === 'in'
+      ? deltas.in(request.quantity)
+      : request.movementType === 'out'
+        ? deltas.out(request.quantity, request.allowNegative ?? false)
+        : { ...deltas.count(EMPTY_LEVELS, 0), countedAvailable: request.quantity };
+  return request.minimumStock === undefined ? base : { ...base, minimumStock: request.minimumStock };
+}
+
 /** The change a `POST /api/inventory/adjust` body asks for. */
 export function deltaForAdjust(
   levels: StockLevels,
   request: Pick<AdjustRequest, 'movementType' | 'quantity' | 'allowNegative' | 'minimumStock'>,
 ): StockDelta {
-  const base =
-    request.movementType === 'in'
-      ? deltas.in(request.quantity)
-      : request.movementType === 'out'
-        ? deltas.out(request.quantity, request.allowNegative ?? false)
-        : deltas.count(levels, request.quantity);
-  return request.minimumStock === undefined ? base : { ...base, minimumStock: request.minimumStock };
+  return resolveChange(levels, changeForAdjust(request));
 }

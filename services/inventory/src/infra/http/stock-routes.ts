@@ -38,9 +38,12 @@ import {
   stockAcrossWarehouses,
   visibleRecord,
 } from '../../app/queries.js';
+import { entityManagerClient, type SqlClient } from '../../infra/db/sql-client.js';
 
 export interface RouteDeps {
   orm: Orm;
+  /** The service's own pool, for statements that commit by themselves. */
+  db: SqlClient;
   /** Wakes the outbox relay after a commit. */
   notify: () => void;
 }
@@ -49,16 +52,31 @@ export function callerOf(request: FastifyRequest): Caller {
   return { claims: request.claims, actor: actorOf(request), correlationId: request.correlationId };
 }
 
-/** Runs a use case as a command: Idempotency-Key, optimistic-lock retries, then a wake-up for the relay. */
-export function commandRunner({ orm, notify }: RouteDeps) {
+/**
+ * Runs a use case as a command: Idempotency-Key, retries of retryable conflicts, then a wake-up for the relay.
+ * Without an Idempotency-Key a use case that has a `direct` form runs it on the pool, outside any transaction
+ * of its own (its one statement commits by itself).
+ */
+export function commandRunner({ orm, db, notify }: RouteDeps) {
   return async <T>(
     request: FastifyRequest,
     reply: FastifyReply,
     work: (em: EntityManager) => Promise<T>,
-    options: CommandRouteOptions = {},
+    options: CommandRouteOptions & { direct?: (db: SqlClient) => Promise<T> } = {},
   ) => {
     const idempotency = idempotencyFrom(request);
-    return sendOutcome(reply, await runCommand({ orm, idempotency, work, afterCommit: notify, ...options }));
+    const { direct, ...rest } = options;
+    return sendOutcome(
+      reply,
+      await runCommand({
+        orm,
+        idempotency,
+        work,
+        direct: direct && (() => direct(db)),
+        afterCommit: notify,
+        ...rest,
+      }),
+    );
   };
 }
 
@@ -85,12 +103,11 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request, reply) => {
       const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
-      return command(
-        request,
-        reply,
-        (em) => adjustStock(em, request.body, { ...callerOf(request), expectedVersion }),
-        { expectedVersion },
-      );
+      const caller = { ...callerOf(request), expectedVersion };
+      return command(request, reply, (em) => adjustStock(entityManagerClient(em), request.body, caller), {
+        expectedVersion,
+        direct: (db) => adjustStock(db, request.body, caller),
+      });
     },
   );
 
@@ -108,15 +125,16 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request, reply) => {
       const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
+      const caller = { ...callerOf(request), expectedVersion };
+      const { inventoryId } = request.params;
       return command(
         request,
         reply,
-        (em) =>
-          updateSettings(em, request.params.inventoryId, request.body, {
-            ...callerOf(request),
-            expectedVersion,
-          }),
-        { expectedVersion },
+        (em) => updateSettings(em, entityManagerClient(em), inventoryId, request.body, caller),
+        {
+          expectedVersion,
+          direct: (db) => updateSettings(orm.em.fork(), db, inventoryId, request.body, caller),
+        },
       );
     },
   );

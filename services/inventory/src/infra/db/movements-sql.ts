@@ -1,0 +1,245 @@
+import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } from './stock-rules-sql.js';
+
+/**
+ * One statement that books movements on one or more records, all or nothing:
+ *
+ *  1. `locked` finds each target (by id, or by stock key) and locks the rows in inventory_id order, so any two
+ *     statements lock shared rows in the same order and cannot deadlock. `FOR UPDATE` returns the latest
+ *     committed levels, whatever the statement's snapshot saw: the changes are applied to those.
+ *  2. `checked` runs the movements of each record in order (running sums) and checks each against the stock
+ *     guard; `verdicts` adds the pinned version and a missing record. `go` is true when every record passes.
+ *  3. Only then: the records are updated (or created), the ledger rows are appended (ids from the bigserial),
+ *     each movement's events are built from the booked levels and queued in the outbox (ids drawn after the
+ *     row lock, so per record outbox order is version order), leaving stock is taken from batches
+ *     first-expiring-first, and the relays are woken with pg_notify (delivered on commit).
+ *  4. One JSON result: on refusal, the verdicts and the current rows; on success, the rows, the ledger rows
+ *     and the events.
+ *
+ * A record created concurrently between the snapshot and the insert fails the statement on the stock key's
+ * unique constraint (nothing is written); running it again finds the record.
+ *
+ * Parameters: $1 targets (jsonb array), $2 movements (jsonb array), $3 the time of the change, $4 the schema
+ * versions of inventory.updated / low_stock / out_of_stock (jsonb), $5 the outbox notification channel.
+ */
+export const BOOK_MOVEMENTS_SQL = `
+with recs as (
+  select * from jsonb_to_recordset($1::jsonb) as k(
+    rec int, inventory_id text, product_id text, warehouse_id text, variant_id text, uom_id text,
+    new_id text, expected_version int, may_create boolean, loc jsonb)
+),
+ents as (
+  select * from jsonb_to_recordset($2::jsonb) as e(
+    rec int, seq int, q bigint, r bigint, counted bigint, allow_neg boolean, min_stock bigint,
+    movement_type text, reason text, source text, actor text, correlation_id text, causation_id text,
+    transfer_id text, transfer_line_id text, batch_id text, reservation_id text, updated_id uuid, low_id uuid,
+    out_id uuid)
+),
+targets as (
+  select k.rec, coalesce(k.inventory_id, (
+           select i.inventory_id from inventory_record i
+            where i.product_id = k.product_id and i.warehouse_id = k.warehouse_id
+              and i.variant_id is not distinct from k.variant_id and i.uom_id is not distinct from k.uom_id
+         )) as inventory_id
+    from recs k
+),
+locked as (
+  select t.* from inventory_record t
+   where t.inventory_id in (select inventory_id from targets where inventory_id is not null)
+   order by t.inventory_id
+     for update
+),
+base as (
+  select k.rec, k.inventory_id as wanted_id, k.expected_version, k.may_create,
+         l.inventory_id as found_id,
+         coalesce(l.inventory_id, k.new_id) as inv_id,
+         case when l.inventory_id is null then k.product_id else l.product_id end as product_id,
+         case when l.inventory_id is null then k.warehouse_id else l.warehouse_id end as warehouse_id,
+         case when l.inventory_id is null then k.variant_id else l.variant_id end as variant_id,
+         case when l.inventory_id is null then k.uom_id else l.uom_id end as uom_id,
+         coalesce(l.quantity_available, 0) as a0,
+         coalesce(l.quantity_reserved, 0) as r0,
+         coalesce(l.minimum_stock, 0) as m0,
+         coalesce(l.version, 0) as v0,
+         case when k.loc->'rack' is null then l.rack else k.loc->>'rack' end as rack,
+         case when k.loc->'bin' is null then l.bin else k.loc->>'bin' end as bin,
+         case when k.loc->'zone' is null then l.zone else k.loc->>'zone' end as zone,
+         case when k.loc->'aisle' is null then l.aisle else k.loc->>'aisle' end as aisle,
+         to_jsonb(l) as current_row
+    from recs k
+    join targets g on g.rec = k.rec
+    left join locked l on l.inventory_id = g.inventory_id
+),
+resolved as (
+  select e.*, b.inv_id, b.a0, b.r0, b.m0, b.v0,
+         case when e.counted is null then e.q else e.counted - b.a0 end as dq
+    from ents e join base b on b.rec = e.rec
+),
+running as (
+  select s.*,
+         s.a0 + sum(s.dq) over w as a_after,
+         s.r0 + sum(s.r) over w as r_after,
+         coalesce((select e2.min_stock from ents e2
+                    where e2.rec = s.rec and e2.seq <= s.seq and e2.min_stock is not null
+                    order by e2.seq desc limit 1), s.m0) as m_after,
+         s.v0 + s.seq as version
+    from resolved s
+  window w as (partition by s.rec order by s.seq)
+),
+checked as (
+  select s.*,
+         s.a_after - s.dq as a_before,
+         s.r_after - s.r as r_before,
+         coalesce(lag(s.m_after) over (partition by s.rec order by s.seq), s.m0) as m_before,
+         ${withinStockSql({
+           quantityChange: 's.dq',
+           allowNegative: 's.allow_neg',
+           availableAfter: 's.a_after',
+           reservedAfter: 's.r_after',
+         })} as within_stock
+    from running s
+),
+verdicts as (
+  select b.rec,
+         case when b.found_id is null and (b.wanted_id is not null or not b.may_create) then 'not_found'
+              when b.expected_version is not null and b.expected_version <> b.v0 then 'stale'
+              when not (select bool_and(c.within_stock) from checked c where c.rec = b.rec) then 'insufficient'
+         end as failure
+    from base b
+),
+go as (
+  select coalesce(bool_and(v.failure is null), false) as ok from verdicts v
+),
+finals as (
+  select b.*, c.a_after as a1, c.r_after as r1, c.m_after as m1, c.version as v1
+    from base b
+    join checked c on c.rec = b.rec and c.seq = (select max(e.seq) from ents e where e.rec = b.rec)
+   where (select ok from go)
+),
+updated as (
+  update inventory_record t
+     set quantity_available = f.a1, quantity_reserved = f.r1, minimum_stock = f.m1, version = f.v1,
+         rack = f.rack, bin = f.bin, zone = f.zone, aisle = f.aisle, updated_at = $3
+    from finals f
+   where t.inventory_id = f.found_id
+  returning t.*
+),
+created as (
+  insert into inventory_record (inventory_id, product_id, warehouse_id, variant_id, uom_id,
+                                quantity_available, quantity_reserved, minimum_stock, rack, bin, zone, aisle,
+                                version, created_at, updated_at)
+  select f.inv_id, f.product_id, f.warehouse_id, f.variant_id, f.uom_id, f.a1, f.r1, f.m1,
+         f.rack, f.bin, f.zone, f.aisle, f.v1, $3, $3
+    from finals f
+   where f.found_id is null
+  returning *
+),
+booked as (
+  select * from updated union all select * from created
+),
+moved as (
+  insert into inventory_movement (inventory_id, record_version, product_id, warehouse_id, variant_id, uom_id,
+                                  movement_type, quantity_change, reserved_change, available_before, available_after,
+                                  reserved_before, reserved_after, minimum_stock, reason, source, actor,
+                                  correlation_id, causation_id, transfer_id, transfer_line_id, batch_id, reservation_id,
+                                  event_id, created_at)
+  select b.inventory_id, c.version, b.product_id, b.warehouse_id, b.variant_id, b.uom_id,
+         c.movement_type, c.dq, c.r, c.a_before, c.a_after, c.r_before, c.r_after, c.m_after,
+         c.reason, c.source, c.actor, c.correlation_id, c.causation_id, c.transfer_id, c.transfer_line_id,
+         c.batch_id, c.reservation_id, c.updated_id, $3
+    from checked c join booked b on b.inventory_id = c.inv_id
+   order by c.inv_id, c.version
+  returning *
+),
+stated as (
+  select m.inventory_id, m.record_version, c.updated_id, c.low_id, c.out_id,
+         'inventory.product.' || b.product_id || '.warehouse.' || b.warehouse_id
+           || '.variant.' || coalesce(b.variant_id, '_') || '.uom.' || coalesce(b.uom_id, '_') || '.' as subject_prefix,
+         jsonb_build_object('type', 'inventory', 'id', m.inventory_id, 'version', m.record_version) as aggregate,
+         jsonb_build_object('inventoryId', b.inventory_id, 'productId', b.product_id, 'warehouseId', b.warehouse_id,
+                            'variantId', b.variant_id, 'uomId', b.uom_id,
+                            'quantityAvailable', m.available_after, 'quantityReserved', m.reserved_after,
+                            'minimumStock', m.minimum_stock, 'version', m.record_version,
+                            'timestamp', $4::jsonb->>'occurredAt') as levels,
+         jsonb_build_object('previousQuantity', m.available_before, 'changeAmount', m.quantity_change,
+                            'previousReserved', m.reserved_before, 'reservedChange', m.reserved_change,
+                            'movementType', m.movement_type, 'movementId', m.movement_id::text,
+                            'transferId', m.transfer_id, 'reason', m.reason, 'source', m.source,
+                            'location', jsonb_build_object('rack', b.rack, 'bin', b.bin, 'zone', b.zone,
+                                                           'aisle', b.aisle)) as movement,
+         ${crossesLowStockSql(
+           { available: 'm.available_before', minimumStock: 'c.m_before' },
+           { available: 'm.available_after', minimumStock: 'm.minimum_stock' },
+         )} as low_stock,
+         ${crossesOutOfStockSql({ available: 'm.available_before' }, { available: 'm.available_after' })} as out_of_stock,
+         ${deficitSql('m.available_after', 'm.minimum_stock')} as deficit,
+         jsonb_build_object('occurredAt', $4::jsonb->>'occurredAt', 'correlationId', m.correlation_id,
+                            'causationId', m.causation_id) as meta
+    from moved m
+    join checked c on c.inv_id = m.inventory_id and c.version = m.record_version
+    join booked b on b.inventory_id = m.inventory_id
+),
+evs as (
+  select s.inventory_id, s.record_version, x.n, x.subject, x.ev
+    from stated s
+   cross join lateral (
+     select 1 as n, s.subject_prefix || 'updated' as subject,
+            s.meta || jsonb_build_object('id', s.updated_id, 'type', 'inventory.updated',
+                                         'schemaVersion', ($4::jsonb->>'updated')::int, 'aggregate', s.aggregate,
+                                         'data', s.levels || s.movement) as ev
+     union all
+     select 2, s.subject_prefix || 'low_stock',
+            s.meta || jsonb_build_object('id', s.low_id, 'type', 'inventory.low_stock',
+                                         'schemaVersion', ($4::jsonb->>'low_stock')::int, 'aggregate', s.aggregate,
+                                         'data', s.levels || jsonb_build_object('deficit', s.deficit))
+      where s.low_stock
+     union all
+     select 3, s.subject_prefix || 'out_of_stock',
+            s.meta || jsonb_build_object('id', s.out_id, 'type', 'inventory.out_of_stock',
+                                         'schemaVersion', ($4::jsonb->>'out_of_stock')::int,
+                                         'aggregate', s.aggregate, 'data', s.levels)
+      where s.out_of_stock
+   ) x
+),
+queued as (
+  insert into outbox (event_id, event_type, subject, order_key, payload)
+  select (e.ev->>'id')::uuid, e.ev->>'type', e.subject, 'inventory:' || e.inventory_id, e.ev
+    from evs e
+   order by e.inventory_id, e.record_version, e.n
+  returning id
+),
+leaving as (
+  select f.found_id as inventory_id, (f.a0 + f.r0) - (f.a1 + f.r1) as quantity
+    from finals f
+   where f.found_id is not null and f.a0 + f.r0 > f.a1 + f.r1
+),
+shelf as (
+  select b.batch_id, b.inventory_id, b.remaining, b.expires_at
+    from inventory_batch b
+   where b.inventory_id in (select inventory_id from leaving) and b.remaining > 0
+   order by b.inventory_id, b.expires_at, b.batch_id
+     for update
+),
+taken as (
+  update inventory_batch b
+     set remaining = b.remaining - least(s.remaining, s.quantity - s.ahead)
+    from (select s.batch_id, s.remaining, l.quantity,
+                 sum(s.remaining) over (partition by s.inventory_id order by s.expires_at, s.batch_id)
+                   - s.remaining as ahead
+            from shelf s join leaving l on l.inventory_id = s.inventory_id) s
+   where b.batch_id = s.batch_id and s.ahead < s.quantity
+  returning b.batch_id
+)
+select json_build_object(
+  'ok', (select ok from go),
+  'failures', (select json_agg(json_build_object('rec', v.rec, 'failure', v.failure))
+                 from verdicts v where v.failure is not null),
+  'current', case when not (select ok from go)
+                  then (select json_agg(json_build_object('rec', b.rec, 'row', b.current_row)) from base b) end,
+  'records', (select json_agg(json_build_object('rec', f.rec, 'row', to_jsonb(x)))
+                from booked x join finals f on f.inv_id = x.inventory_id),
+  'movements', (select json_agg(to_jsonb(m) order by m.movement_id) from moved m),
+  'events', (select json_agg(e.ev order by e.inventory_id, e.record_version, e.n) from evs e),
+  'queued', (select count(*) from queued),
+  'batchesTaken', (select count(*) from taken),
+  'notified', (select pg_notify($5, '')::text from (select 1 from queued limit 1) q)
+) as result`;
