@@ -30,7 +30,7 @@ import {
   shortagesOf,
   stockKeyString,
 } from '../domain/reservation.js';
-import { findRecordsByIds } from '../infra/db/records.js';
+import { findRecordsByIds, findRecordsByKeys } from '../infra/db/records.js';
 import {
   findReservation,
   insertReservation,
@@ -144,34 +144,15 @@ export async function createReservation(
     entry.quantity += request.lines[i]!.quantity;
     perKey.set(stockKeyString(key), entry);
   });
-  const reservationId = newEventId(now.getTime());
-  const context = {
-    actor: caller.actor,
-    reason: request.reference,
-    source: 'reservation',
-    correlationId: caller.correlationId,
-    reservationId,
-  } satisfies MovementContext;
   const groups = [...perKey.values()];
-  const outcome = await moveReservedStock(
-    em,
-    groups.map(({ key, quantity }) => ({
-      target: { key },
-      deltas: [reservationDeltas.hold(quantity)],
-      context,
-    })),
-    now,
-  );
-  if (!outcome.ok) {
-    const current = new Map(groups.map((g, i) => [stockKeyString(g.key), outcome.current[i] ?? null]));
-    const shortages = shortagesOf(
-      groups.map((g) => ({ ...g.key, quantity: g.quantity })),
-      (key) => current.get(stockKeyString(key))?.levels ?? null,
-    );
-    throw shortages.length > 0 ? insufficientStockFor(shortages) : outcome.error;
-  }
-  const byKey = new Map(outcome.booked.map((b) => [stockKeyString(b.record), b.record]));
+  const requested = groups.map((g) => ({ ...g.key, quantity: g.quantity }));
+  // A refusal on what was committed a moment ago is a true answer and takes no lock, so a flash sale's
+  // losers never queue behind its winners. Acceptance is decided below, under the rows' locks.
+  const seen = new Map((await findRecordsByKeys(em, keys)).map((r) => [stockKeyString(r), r]));
+  const short = shortagesOf(requested, (key) => seen.get(stockKeyString(key))?.levels ?? null);
+  if (short.length > 0) throw insufficientStockFor(short);
 
+  const reservationId = newEventId(now.getTime());
   const row: ReservationRow = {
     reservationId,
     reference: request.reference,
@@ -186,24 +167,34 @@ export async function createReservation(
     lines: keys.map((key, i) => ({
       ...key,
       lineId: `l${i + 1}`,
-      inventoryId: byKey.get(stockKeyString(key))!.inventoryId,
+      // A record's id never changes, so the one read above is the one the movement locks.
+      inventoryId: seen.get(stockKeyString(key))!.inventoryId,
       quantity: request.lines[i]!.quantity,
       committedQuantity: null,
     })),
   };
+  // Written before the stock moves: the records' row locks are then held only for the movement and commit.
   await insertReservation(em, row);
+  const context = contextOf(row, caller, request.reference);
+  const outcome = await moveReservedStock(
+    em,
+    groups.map(({ key, quantity }) => ({
+      target: { key },
+      deltas: [reservationDeltas.hold(quantity)],
+      context,
+    })),
+    now,
+  );
+  if (!outcome.ok) {
+    const current = new Map(groups.map((g, i) => [stockKeyString(g.key), outcome.current[i] ?? null]));
+    const shortages = shortagesOf(requested, (key) => current.get(stockKeyString(key))?.levels ?? null);
+    throw shortages.length > 0 ? insufficientStockFor(shortages) : outcome.error;
+  }
+  const after = recordsAfter(outcome);
   await appendToOutbox(
     em,
     row.lines.map((line) =>
-      lineEvent(
-        'inventory.reservation_created',
-        row,
-        line,
-        byKey.get(stockKeyString(line))!,
-        {},
-        caller,
-        now,
-      ),
+      lineEvent('inventory.reservation_created', row, line, after.get(line.inventoryId)!, {}, caller, now),
     ),
   );
   return reservationDto(row);

@@ -21,6 +21,10 @@ const listed = (types: string[]) => types.map((t) => `'${t}'`).join(', ');
  * and listed without joining the records; `warehouse_ids` lets lists be confined to a caller's warehouses.
  * Their ledger rows carry the reservation id: `reservation` (shared with the transfer saga, which leaves it
  * null), `reservation_release` and `reservation_commit`.
+ *
+ * A line's inventory_id has no foreign key on purpose: the key check would take a KEY SHARE lock on the record,
+ * which conflicts with the movement's FOR UPDATE and made concurrent reservations of one record deadlock.
+ * Records are never deleted and a line names one the command just read.
  */
 export class Migration20261201040000_order_reservations extends Migration {
   override async up(): Promise<void> {
@@ -59,7 +63,7 @@ export class Migration20261201040000_order_reservations extends Migration {
         reservation_id text not null references order_reservation (reservation_id),
         line_id text not null,
         position integer not null,
-        inventory_id text not null references inventory_record (inventory_id),
+        inventory_id text not null,
         product_id text not null,
         warehouse_id text not null,
         variant_id text null,
