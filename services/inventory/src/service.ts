@@ -26,7 +26,7 @@ import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
-import { createStockPool, poolClient } from './infra/db/sql-client.js';
+import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
@@ -53,6 +53,8 @@ export interface InventoryService {
   port: number;
   app: AppServer;
   orm: Orm;
+  /** The service's own pool for hand-written statements (applyMovements). */
+  db: SqlClient;
   nc: NatsConnection;
   relay: OutboxRelay;
   consumer: InboxConsumer;
@@ -81,6 +83,7 @@ export async function startInventoryService(
   const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
   const pool = createStockPool(config, logger);
+  const db = poolClient(pool);
 
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
@@ -126,7 +129,6 @@ export async function startInventoryService(
         'Stock per product, variant, unit and warehouse; movement ledger; batches; order reservations; transfer saga.',
     },
   });
-  const db = poolClient(pool);
   await app.register(stockRoutes, { orm, db, notify });
   await app.register(batchRoutes, { orm, db, notify });
   await app.register(reservationRoutes, { orm, db, notify });
@@ -158,5 +160,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, nc, relay, consumer, scanner, sweeper, stop };
+  return { url, port, app, orm, db, nc, relay, consumer, scanner, sweeper, stop };
 }

@@ -3,6 +3,9 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
 /**
  * One statement that books movements on one or more records, all or nothing:
  *
+ * (`= any(array(…))` rather than `in (select …)`: the planner cannot count a CTE's rows and would scan whole
+ * tables; an array lookup is an index scan.)
+ *
  *  1. `locked` finds each target (by id, or by stock key) and locks the rows in inventory_id order, so any two
  *     statements lock shared rows in the same order and cannot deadlock. `FOR UPDATE` returns the latest
  *     committed levels, whatever the statement's snapshot saw: the changes are applied to those.
@@ -25,7 +28,7 @@ export const BOOK_MOVEMENTS_SQL = `
 with recs as (
   select * from jsonb_to_recordset($1::jsonb) as k(
     rec int, inventory_id text, product_id text, warehouse_id text, variant_id text, uom_id text,
-    new_id text, expected_version int, may_create boolean, loc jsonb)
+    new_id text, expected_version bigint, may_create boolean, loc jsonb)
 ),
 ents as (
   select * from jsonb_to_recordset($2::jsonb) as e(
@@ -44,7 +47,7 @@ targets as (
 ),
 locked as (
   select t.* from inventory_record t
-   where t.inventory_id in (select inventory_id from targets where inventory_id is not null)
+   where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
    order by t.inventory_id
      for update
 ),
@@ -215,7 +218,7 @@ leaving as (
 shelf as (
   select b.batch_id, b.inventory_id, b.remaining, b.expires_at
     from inventory_batch b
-   where b.inventory_id in (select inventory_id from leaving) and b.remaining > 0
+   where b.inventory_id = any(array(select inventory_id from leaving)) and b.remaining > 0
    order by b.inventory_id, b.expires_at, b.batch_id
      for update
 ),

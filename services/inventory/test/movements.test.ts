@@ -1,0 +1,271 @@
+import { type DomainEvent, parseEvent, subjectOf } from '@inv/contracts';
+import fc from 'fast-check';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stockEventsOf } from '../src/domain/events.js';
+import type { LedgerEntry, StockRecord } from '../src/domain/record.js';
+import { applyDelta, crossingsOf, deficitOf, deltas, type StockLevels } from '../src/domain/stock.js';
+import { applyMovements, type MovementLine, tryApplyMovements } from '../src/index.js';
+import {
+  crossesLowStockSql,
+  crossesOutOfStockSql,
+  deficitSql,
+  withinStockSql,
+} from '../src/infra/db/stock-rules-sql.js';
+import { type InventoryFixture, inventoryFixture, uniqueKey } from './support.js';
+
+const actor = { actor: 'test-user' };
+
+/** The fields an event gets from the moment it is written, not from the rules. */
+function withoutTimes(event: DomainEvent) {
+  const { id: _id, occurredAt: _at, ...rest } = event;
+  const { timestamp: _ts, ...data } = event.data as { timestamp: string };
+  return { ...rest, data };
+}
+
+describe('atomic movements', () => {
+  let f: InventoryFixture;
+  let pool: pg.Pool;
+  beforeAll(async () => {
+    f = await inventoryFixture();
+    pool = new pg.Pool({ connectionString: f.db.url, max: 2 });
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await f?.close();
+  });
+
+  it('evaluates the stock rules in SQL exactly as the domain does', async () => {
+    const level = fc.integer({ min: -20, max: 20 });
+    const samples = fc.sample(
+      fc.record({
+        availableBefore: level,
+        minimumBefore: fc.integer({ min: 0, max: 10 }),
+        reservedBefore: fc.integer({ min: 0, max: 20 }),
+        quantityChange: level,
+        reservedChange: level,
+        minimumAfter: fc.integer({ min: 0, max: 10 }),
+        allowNegative: fc.boolean(),
+      }),
+      { numRuns: 2_000, seed: 17 },
+    );
+    const rows = samples.map((s, n) => ({
+      n,
+      ab: s.availableBefore,
+      mb: s.minimumBefore,
+      aa: s.availableBefore + s.quantityChange,
+      ma: s.minimumAfter,
+      ra: s.reservedBefore + s.reservedChange,
+      q: s.quantityChange,
+      neg: s.allowNegative,
+    }));
+    const { rows: results } = await pool.query(
+      `select ${crossesLowStockSql({ available: 'ab', minimumStock: 'mb' }, { available: 'aa', minimumStock: 'ma' })} as low,
+              ${crossesOutOfStockSql({ available: 'ab' }, { available: 'aa' })} as out,
+              ${deficitSql('aa', 'ma')}::int as deficit,
+              ${withinStockSql({ quantityChange: 'q', allowNegative: 'neg', availableAfter: 'aa', reservedAfter: 'ra' })} as ok
+         from jsonb_to_recordset($1::jsonb) as x(n int, ab int, mb int, aa int, ma int, ra int, q int, neg boolean)
+        order by n`,
+      [JSON.stringify(rows)],
+    );
+    samples.forEach((s, i) => {
+      const before: StockLevels = {
+        available: s.availableBefore,
+        reserved: s.reservedBefore,
+        minimumStock: s.minimumBefore,
+      };
+      const after: StockLevels = {
+        available: s.availableBefore + s.quantityChange,
+        reserved: s.reservedBefore + s.reservedChange,
+        minimumStock: s.minimumAfter,
+      };
+      const crossings = crossingsOf(before, after);
+      let accepted = true;
+      try {
+        applyDelta(before, {
+          movementType: 'adjustment',
+          quantityChange: s.quantityChange,
+          reservedChange: s.reservedChange,
+          allowNegative: s.allowNegative,
+        });
+      } catch {
+        accepted = false;
+      }
+      expect(results[i], JSON.stringify(s)).toEqual({
+        low: crossings.lowStock,
+        out: crossings.outOfStock,
+        deficit: deficitOf(after),
+        ok: accepted,
+      });
+    });
+  });
+
+  it('writes every event as the contracts define it and as the domain would have built it', async () => {
+    const key = uniqueKey('ev');
+    const steps = [
+      { ...key, quantity: 10, movementType: 'in', minimumStock: 4, rack: 'R1', reason: 'restock' },
+      { ...key, quantity: 7, movementType: 'out', source: 'shop' },
+      { ...key, quantity: 3, movementType: 'out' },
+      { ...key, quantity: 2, movementType: 'out', allowNegative: true },
+      { ...key, quantity: 5, movementType: 'adjustment', reason: 'count' },
+      { ...key, quantity: 1, movementType: 'in', minimumStock: 9 },
+    ] as const;
+    for (const step of steps) expect((await f.adjust(step)).status).toBe(200);
+    const [{ inventory_id: inventoryId }] = await f.sql(
+      'select inventory_id from inventory_record where product_id = ?',
+      [key.productId],
+    );
+    await applyMovements(f.service.db, [
+      {
+        target: { inventoryId },
+        changes: [
+          { change: deltas.reserve(4), context: { ...actor, transferId: 'tr-1', source: 'transfer' } },
+          { change: deltas.shipOut(3, 0), context: { ...actor, transferId: 'tr-1' } },
+          { change: deltas.release(1), context: { ...actor, transferId: 'tr-1' } },
+        ],
+      },
+    ]);
+    const patched = await f.api('PATCH', `/api/inventory/${inventoryId}`, { body: { minimumStock: 0 } });
+    expect(patched.status).toBe(200);
+
+    const ledger = await f.sql(
+      `select movement_id::text as movement_id, record_version, movement_type, quantity_change::int,
+              reserved_change::int, available_before::int, available_after::int, reserved_before::int,
+              reserved_after::int, minimum_stock::int, reason, source, actor, correlation_id, causation_id,
+              transfer_id, event_id::text
+         from inventory_movement where inventory_id = ? order by record_version`,
+      [inventoryId],
+    );
+    expect(ledger.map((m) => m.record_version)).toEqual(ledger.map((_, i) => i + 1));
+    const outbox = await f.sql(
+      'select subject, payload, order_key from outbox where order_key = ? order by id',
+      [`inventory:${inventoryId}`],
+    );
+    const events = outbox.map((row) => {
+      const parsed = parseEvent(row.payload);
+      if (!parsed.ok) throw new Error(`${parsed.reason}: ${parsed.message}`);
+      expect(subjectOf(parsed.event)).toBe(row.subject);
+      return parsed.event;
+    });
+
+    const record: StockRecord = {
+      inventoryId,
+      ...key,
+      variantId: null,
+      uomId: null,
+      levels: { available: 0, reserved: 0, minimumStock: 0 },
+      location: { rack: 'R1', bin: null, zone: null, aisle: null },
+      version: 0,
+      updatedAt: new Date(),
+    };
+    let minimumBefore = 0;
+    const expected = ledger.flatMap((m) => {
+      const before = {
+        available: m.available_before,
+        reserved: m.reserved_before,
+        minimumStock: minimumBefore,
+      };
+      const after = {
+        available: m.available_after,
+        reserved: m.reserved_after,
+        minimumStock: m.minimum_stock,
+      };
+      minimumBefore = m.minimum_stock;
+      const entry: LedgerEntry = {
+        movementType: m.movement_type,
+        quantityChange: m.quantity_change,
+        reservedChange: m.reserved_change,
+        before,
+        after,
+        crossings: crossingsOf(before, after),
+        version: m.record_version,
+        context: {
+          actor: m.actor,
+          reason: m.reason,
+          source: m.source,
+          correlationId: m.correlation_id,
+          causationId: m.causation_id,
+          transferId: m.transfer_id,
+        },
+      };
+      const built = stockEventsOf(record, entry, m.movement_id);
+      expect(events.find((e) => e.id === m.event_id)?.type).toBe('inventory.updated');
+      return built;
+    });
+    expect(events.map(withoutTimes)).toEqual(expected.map(withoutTimes));
+    // The steps above crossed both lines, more than once: the comparison covered the alerts too.
+    expect(events.filter((e) => e.type === 'inventory.low_stock').length).toBeGreaterThanOrEqual(2);
+    expect(events.filter((e) => e.type === 'inventory.out_of_stock').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reserves several records all or nothing, and reports every current level when one is short', async () => {
+    const a = uniqueKey('multi');
+    const b = uniqueKey('multi');
+    await f.adjust({ ...a, quantity: 5, movementType: 'in' });
+    await f.adjust({ ...b, quantity: 1, movementType: 'in' });
+    const reserve = (qa: number, qb: number): MovementLine[] => [
+      {
+        target: { key: { ...a, variantId: null, uomId: null }, create: false },
+        changes: [{ change: deltas.reserve(qa), context: actor }],
+      },
+      {
+        target: { key: { ...b, variantId: null, uomId: null }, create: false },
+        changes: [{ change: deltas.reserve(qb), context: actor }],
+      },
+    ];
+    const refused = await tryApplyMovements(f.service.db, reserve(2, 2));
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.error).toMatchObject({
+      code: 'INSUFFICIENT_STOCK',
+      details: { available: 1, requested: 2 },
+    });
+    expect(refused.current.map((r) => r?.levels.available)).toEqual([5, 1]);
+    const untouched = await f.sql(
+      'select quantity_available::int as a, quantity_reserved::int as r, version from inventory_record where product_id in (?, ?) order by product_id',
+      [a.productId, b.productId],
+    );
+    expect(untouched).toEqual([
+      { a: 5, r: 0, version: 1 },
+      { a: 1, r: 0, version: 1 },
+    ]);
+    const missing = await tryApplyMovements(f.service.db, [
+      {
+        target: { key: { ...uniqueKey('none'), variantId: null, uomId: null }, create: false },
+        changes: [{ change: deltas.reserve(1), context: actor }],
+      },
+    ]);
+    expect(missing.ok ? null : missing.error.code).toBe('NOT_FOUND');
+
+    const booked = await applyMovements(f.service.db, reserve(2, 1));
+    expect(
+      booked.map((x) => [x.record.levels.available, x.record.levels.reserved, x.record.version]),
+    ).toEqual([
+      [3, 2, 2],
+      [0, 1, 2],
+    ]);
+  });
+
+  it('never deadlocks: concurrent multi-record reservations in opposite orders all apply', async () => {
+    const keys = [uniqueKey('dl'), uniqueKey('dl'), uniqueKey('dl')].map((k) => ({
+      ...k,
+      variantId: null,
+      uomId: null,
+    }));
+    for (const key of keys) await f.adjust({ ...key, quantity: 1_000, movementType: 'in' });
+    const line = (key: (typeof keys)[number]): MovementLine => ({
+      target: { key },
+      changes: [{ change: deltas.reserve(1), context: actor }],
+    });
+    const orders = [keys, [...keys].reverse(), [keys[1]!, keys[2]!, keys[0]!]];
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) => applyMovements(f.service.db, orders[i % 3]!.map(line))),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    const rows = await f.sql(
+      'select quantity_available::int as a, quantity_reserved::int as r, version from inventory_record where product_id in (?, ?, ?)',
+      keys.map((k) => k.productId),
+    );
+    expect(rows).toEqual(keys.map(() => ({ a: 940, r: 60, version: 61 })));
+  });
+});
