@@ -4,12 +4,19 @@ import pg from 'pg';
 import type { CommandContext, Runner } from '../lib/context.js';
 import { CliError, EXIT } from '../lib/errors.js';
 import { withBroker } from '../lib/nats.js';
-import { chainDifferences, type Difference, diffStock, type StockState } from '../rebuild/diff.js';
+import {
+  chainDifferences,
+  type Difference,
+  diffStock,
+  reservationDifferences,
+  type StockState,
+} from '../rebuild/diff.js';
 import {
   ledgerChainBreaks,
   liveRecords,
   recordsFromEvents,
   recordsFromLedger,
+  reservationHoldBreaks,
 } from '../rebuild/inventory.js';
 
 export const DEFAULT_INVENTORY_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/inventory';
@@ -68,7 +75,10 @@ export async function rebuildInventory(ctx: CommandContext, flags: RebuildFlags)
       try {
         const live = await liveRecords(db);
         const rebuilt = await recordsFromLedger(db);
-        const extra = chainDifferences(await ledgerChainBreaks(db));
+        const extra = [
+          ...chainDifferences(await ledgerChainBreaks(db)),
+          ...reservationDifferences(await reservationHoldBreaks(db)),
+        ];
         return { live, rebuilt, extra };
       } finally {
         await db.query('rollback');
@@ -135,7 +145,7 @@ export function registerRebuild(
   rebuild
     .command('inventory')
     .description(
-      'recompute every stock record (available, reserved, minimum stock, version) and report each difference',
+      'recompute every stock record (available, reserved, minimum stock, version) and what each order reservation holds, and report each difference',
     )
     .option(
       '--database <url>',
