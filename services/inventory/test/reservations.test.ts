@@ -236,7 +236,8 @@ describe('order reservations', () => {
     });
     expect(await record(id)).toMatchObject({ quantityAvailable: 3, quantityReserved: 0, version: 3 });
     expect((await f.api('POST', `${path}/commit`, { body: {} })).body.code).toBe('INVALID_TRANSITION');
-    const again = await f.api('POST', `${path}/release`, { body: {} });
+    // No body at all: the reason is optional.
+    const again = await f.api('POST', `${path}/release`);
     expect(again.status).toBe(200);
     expect(again.body.status).toBe('released');
     expect(await record(id)).toMatchObject({ version: 3 });
@@ -322,6 +323,23 @@ describe('order reservations', () => {
     expect(byWarehouse.status).toBe(403);
     const released = await f.api('GET', `/api/reservations?reference=${reference}&status=released`);
     expect(released.body.items).toEqual([]);
+  });
+
+  it('documents the reservation routes in the OpenAPI document, with their request and response schemas', async () => {
+    const docs = await f.api('GET', '/docs/json', { token: null });
+    expect(docs.status).toBe(200);
+    const paths = docs.body.paths;
+    for (const action of ['commit', 'release', 'extend']) {
+      expect(paths[`/api/reservations/{reservationId}/${action}`].post.responses['200']).toBeDefined();
+    }
+    expect(
+      paths['/api/reservations'].post.requestBody.content['application/json'].schema.properties,
+    ).toHaveProperty('expiresInSeconds');
+    expect(paths['/api/reservations'].post.responses['201']).toBeDefined();
+    expect(paths['/api/reservations'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['reference', 'status', 'warehouseId', 'limit', 'after']),
+    );
+    expect(paths['/api/reservations/{reservationId}'].get).toBeDefined();
   });
 
   it('answers 404 for an unknown reservation', async () => {

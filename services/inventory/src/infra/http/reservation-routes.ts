@@ -96,6 +96,10 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       {
         config: WRITE,
         schema: { tags, summary, params: ReservationIdParams, body, response: { 200: Reservation } },
+        // Commit and release need no body at all: an empty request is an empty object.
+        preValidation: async (request) => {
+          (request as { body: unknown }).body ??= {};
+        },
       },
       async (request, reply) =>
         command(request, reply, (em) =>
