@@ -14,6 +14,7 @@ import {
   listenOn,
   migrateDatabase,
   type Orm,
+  OUTBOX_NOTIFY_CHANNEL,
   OutboxRelay,
   registerOutboxGauges,
   relayLockKey,
@@ -26,7 +27,7 @@ import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
-import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
+import { createStockPool, outboxWakeup, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
@@ -83,7 +84,6 @@ export async function startInventoryService(
   const nc = await connectEventBus(config, 'inventory', logger);
   const orm = await createOrm(ormOptions(config, logger));
   const pool = createStockPool(config, logger);
-  const db = poolClient(pool);
 
   const relay = new OutboxRelay({
     databaseUrl: config.DATABASE_URL,
@@ -94,6 +94,11 @@ export async function startInventoryService(
   });
   registerOutboxGauges(registry, orm);
   const notify = () => relay.notify();
+  const wakeRelays = outboxWakeup(pool, OUTBOX_NOTIFY_CHANNEL, logger);
+  const db = poolClient(pool, () => {
+    notify();
+    wakeRelays();
+  });
   const consumer = new InboxConsumer({
     nc,
     orm,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { newRecord, RecordChangeSet } from './record.js';
 import {
   applyDelta,
+  changeForAdjust,
   crossingsOf,
   deficitOf,
   deltaForAdjust,
@@ -11,6 +12,7 @@ import {
   EMPTY_LEVELS,
   isLowStock,
   isOutOfStock,
+  resolveChange,
   type StockLevels,
 } from './stock.js';
 
@@ -29,6 +31,35 @@ describe('stock rules', () => {
       deltaForAdjust(levels(5), { movementType: 'adjustment', quantity: 2 }),
     );
     expect(counted).toMatchObject({ quantityChange: -3, after: { available: 2 } });
+  });
+
+  it('describes an adjust without the record: a count resolves against whatever is available when it applies', () => {
+    const count = changeForAdjust({ movementType: 'adjustment', quantity: 4, minimumStock: 2 });
+    expect(count).toMatchObject({ movementType: 'adjustment', countedAvailable: 4, minimumStock: 2 });
+    expect(resolveChange(levels(9), count)).toEqual({
+      movementType: 'adjustment',
+      quantityChange: -5,
+      reservedChange: 0,
+      minimumStock: 2,
+    });
+    expect(resolveChange(levels(-3), count).quantityChange).toBe(7);
+    const out = changeForAdjust({ movementType: 'out', quantity: 3, allowNegative: true });
+    expect(resolveChange(levels(1), out)).toEqual(deltas.out(3, true));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -50, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        (available, quantity) => {
+          const change = (movementType: 'in' | 'out' | 'adjustment') =>
+            resolveChange(levels(available), changeForAdjust({ movementType, quantity })).quantityChange;
+          expect([change('in'), change('out'), change('adjustment')]).toEqual([
+            quantity,
+            -quantity,
+            quantity - available,
+          ]);
+        },
+      ),
+    );
   });
 
   it('refuses an out beyond available stock with INSUFFICIENT_STOCK unless negative stock is allowed', () => {

@@ -14,7 +14,10 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *  3. Only then: the records are updated (or created), the ledger rows are appended (ids from the bigserial),
  *     each movement's events are built from the booked levels and queued in the outbox (ids drawn after the
  *     row lock, so per record outbox order is version order), leaving stock is taken from batches
- *     first-expiring-first, and the relays are woken with pg_notify (delivered on commit).
+ *     first-expiring-first, and, inside a larger transaction, the relays are woken with pg_notify (delivered on
+ *     commit). In autocommit the channel is null and the caller wakes them after the commit instead: a
+ *     transaction that NOTIFYs holds a cluster-wide lock from its pre-commit until it ends, WAL flush included,
+ *     which serialises every notifying commit (measured: ~60 commits/s on a busy disk, whatever the pool size).
  *  4. One JSON result: on refusal, the verdicts and the current rows; on success, the rows, the ledger rows
  *     and the events.
  *
@@ -22,7 +25,7 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  * unique constraint (nothing is written); running it again finds the record.
  *
  * Parameters: $1 targets (jsonb array), $2 movements (jsonb array), $3 the time of the change, $4 the schema
- * versions of inventory.updated / low_stock / out_of_stock (jsonb), $5 the outbox notification channel.
+ * versions of inventory.updated / low_stock / out_of_stock (jsonb), $5 the outbox notification channel or null.
  */
 export const BOOK_MOVEMENTS_SQL = `
 with recs as (
@@ -244,5 +247,5 @@ select json_build_object(
   'events', (select json_agg(e.ev order by e.inventory_id, e.record_version, e.n) from evs e),
   'queued', (select count(*) from queued),
   'batchesTaken', (select count(*) from taken),
-  'notified', (select pg_notify($5, '')::text from (select 1 from queued limit 1) q)
+  'notified', (select pg_notify($5, '')::text from (select 1 from queued limit 1) q where $5::text is not null)
 ) as result`;

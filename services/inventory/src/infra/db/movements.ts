@@ -220,7 +220,7 @@ export async function bookMovements(
     JSON.stringify(movements),
     now,
     JSON.stringify({ ...SCHEMA_VERSIONS, occurredAt: now.toISOString() }),
-    OUTBOX_NOTIFY_CHANNEL,
+    client.autocommit ? null : OUTBOX_NOTIFY_CHANNEL,
   ];
   let rows: { result: ResultJson | string }[];
   try {
@@ -238,6 +238,7 @@ export async function bookMovements(
     for (const c of result.current ?? []) current[c.rec] = c.row ? recordOfJson(c.row) : null;
     return { ok: false, refusals, current };
   }
+  if (client.autocommit) client.committed?.();
   const records = new Map((result.records ?? []).map((r) => [r.rec, recordOfJson(r.row)]));
   const allMovements = (result.movements ?? []).map(movementOfJson);
   const allEvents = result.events ?? [];

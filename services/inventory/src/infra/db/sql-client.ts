@@ -8,12 +8,15 @@ export interface SqlClient {
   readonly autocommit: boolean;
   /** Runs `text` with `$1`-style parameters; `name` makes it a prepared statement where the client can. */
   query<T>(text: string, values: unknown[], name?: string): Promise<T[]>;
+  /** Called after an autocommitted statement queued outbox rows: wakes the relays. */
+  committed?(): void;
 }
 
 /** The service's pool: one round trip per statement, prepared once per connection when named. */
-export function poolClient(pool: pg.Pool): SqlClient {
+export function poolClient(pool: pg.Pool, committed?: () => void): SqlClient {
   return {
     autocommit: true,
+    committed,
     async query<T>(text: string, values: unknown[], name?: string) {
       const result = await pool.query({ text, values, name });
       return result.rows as T[];
@@ -57,4 +60,28 @@ export function createStockPool(
   });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle database connection lost'));
   return pool;
+}
+
+/**
+ * Wakes every instance's outbox relay (LISTEN) after commits, outside them: one `pg_notify` in flight at a time,
+ * and one more if commits happened meanwhile. A NOTIFY alone writes no WAL, so it costs a round trip, not a
+ * serialised commit; a lost one only delays publication to the relay's next poll.
+ */
+export function outboxWakeup(pool: pg.Pool, channel: string, logger: Logger): () => void {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    running = true;
+    do {
+      again = false;
+      await pool.query('select pg_notify($1, $2)', [channel, '']).catch((error) => {
+        logger.debug({ err: error }, 'outbox wake-up not sent; the relays will poll');
+      });
+    } while (again);
+    running = false;
+  };
+  return () => {
+    if (running) again = true;
+    else void run();
+  };
 }
