@@ -14,11 +14,12 @@ import { endToEnd } from './benchmarks/end-to-end.js';
 import { fanout } from './benchmarks/fanout.js';
 import { relayLag } from './benchmarks/relay-lag.js';
 import { replay } from './benchmarks/replay.js';
+import { reservations } from './benchmarks/reservations.js';
 import { type BenchTable, runInfo, toText, writeRun, writeTable } from './report.js';
 import { type BenchStack, preflightProblems, ROOT, startBenchStack } from './stack.js';
 import { now } from './stats.js';
 
-const BENCHMARKS: Benchmark[] = [fanout, endToEnd, replay, connections, contention, relayLag];
+const BENCHMARKS: Benchmark[] = [fanout, endToEnd, replay, connections, contention, relayLag, reservations];
 
 interface Options {
   quick: boolean;
