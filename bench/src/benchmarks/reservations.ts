@@ -58,7 +58,14 @@ async function flashSale(ctx: BenchContext) {
   for (const a of answers) latency.push(a.ms);
   const held = answers.filter((a) => a.status === 201).length;
   const short = answers.filter((a) => a.status === 409 && a.code === 'INSUFFICIENT_STOCK').length;
-  return { held, short, other: answers.length - held - short, elapsedMs, latency };
+  const others = new Map<string, number>();
+  for (const a of answers) {
+    if (a.status === 201 || (a.status === 409 && a.code === 'INSUFFICIENT_STOCK')) continue;
+    const label = `${a.status} ${a.code ?? ''}`.trim();
+    others.set(label, (others.get(label) ?? 0) + 1);
+  }
+  const otherText = [...others].map(([label, n]) => `${n}× ${label}`).join(', ');
+  return { held, short, other: answers.length - held - short, otherText, elapsedMs, latency };
 }
 
 /** Reservations of one unit on `records` distinct records, closed loop. */
@@ -210,7 +217,7 @@ export const reservations: Benchmark = {
       'requests/s': rate(1000, flash.elapsedMs),
       'p50 ms': flash.latency.summary().p50,
       'p99 ms': flash.latency.summary().p99,
-      outcome: `${flash.held} held, ${flash.short} INSUFFICIENT_STOCK, ${flash.other} other`,
+      outcome: `${flash.held} held, ${flash.short} INSUFFICIENT_STOCK, ${flash.other} other${flash.other ? ` (${flash.otherText})` : ''}`,
     });
     goals.push({
       text: 'flash sale: exactly 100 held, 900 INSUFFICIENT_STOCK, nothing else',

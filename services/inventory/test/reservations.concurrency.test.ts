@@ -49,7 +49,7 @@ describe('order reservations under concurrency', () => {
             body: { reference: `flash-${i}`, lines: [{ ...key, quantity: 1 }] },
           }),
       ),
-      40,
+      25,
     );
     const statuses = answers.map((a) => (a.status === 201 ? 'held' : `${a.status} ${a.body.code}`));
     const counts = statuses.reduce<Record<string, number>>((acc, s) => {

@@ -32,12 +32,14 @@ import {
 } from '../domain/reservation.js';
 import { findRecordsByIds, findRecordsByKeys } from '../infra/db/records.js';
 import {
+  availableByKeys,
   findReservation,
   insertReservation,
   listReservationRows,
   type ReservationRow,
   saveReservationState,
 } from '../infra/db/reservations.js';
+import type { SqlClient } from '../infra/db/sql-client.js';
 import type { Caller } from './adjust.js';
 import type { PageRequest } from './queries.js';
 import { moveReservedStock, recordsAfter } from './stock-movements.js';
@@ -124,6 +126,35 @@ function contextOf(
  * locked in inventory id order, lines of one record are summed, then each record moves available → reserved
  * in one movement.
  */
+function keysOf(request: CreateReservationRequest): StockKey[] {
+  return request.lines.map((line) => ({
+    productId: line.productId,
+    warehouseId: line.warehouseId,
+    variantId: line.variantId ?? null,
+    uomId: line.uomId ?? null,
+  }));
+}
+
+/**
+ * Refuses a request that is short on what was committed a moment ago, on the service's own pool in one
+ * statement, before any transaction: in a flash sale the losers then hold neither a row lock nor a pooled
+ * transaction while the winners queue for the record. Claims are checked first, so a refusal never tells what
+ * another warehouse holds. Not for a request with an Idempotency-Key, whose replay must answer as the first time.
+ */
+export async function refuseIfShort(db: SqlClient, request: CreateReservationRequest, claims: AccessClaims) {
+  for (const line of request.lines) assertWarehouseAccess(claims, line.warehouseId);
+  const keys = keysOf(request);
+  const seen = new Map((await availableByKeys(db, keys)).map((r) => [stockKeyString(r.key), r.available]));
+  const short = shortagesOf(
+    keys.map((key, i) => ({ ...key, quantity: request.lines[i]!.quantity })),
+    (key) => {
+      const available = seen.get(stockKeyString(key));
+      return available === undefined ? null : { available, reserved: 0, minimumStock: 0 };
+    },
+  );
+  if (short.length > 0) throw insufficientStockFor(short);
+}
+
 export async function createReservation(
   em: EntityManager,
   request: CreateReservationRequest,

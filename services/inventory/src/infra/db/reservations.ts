@@ -1,6 +1,7 @@
-import type { ReservationReleaseReason, ReservationState } from '@inv/contracts';
+import type { ReservationReleaseReason, ReservationState, StockKey } from '@inv/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { HeldLine } from '../../domain/reservation.js';
+import type { SqlClient } from './sql-client.js';
 
 /** An order reservation as stored, with its lines in the order they were given. */
 export interface ReservationRow {
@@ -238,4 +239,37 @@ export async function activeHoldsPerRecord(em: EntityManager): Promise<Map<strin
        join order_reservation r using (reservation_id) where r.state = 'active' group by l.inventory_id`,
   );
   return new Map(rows.map((r) => [r.inventory_id, Number(r.held)]));
+}
+
+/** Available stock of the records with these keys (absent keys have no record), in one statement. */
+export async function availableByKeys(
+  db: SqlClient,
+  keys: StockKey[],
+): Promise<{ key: StockKey; available: number }[]> {
+  const rows = await db.query<{
+    product_id: string;
+    warehouse_id: string;
+    variant_id: string | null;
+    uom_id: string | null;
+    available: string | number;
+  }>(
+    `select r.product_id, r.warehouse_id, r.variant_id, r.uom_id, r.quantity_available as available
+       from jsonb_to_recordset($1::jsonb) as k(product_id text, warehouse_id text, variant_id text, uom_id text)
+       join inventory_record r on r.product_id = k.product_id and r.warehouse_id = k.warehouse_id
+        and r.variant_id is not distinct from k.variant_id and r.uom_id is not distinct from k.uom_id`,
+    [
+      JSON.stringify(
+        keys.map((k) => ({
+          product_id: k.productId,
+          warehouse_id: k.warehouseId,
+          variant_id: k.variantId ?? null,
+          uom_id: k.uomId ?? null,
+        })),
+      ),
+    ],
+  );
+  return rows.map((r) => ({
+    key: { productId: r.product_id, warehouseId: r.warehouse_id, variantId: r.variant_id, uomId: r.uom_id },
+    available: Number(r.available),
+  }));
 }

@@ -15,6 +15,7 @@ import {
   createReservation,
   getReservation,
   listReservations,
+  refuseIfShort,
   type TransitionInput,
   transitionReservation,
 } from '../../app/reservations.js';
@@ -42,9 +43,11 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       },
     },
     async (request, reply) => {
+      const idempotency = idempotencyFrom(request);
+      if (!idempotency) await refuseIfShort(deps.db, request.body, request.claims);
       const outcome = await runCommand({
         orm,
-        idempotency: idempotencyFrom(request),
+        idempotency,
         work: (em) => createReservation(em, request.body, callerOf(request)),
         afterCommit: deps.notify,
         successStatus: 201,
