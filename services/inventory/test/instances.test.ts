@@ -106,6 +106,25 @@ describe('two inventory instances on one database', () => {
     }
   });
 
+  it('creates a record once when both instances get its first adjusts at the same moment', async () => {
+    const key = uniqueKey('first');
+    const replies = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        call(i % 2, 'POST', '/api/inventory/adjust', { ...key, quantity: 1, movementType: 'in' }),
+      ),
+    );
+    expect(replies.filter((r) => r.status !== 200).map((r) => r.body)).toEqual([]);
+    expect(new Set(replies.map((r) => r.body.inventory.inventoryId)).size).toBe(1);
+    expect(replies.map((r) => r.body.inventory.version).sort((a, b) => a - b)).toEqual(
+      replies.map((_, i) => i + 1),
+    );
+    const [row] = await f.sql(
+      'select quantity_available::int as a, version from inventory_record where product_id = ?',
+      [key.productId],
+    );
+    expect(row).toEqual({ a: 24, version: 24 });
+  });
+
   /** Runs one operation; returns what it booked, and checks that a refusal is one it may get. */
   const run = async (op: Op, keys: ReturnType<typeof uniqueKey>[]): Promise<Applied[]> => {
     if (op.kind === 'reserve' || op.kind === 'release') {
