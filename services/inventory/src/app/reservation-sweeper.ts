@@ -1,7 +1,7 @@
 import type { Orm } from '@inv/platform';
 import type { Logger } from 'pino';
 import { claimDueReservations } from '../infra/db/reservations.js';
-import { transitionLocked } from './reservations.js';
+import { expireLocked } from './reservations.js';
 
 export interface ReservationSweeperOptions {
   orm: Orm;
@@ -70,7 +70,7 @@ export class ReservationSweeper {
       const now = this.options.now?.() ?? new Date();
       const count = await this.options.orm.em.fork().transactional(async (em) => {
         const due = await claimDueReservations(em, now, limit);
-        for (const row of due) await transitionLocked(em, row, { action: 'expire' }, SWEEPER, now);
+        await expireLocked(em, due, SWEEPER, now);
         return due.length;
       });
       expired += count;

@@ -30,9 +30,11 @@ import {
   shortagesOf,
   stockKeyString,
 } from '../domain/reservation.js';
+import type { StockDelta } from '../domain/stock.js';
 import { findRecordsByIds, findRecordsByKeys } from '../infra/db/records.js';
 import {
   availableByKeys,
+  expireReservationRows,
   findReservation,
   insertReservation,
   listReservationRows,
@@ -42,7 +44,7 @@ import {
 import type { SqlClient } from '../infra/db/sql-client.js';
 import type { Caller } from './adjust.js';
 import type { PageRequest } from './queries.js';
-import { moveReservedStock, recordsAfter } from './stock-movements.js';
+import { moveReservedStock, moveStockPerChange, recordsAfter } from './stock-movements.js';
 
 export function reservationDto(row: ReservationRow): Reservation {
   return {
@@ -407,4 +409,59 @@ export async function transitionReservation(
   if (!row) throw notFound(reservationId);
   assertSees(caller.claims, row);
   return reservationDto(await transitionLocked(em, row, input, caller, now));
+}
+
+/**
+ * Expires reservations the sweeper claimed (locked): every due one gives its stock back, all in one movement
+ * statement (one ledger row per reservation and record, each with its reservation id), one state update and
+ * one outbox append, however many there are. The state rule still decides each one.
+ */
+export async function expireLocked(
+  em: EntityManager,
+  rows: ReservationRow[],
+  caller: Pick<Caller, 'actor' | 'correlationId'>,
+  now: Date,
+): Promise<number> {
+  const due = rows.filter((row) => decideTransition(row.state, 'expire', row.expiresAt, now).apply);
+  if (due.length === 0) return 0;
+  const changes = new Map<string, { delta: StockDelta; context: MovementContext }[]>();
+  for (const row of due) {
+    const context = contextOf(row, caller, 'expired');
+    for (const [inventoryId, quantity] of quantitiesPerRecord(row.lines, (l) => l.quantity)) {
+      const list = changes.get(inventoryId) ?? [];
+      list.push({ delta: reservationDeltas.release(quantity), context });
+      changes.set(inventoryId, list);
+    }
+  }
+  const outcome = await moveStockPerChange(
+    em,
+    [...changes.keys()].sort().map((inventoryId) => ({ inventoryId, changes: changes.get(inventoryId)! })),
+    now,
+  );
+  // Reserved stock is held by these reservations alone: the guard refusing it means the books are wrong.
+  if (!outcome.ok) throw outcome.error;
+  const after = recordsAfter(outcome);
+  await expireReservationRows(
+    em,
+    due.map((row) => row.reservationId),
+    now,
+  );
+  await appendToOutbox(
+    em,
+    due.flatMap((row) => {
+      const expired: ReservationRow = { ...row, state: 'expired', releaseReason: 'expired', updatedAt: now };
+      return row.lines.map((line) =>
+        lineEvent(
+          'inventory.reservation_released',
+          expired,
+          line,
+          after.get(line.inventoryId)!,
+          { reason: 'expired', releasedQuantity: line.quantity, note: null },
+          caller,
+          now,
+        ),
+      );
+    }),
+  );
+  return due.length;
 }

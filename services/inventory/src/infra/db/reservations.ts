@@ -186,6 +186,15 @@ export async function saveReservationState(
   );
 }
 
+/** Marks claimed reservations expired (their stock was given back in the same transaction). */
+export async function expireReservationRows(em: EntityManager, ids: string[], now: Date): Promise<void> {
+  await em.execute(
+    `update order_reservation set state = 'expired', release_reason = 'expired', release_note = null, updated_at = ?
+      where reservation_id = any(?::text[]) and state = 'active'`,
+    [now, pgArray(ids)],
+  );
+}
+
 export interface ReservationFilter {
   reference?: string;
   state?: ReservationState;
