@@ -14,12 +14,22 @@ import { endToEnd } from './benchmarks/end-to-end.js';
 import { fanout } from './benchmarks/fanout.js';
 import { relayLag } from './benchmarks/relay-lag.js';
 import { replay } from './benchmarks/replay.js';
+import { reservations } from './benchmarks/reservations.js';
 import { scale } from './benchmarks/scale.js';
 import { type BenchTable, runInfo, toText, writeRun, writeTable } from './report.js';
 import { type BenchStack, preflightProblems, ROOT, startBenchStack } from './stack.js';
 import { now } from './stats.js';
 
-const BENCHMARKS: Benchmark[] = [fanout, endToEnd, replay, connections, contention, relayLag, scale];
+const BENCHMARKS: Benchmark[] = [
+  fanout,
+  endToEnd,
+  replay,
+  connections,
+  contention,
+  relayLag,
+  reservations,
+  scale,
+];
 
 interface Options {
   quick: boolean;

@@ -8,6 +8,8 @@ import { ABSENT_TOKEN, isValidId } from './ids.js';
  *   inventory.product.{productId}.warehouse.{warehouseId}.variant.{variantId|_}.uom.{uomId|_}.{event}
  *   transfer.{transferId}.from.{sourceWarehouseId}.to.{destinationWarehouseId}.{event}
  *   inventory.reservation.{transferId}.{event}
+ *
+ * Order reservations (`inventory.reservation_*`) travel on the stock subjects, one event per line.
  */
 export type ParsedSubject =
   | {
@@ -32,6 +34,10 @@ const STOCK_TOKENS = {
   low_stock: 'inventory.low_stock',
   out_of_stock: 'inventory.out_of_stock',
   batch_expiring_soon: 'batch.expiring_soon',
+  reservation_created: 'inventory.reservation_created',
+  reservation_committed: 'inventory.reservation_committed',
+  reservation_released: 'inventory.reservation_released',
+  reservation_extended: 'inventory.reservation_extended',
 } as const satisfies Record<string, EventType>;
 
 const RESERVATION_TOKENS = {
@@ -126,6 +132,10 @@ export function subjectOf(event: DomainEvent): string {
     case 'inventory.low_stock':
     case 'inventory.out_of_stock':
     case 'batch.expiring_soon':
+    case 'inventory.reservation_created':
+    case 'inventory.reservation_committed':
+    case 'inventory.reservation_released':
+    case 'inventory.reservation_extended':
       return stockSubject(event.data, event.type);
     case 'inventory.reserved':
     case 'inventory.reservation_failed':

@@ -33,6 +33,16 @@ const transfer = {
   timestamp,
 };
 
+const reservationLine = {
+  ...record,
+  reservationId: 'res-1',
+  reference: 'order-123',
+  lineId: 'l1',
+  quantity: 3,
+  expiresAt: '2026-11-22T10:15:00.000Z',
+  timestamp,
+};
+
 /** One valid `data` per event type, at its current version. */
 export const VALID_DATA: { [T in EventType]: Extract<DomainEvent, { type: T }>['data'] } = {
   'inventory.updated': {
@@ -114,6 +124,15 @@ export const VALID_DATA: { [T in EventType]: Extract<DomainEvent, { type: T }>['
     ],
     timestamp,
   },
+  'inventory.reservation_created': reservationLine,
+  'inventory.reservation_committed': { ...reservationLine, committedQuantity: 2, releasedQuantity: 1 },
+  'inventory.reservation_released': {
+    ...reservationLine,
+    reason: 'expired',
+    releasedQuantity: 3,
+    note: null,
+  },
+  'inventory.reservation_extended': { ...reservationLine, previousExpiresAt: timestamp },
 };
 
 export function sampleEvent<T extends EventType>(type: T): Extract<DomainEvent, { type: T }> {

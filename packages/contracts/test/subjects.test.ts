@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
+  channelsOfSubject,
   EVENT_TYPES,
+  formatChannel,
+  ORDER_RESERVATION_EVENT_TYPES,
   parseSubject,
   reservationSubject,
   stockSubject,
@@ -18,6 +21,23 @@ describe('subjects', () => {
     ).toBe('inventory.product.p1.warehouse.w1.variant.v1.uom.u1.updated');
     expect(stockSubject({ productId: 'p1', warehouseId: 'w1' }, 'batch.expiring_soon')).toBe(
       'inventory.product.p1.warehouse.w1.variant._.uom._.batch_expiring_soon',
+    );
+  });
+
+  it.each(ORDER_RESERVATION_EVENT_TYPES)('carries %s on the stock channels of its record', (type) => {
+    const subject = subjectOf(sampleEvent(type));
+    expect(subject).toBe(
+      `inventory.product.prod-123.warehouse.wh-001.variant.variant-456.uom.uom-box.${type.slice(10)}`,
+    );
+    expect(channelsOfSubject(subject).map(formatChannel).sort()).toEqual(
+      [
+        'global',
+        'product:prod-123',
+        'product:prod-123:warehouse:wh-001',
+        'uom:uom-box',
+        'variant:variant-456',
+        'warehouse:wh-001',
+      ].sort(),
     );
   });
 

@@ -34,6 +34,8 @@ export const InventoryConfig = BaseConfig.extend({
   TOTALS_CACHE_MIN_ROWS: z.coerce.number().int().min(1).default(10_000),
   /** How often sagas still waiting are checked for transfer events dropped on the way; 0 (default) off. */
   RECONCILE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(0),
+  /** How often expired order reservations are looked for and released; 0 turns the sweeper off. */
+  RESERVATION_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
 });
 export type InventoryConfig = z.infer<typeof InventoryConfig>;
 

@@ -26,6 +26,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { AggregateCache } from './app/aggregate-cache.js';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
+import { ReservationSweeper } from './app/reservation-sweeper.js';
 import { SagaReconciler } from './app/saga-reconciler.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
 import type { InventoryConfig } from './config.js';
@@ -33,6 +34,7 @@ import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
 import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
+import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
 export const inventoryMigrations = INVENTORY_MIGRATIONS;
@@ -67,6 +69,8 @@ export interface InventoryService {
   scanner: BatchExpiryScanner;
   /** Finds and applies transfer events the saga consumer passed without applying (periodic when configured). */
   reconciler: SagaReconciler;
+  /** Releases order reservations past their expiry (SKIP LOCKED batches: safe in every instance). */
+  sweeper: ReservationSweeper;
   /** Stops taking requests, finishes in-flight work, stops the workers, drains NATS and closes the database. */
   stop(): Promise<void>;
 }
@@ -126,6 +130,12 @@ export async function startInventoryService(
     afterCommit: notify,
     now: options.now,
   });
+  const sweeper = new ReservationSweeper({
+    orm,
+    logger,
+    intervalMs: config.RESERVATION_SWEEP_INTERVAL_MS,
+    afterCommit: notify,
+  });
 
   const purger = new TablePurger({
     orm,
@@ -164,7 +174,8 @@ export async function startInventoryService(
     readiness: { ...databaseAndNatsReadiness(orm, nc), ...consumer.readiness() },
     docs: {
       title: 'Inventory service',
-      description: 'Stock per product, variant, unit and warehouse; movement ledger; batches; transfer saga.',
+      description:
+        'Stock per product, variant, unit and warehouse; movement ledger; batches; order reservations; transfer saga.',
     },
   });
   const reads = new ReadGate({ concurrency: config.READ_CONCURRENCY, queue: config.READ_QUEUE });
@@ -178,12 +189,14 @@ export async function startInventoryService(
       : undefined;
   await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals });
   await app.register(batchRoutes, { orm, db, notify, reads });
+  await app.register(reservationRoutes, { orm, db, notify, reads });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       await app.close();
       await scanner.stop();
+      await sweeper.stop();
       await reconciler.stop();
       await retention.stop();
       await purger.stop();
@@ -199,12 +212,13 @@ export async function startInventoryService(
   try {
     relay.start();
     await consumer.start();
-    // Periodic jobs run in one worker of a cluster (worker 0); the purger also takes an advisory lock.
+    // Periodic jobs run in one worker of a cluster (worker 0); each is also safe in several instances.
     if (options.periodicJobs ?? true) {
       purger.start();
       retention.start();
       reconciler.start();
       scanner.start();
+      sweeper.start();
     }
     listening = await listenOn(app, config);
   } catch (error) {
@@ -213,5 +227,5 @@ export async function startInventoryService(
   }
   const { url, port } = listening;
   logger.info({ port }, 'inventory service listening');
-  return { url, port, app, orm, db, nc, relay, consumer, purger, scanner, reconciler, stop };
+  return { url, port, app, orm, db, nc, relay, consumer, purger, scanner, reconciler, sweeper, stop };
 }

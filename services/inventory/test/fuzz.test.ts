@@ -54,6 +54,10 @@ const ID_ROUTES: Array<{ method: string; path: string; body?: unknown }> = [
   { method: 'GET', path: '/api/inventory?warehouseId={id}' },
   { method: 'GET', path: '/api/inventory/low-stock?warehouseId={id}' },
   { method: 'GET', path: '/api/inventory/batches/expiring?warehouseId={id}' },
+  { method: 'GET', path: '/api/reservations/{id}' },
+  { method: 'POST', path: '/api/reservations/{id}/release', body: {} },
+  { method: 'POST', path: '/api/reservations/{id}/extend', body: { expiresInSeconds: 60 } },
+  { method: 'GET', path: '/api/reservations?warehouseId={id}' },
 ];
 
 describe('inventory REST under hostile input', () => {

@@ -190,6 +190,60 @@ describe('invctl rebuild inventory', () => {
     }
   });
 
+  describe('order reservations', () => {
+    let reservationId: string;
+    let inventoryId: string;
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${service.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBeLessThan(300);
+      return (await response.json()) as { reservationId: string; lines: { inventoryId: string }[] };
+    };
+    const ofReservation = async () => {
+      const result = await rebuild('--json');
+      return JSON.parse(result.stdout).differences.filter(
+        (d: { inventoryId: string }) => d.inventoryId === inventoryId,
+      );
+    };
+
+    beforeAll(async () => {
+      inventoryId = (
+        await adjust({ warehouseId: 'w1', productId: 'p-res', quantity: 10, movementType: 'in' })
+      ).inventory.inventoryId;
+      const line = { warehouseId: 'w1', productId: 'p-res', quantity: 2 };
+      const committed = await post('/api/reservations', { reference: 'o-1', lines: [line] });
+      await post(`/api/reservations/${committed.reservationId}/commit`, {
+        lines: [{ lineId: 'l1', quantity: 1 }],
+      });
+      const released = await post('/api/reservations', { reference: 'o-2', lines: [line] });
+      await post(`/api/reservations/${released.reservationId}/release`, {});
+      reservationId = (await post('/api/reservations', { reference: 'o-3', lines: [line, line] }))
+        .reservationId;
+    });
+
+    it('replays reservation movements to what each reservation holds', async () => {
+      expect(await ofReservation()).toEqual([]);
+      const [record] = (
+        await sql.query('select quantity_reserved::int as r from inventory_record where inventory_id = $1', [
+          inventoryId,
+        ])
+      ).rows;
+      expect(record.r).toBe(4);
+    });
+
+    it('names a reservation whose state was changed behind the service', async () => {
+      await sql.query(`update order_reservation set state = 'released' where reservation_id = $1`, [
+        reservationId,
+      ]);
+      expect(await ofReservation()).toEqual([
+        expect.objectContaining({ field: `reservation ${reservationId}`, live: 0, rebuilt: 4 }),
+      ]);
+    });
+  });
+
   it('says so when the database has no inventory tables', async () => {
     const other = await createTestDatabase('invctl_empty');
     try {

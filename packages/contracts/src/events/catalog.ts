@@ -10,6 +10,12 @@ import {
   InventoryUpdatedV2,
   upcastInventoryUpdatedV1,
 } from './inventory.js';
+import {
+  InventoryReservationCommittedV1,
+  InventoryReservationCreatedV1,
+  InventoryReservationExtendedV1,
+  InventoryReservationReleasedV1,
+} from './reservation.js';
 import { TransferEventV1 } from './transfer.js';
 
 type Upcaster = (data: never) => unknown;
@@ -27,7 +33,10 @@ function single(schema: z.ZodType): CatalogEntry {
   return { current: 1, versions: { 1: schema }, upcasters: {} };
 }
 
-/** Every event type on the bus. The first thirteen are the original contract's; the rest drive the transfer saga. */
+/**
+ * Every event type on the bus. The first thirteen are the original contract's; then the transfer saga's, then
+ * order reservations'.
+ */
 export const EVENT_CATALOG = {
   'inventory.updated': {
     current: 2,
@@ -49,6 +58,10 @@ export const EVENT_CATALOG = {
   'transfer.stock_reserved': single(TransferEventV1),
   'inventory.reserved': single(InventoryReservedV1),
   'inventory.reservation_failed': single(InventoryReservationFailedV1),
+  'inventory.reservation_created': single(InventoryReservationCreatedV1),
+  'inventory.reservation_committed': single(InventoryReservationCommittedV1),
+  'inventory.reservation_released': single(InventoryReservationReleasedV1),
+  'inventory.reservation_extended': single(InventoryReservationExtendedV1),
 } satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;
@@ -63,6 +76,15 @@ export const TRANSFER_EVENT_TYPES = EVENT_TYPES.filter((t) => t.startsWith('tran
 >[];
 export type TransferEventType = (typeof TRANSFER_EVENT_TYPES)[number];
 
+/** The events of order reservations, published on the stock subjects of their lines' records. */
+export const ORDER_RESERVATION_EVENT_TYPES = [
+  'inventory.reservation_created',
+  'inventory.reservation_committed',
+  'inventory.reservation_released',
+  'inventory.reservation_extended',
+] as const satisfies readonly EventType[];
+export type OrderReservationEventType = (typeof ORDER_RESERVATION_EVENT_TYPES)[number];
+
 export function isEventType(value: string): value is EventType {
   return Object.hasOwn(EVENT_CATALOG, value);
 }
@@ -76,6 +98,26 @@ export const InventoryReservationFailedEvent = envelopeOf(
   'inventory.reservation_failed',
   1,
   InventoryReservationFailedV1,
+);
+export const InventoryReservationCreatedEvent = envelopeOf(
+  'inventory.reservation_created',
+  1,
+  InventoryReservationCreatedV1,
+);
+export const InventoryReservationCommittedEvent = envelopeOf(
+  'inventory.reservation_committed',
+  1,
+  InventoryReservationCommittedV1,
+);
+export const InventoryReservationReleasedEvent = envelopeOf(
+  'inventory.reservation_released',
+  1,
+  InventoryReservationReleasedV1,
+);
+export const InventoryReservationExtendedEvent = envelopeOf(
+  'inventory.reservation_extended',
+  1,
+  InventoryReservationExtendedV1,
 );
 const transferEvent = <const T extends TransferEventType>(type: T) => envelopeOf(type, 1, TransferEventV1);
 
@@ -97,6 +139,10 @@ export const DomainEvent = z.discriminatedUnion('type', [
   transferEvent('transfer.stock_reserved'),
   InventoryReservedEvent,
   InventoryReservationFailedEvent,
+  InventoryReservationCreatedEvent,
+  InventoryReservationCommittedEvent,
+  InventoryReservationReleasedEvent,
+  InventoryReservationExtendedEvent,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;

@@ -6,7 +6,10 @@ export const Quantity = z.int().min(0);
 export const SignedQuantity = z.int();
 export const Version = z.int().min(0);
 
-/** Movement kinds of the ledger. REST `adjust` accepts `in`, `out` and `adjustment`; the rest come from transfers. */
+/**
+ * Movement kinds of the ledger. REST `adjust` accepts `in`, `out` and `adjustment`; the rest come from transfers
+ * and order reservations (`reservation` is shared; the ledger row's reservation id tells an order's apart).
+ */
 export const MovementType = z.enum([
   'in',
   'out',
@@ -16,6 +19,8 @@ export const MovementType = z.enum([
   'transfer_out',
   'transfer_in',
   'transfer_discrepancy',
+  'reservation_release',
+  'reservation_commit',
 ]);
 export type MovementType = z.infer<typeof MovementType>;
 

@@ -73,6 +73,8 @@ export const Movement = z.object({
   correlationId: z.string().nullable(),
   transferId: Id.nullable(),
   batchId: Id.nullable(),
+  /** The order reservation of a `reservation`, `reservation_release` or `reservation_commit` (null for transfers'). */
+  reservationId: Id.nullable(),
   createdAt: Timestamp,
 });
 export type Movement = z.infer<typeof Movement>;

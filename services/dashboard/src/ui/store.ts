@@ -154,6 +154,14 @@ function describe(event: ClientEvent): string {
       return `transfer ${event.data.transferId}: stock reserved at ${event.data.warehouseId}`;
     case 'inventory.reservation_failed':
       return `transfer ${event.data.transferId}: reservation failed (${event.data.reason})`;
+    case 'inventory.reservation_created':
+      return `${event.data.productId} @ ${event.data.warehouseId}: ${event.data.quantity} reserved for ${event.data.reference}`;
+    case 'inventory.reservation_committed':
+      return `${event.data.productId} @ ${event.data.warehouseId}: ${event.data.committedQuantity} of ${event.data.reference} shipped`;
+    case 'inventory.reservation_released':
+      return `${event.data.productId} @ ${event.data.warehouseId}: ${event.data.releasedQuantity} of ${event.data.reference} released (${event.data.reason})`;
+    case 'inventory.reservation_extended':
+      return `${event.data.productId} @ ${event.data.warehouseId}: ${event.data.reference} held until ${event.data.expiresAt}`;
     default: {
       const d = event.data as TransferEventData;
       return `transfer ${d.transferId} ${d.sourceWarehouseId} → ${d.destinationWarehouseId}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`;

@@ -35,6 +35,7 @@ export function movementDto(row: MovementRow): Movement {
     correlationId: row.correlationId,
     transferId: row.transferId,
     batchId: row.batchId,
+    reservationId: row.reservationId ?? null,
     createdAt: row.createdAt.toISOString(),
   };
 }

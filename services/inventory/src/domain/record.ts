@@ -22,6 +22,8 @@ export interface MovementContext {
   transferId?: string | null;
   transferLineId?: string | null;
   batchId?: string | null;
+  /** The order reservation of a reservation movement. */
+  reservationId?: string | null;
 }
 
 /** A movement about to be booked: the change, the record version it produces and its context. */

@@ -7,8 +7,20 @@ import { EXIT } from '../lib/errors.js';
 import { withBroker } from '../lib/nats.js';
 import { parsePositive } from '../lib/parse.js';
 import { startProgress } from '../lib/progress.js';
-import { chainDifferences, type Difference, diffStock, type StockState } from '../rebuild/diff.js';
-import { countLiveRecords, ledgerBatches, liveRecords, recordsFromEvents } from '../rebuild/inventory.js';
+import {
+  chainDifferences,
+  type Difference,
+  diffStock,
+  reservationDifferences,
+  type StockState,
+} from '../rebuild/diff.js';
+import {
+  countLiveRecords,
+  ledgerBatches,
+  liveRecords,
+  recordsFromEvents,
+  reservationHoldBreaks,
+} from '../rebuild/inventory.js';
 
 export const DEFAULT_INVENTORY_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/inventory';
 
@@ -80,6 +92,8 @@ async function compareWithLedger(
       progress.update(live);
     }
     progress.stop();
+    // Order reservations: what each active one holds per record against its ledger rows (one aggregate).
+    log.add(reservationDifferences(await reservationHoldBreaks(db)));
     return { live, rebuilt };
   } finally {
     await db.query('rollback');
@@ -164,7 +178,7 @@ export function registerRebuild(
   rebuild
     .command('inventory')
     .description(
-      'recompute every stock record (available, reserved, minimum stock, version) and report each difference',
+      'recompute every stock record (available, reserved, minimum stock, version) and what each order reservation holds, and report each difference',
     )
     .option(
       '--database <url>',

@@ -61,6 +61,14 @@ export function summarize(event: DomainEvent): string {
       return `reserved ${event.data.lines.length} line(s) at ${event.data.warehouseId}`;
     case 'inventory.reservation_failed':
       return `reservation failed: ${event.data.reason}`;
+    case 'inventory.reservation_created':
+      return `reservation ${event.data.reservationId} (${event.data.reference}) holds ${event.data.quantity} until ${event.data.expiresAt}`;
+    case 'inventory.reservation_committed':
+      return `reservation ${event.data.reservationId} committed ${event.data.committedQuantity}, released ${event.data.releasedQuantity}`;
+    case 'inventory.reservation_released':
+      return `reservation ${event.data.reservationId} released ${event.data.releasedQuantity} (${event.data.reason})`;
+    case 'inventory.reservation_extended':
+      return `reservation ${event.data.reservationId} extended to ${event.data.expiresAt}`;
     default: {
       const d = event.data;
       const from = d.previousStatus ? `${d.previousStatus} → ` : '';

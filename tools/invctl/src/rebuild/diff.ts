@@ -95,3 +95,16 @@ export function chainDifferences(breaks: ChainBreak[]): Difference[] {
     note: 'movement does not continue the previous one',
   }));
 }
+
+/** One difference per order reservation whose ledger replay does not reproduce what it holds on a record. */
+export function reservationDifferences(
+  holds: { reservationId: string; inventoryId: string; state: string; held: number; ledgerHeld: number }[],
+): Difference[] {
+  return holds.map((h) => ({
+    inventoryId: h.inventoryId,
+    field: `reservation ${h.reservationId}`,
+    live: h.held,
+    rebuilt: h.ledgerHeld,
+    note: `${h.state} reservation: its ledger movements leave ${h.ledgerHeld} reserved, it holds ${h.held}`,
+  }));
+}

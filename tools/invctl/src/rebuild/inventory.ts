@@ -189,3 +189,42 @@ export async function recordsFromEvents(broker: Broker, stream = EVENTS_STREAM):
   }));
   return { records, invalid, firstSeq: info.state.first_seq };
 }
+
+/** What one order reservation holds on one record: by its own rows, and by replaying its ledger movements. */
+export interface ReservationHold {
+  reservationId: string;
+  inventoryId: string;
+  state: string;
+  /** The lines' quantities while active, 0 once committed, released or expired. */
+  held: number;
+  /** Sum of the reserved changes of the movements booked with this reservation id. */
+  ledgerHeld: number;
+}
+
+/**
+ * Order reservations whose ledger movements do not add up to what they hold: the replay of `reservation`,
+ * `reservation_release` and `reservation_commit` rows must leave exactly an active reservation's quantities
+ * reserved, and nothing for a final one. Empty on a database older than order reservations.
+ */
+export async function reservationHoldBreaks(db: pg.Client): Promise<ReservationHold[]> {
+  const { rows: present } = await db.query(`select to_regclass('order_reservation') is not null as ok`);
+  if (!present[0]?.ok) return [];
+  const { rows } = await db.query(
+    `with held as (
+       select l.reservation_id, l.inventory_id, r.state,
+              case when r.state = 'active' then sum(l.quantity) else 0 end as held
+         from order_reservation_line l join order_reservation r using (reservation_id)
+        group by l.reservation_id, l.inventory_id, r.state),
+     booked as (
+       select reservation_id, inventory_id, sum(reserved_change) as ledger_held
+         from inventory_movement where reservation_id is not null group by reservation_id, inventory_id)
+     select coalesce(h.reservation_id, b.reservation_id) as "reservationId",
+            coalesce(h.inventory_id, b.inventory_id) as "inventoryId",
+            coalesce(h.state, '(none)') as state,
+            coalesce(h.held, 0) as held, coalesce(b.ledger_held, 0) as "ledgerHeld"
+       from held h full join booked b on b.reservation_id = h.reservation_id and b.inventory_id = h.inventory_id
+      where coalesce(h.held, 0) <> coalesce(b.ledger_held, 0)
+      order by 2, 1`,
+  );
+  return rows.map((r) => ({ ...r, held: Number(r.held), ledgerHeld: Number(r.ledgerHeld) }));
+}

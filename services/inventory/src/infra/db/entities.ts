@@ -71,6 +71,8 @@ export class MovementRow {
   transferId!: string | null;
   transferLineId!: string | null;
   batchId!: string | null;
+  /** The order reservation a `reservation`, `reservation_release` or `reservation_commit` belongs to. */
+  reservationId!: string | null;
   eventId!: string;
   createdAt!: Date;
 }
@@ -102,6 +104,7 @@ export const MovementSchema = new EntitySchema<MovementRow>({
     transferId: optionalText,
     transferLineId: optionalText,
     batchId: optionalText,
+    reservationId: optionalText,
     eventId: { type: 'uuid' },
     createdAt: timestamp,
   },

@@ -36,7 +36,8 @@ ents as (
   select * from jsonb_to_recordset($2::jsonb) as e(
     rec int, seq int, q bigint, r bigint, counted bigint, allow_neg boolean, min_stock bigint,
     movement_type text, reason text, source text, actor text, correlation_id text, causation_id text,
-    transfer_id text, transfer_line_id text, batch_id text, updated_id uuid, low_id uuid, out_id uuid)
+    transfer_id text, transfer_line_id text, batch_id text, reservation_id text, updated_id uuid, low_id uuid,
+    out_id uuid)
 ),
 targets as (
   select k.rec, coalesce(k.inventory_id, (
@@ -144,12 +145,12 @@ moved as (
   insert into inventory_movement (inventory_id, record_version, product_id, warehouse_id, variant_id, uom_id,
                                   movement_type, quantity_change, reserved_change, available_before, available_after,
                                   reserved_before, reserved_after, minimum_stock, reason, source, actor,
-                                  correlation_id, causation_id, transfer_id, transfer_line_id, batch_id, event_id,
-                                  created_at)
+                                  correlation_id, causation_id, transfer_id, transfer_line_id, batch_id, reservation_id,
+                                  event_id, created_at)
   select b.inventory_id, c.version, b.product_id, b.warehouse_id, b.variant_id, b.uom_id,
          c.movement_type, c.dq, c.r, c.a_before, c.a_after, c.r_before, c.r_after, c.m_after,
          c.reason, c.source, c.actor, c.correlation_id, c.causation_id, c.transfer_id, c.transfer_line_id,
-         c.batch_id, c.updated_id, $3
+         c.batch_id, c.reservation_id, c.updated_id, $3
     from checked c join booked b on b.inventory_id = c.inv_id
    order by c.inv_id, c.version
   returning *

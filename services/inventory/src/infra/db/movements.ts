@@ -87,6 +87,7 @@ interface MovementJson {
   transfer_id: string | null;
   transfer_line_id: string | null;
   batch_id: string | null;
+  reservation_id: string | null;
   event_id: string;
   created_at: string;
 }
@@ -143,6 +144,7 @@ function movementOfJson(row: MovementJson): MovementRow {
     transferId: row.transfer_id,
     transferLineId: row.transfer_line_id,
     batchId: row.batch_id,
+    reservationId: row.reservation_id,
     eventId: row.event_id,
     createdAt: new Date(row.created_at),
   });
@@ -182,6 +184,7 @@ function movementJson(input: MovementInput, rec: number, seq: number) {
     transfer_id: context.transferId ?? null,
     transfer_line_id: context.transferLineId ?? null,
     batch_id: context.batchId ?? null,
+    reservation_id: context.reservationId ?? null,
     updated_id: eventIds.updated,
     low_id: eventIds.lowStock,
     out_id: eventIds.outOfStock,

@@ -1,0 +1,131 @@
+import {
+  CommitReservationRequest,
+  CreateReservationRequest,
+  ExtendReservationRequest,
+  Id,
+  ReleaseReservationRequest,
+  Reservation,
+  ReservationListQuery,
+  ReservationPage,
+} from '@inv/contracts';
+import { idempotencyFrom, runCommand, sendOutcome } from '@inv/platform';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import {
+  createReservation,
+  getReservation,
+  listReservations,
+  refuseIfShort,
+  type TransitionInput,
+  transitionReservation,
+} from '../../app/reservations.js';
+import { callerOf, commandRunner, type RouteDeps } from './stock-routes.js';
+
+const READ = { permission: 'inventory:read' } as const;
+const WRITE = { permission: 'inventory:adjust' } as const;
+const tags = ['reservations'];
+const ReservationIdParams = z.strictObject({ reservationId: Id });
+
+/** Order reservations: hold stock for a cart or an order, then commit, release or extend it. */
+export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+  const { orm } = deps;
+  const command = commandRunner(deps);
+
+  app.post(
+    '/api/reservations',
+    {
+      config: WRITE,
+      schema: {
+        tags,
+        summary: 'Hold stock of every line or none (Idempotency-Key honoured)',
+        body: CreateReservationRequest,
+        response: { 201: Reservation },
+      },
+    },
+    async (request, reply) => {
+      const idempotency = idempotencyFrom(request);
+      if (!idempotency) await refuseIfShort(deps.db, request.body, request.claims);
+      const outcome = await runCommand({
+        orm,
+        idempotency,
+        work: (em) => createReservation(em, request.body, callerOf(request)),
+        afterCommit: deps.notify,
+        successStatus: 201,
+      });
+      reply.header('location', `/api/reservations/${outcome.body.reservationId}`);
+      return sendOutcome(reply, outcome);
+    },
+  );
+
+  app.get(
+    '/api/reservations',
+    {
+      config: READ,
+      schema: {
+        tags,
+        summary: 'Reservations by reference, status or warehouse, paged',
+        querystring: ReservationListQuery,
+        response: { 200: ReservationPage },
+      },
+    },
+    async (request) => {
+      const { reference, status, warehouseId, ...page } = request.query;
+      return listReservations(orm.em.fork(), request.claims, { reference, status, warehouseId }, page);
+    },
+  );
+
+  app.get(
+    '/api/reservations/:reservationId',
+    {
+      config: READ,
+      schema: {
+        tags,
+        summary: 'One reservation',
+        params: ReservationIdParams,
+        response: { 200: Reservation },
+      },
+    },
+    async (request) => getReservation(orm.em.fork(), request.claims, request.params.reservationId),
+  );
+
+  const transition = <B extends z.ZodType>(
+    action: 'commit' | 'release' | 'extend',
+    body: B,
+    summary: string,
+    inputOf: (body: z.infer<B>) => Exclude<TransitionInput, { action: 'expire' }>,
+  ) =>
+    app.post(
+      `/api/reservations/:reservationId/${action}`,
+      {
+        config: WRITE,
+        schema: { tags, summary, params: ReservationIdParams, body, response: { 200: Reservation } },
+        // Commit and release need no body at all: an empty request is an empty object.
+        preValidation: async (request) => {
+          (request as { body: unknown }).body ??= {};
+        },
+      },
+      async (request, reply) =>
+        command(request, reply, (em) =>
+          transitionReservation(
+            em,
+            request.params.reservationId,
+            inputOf(request.body as z.infer<B>),
+            callerOf(request),
+          ),
+        ),
+    );
+  transition(
+    'commit',
+    CommitReservationRequest,
+    'The goods leave: reserved stock goes out; with lines, a partial commit whose rest is released',
+    (body) => ({ action: 'commit', lines: body.lines }),
+  );
+  transition('release', ReleaseReservationRequest, 'Give the held stock back to available', (body) => ({
+    action: 'release',
+    note: body.reason ?? null,
+  }));
+  transition('extend', ExtendReservationRequest, 'Hold the stock longer', (body) => ({
+    action: 'extend',
+    expiresInSeconds: body.expiresInSeconds,
+  }));
+};
