@@ -64,6 +64,10 @@ export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
   save(prefix: string, channel: string, cursor: string): Promise<void>;
   remove(prefix: string, channel: string): Promise<void>;
+  /** Names the connection that holds the session from now on. */
+  claim(prefix: string, owner: string): Promise<void>;
+  /** The connection that holds the session, or null when none claimed it. */
+  owner(prefix: string): Promise<string | null>;
 }
 
 /** The part of a WebSocket the gateway uses (the `ws` socket on the server side). */

@@ -110,6 +110,11 @@ export function createGatewayMetrics(registry: Registry) {
       help: 'Stream messages that are not events and were skipped',
       registers,
     }),
+    sessionTakeovers: new Counter({
+      name: 'gateway_session_takeovers_total',
+      help: 'Connections closed with 4409 because a newer connection bound their durable session',
+      registers,
+    }),
     sessionWriteFailures: new Counter({
       name: 'gateway_session_write_failures_total',
       help: 'Failed writes of durable session positions (retried)',
