@@ -327,8 +327,9 @@ export class InventoryClient {
     const state = this.channels.get(event.channel);
     if (state) {
       if (!state.recent.add(event.id)) return;
-      this.setCursor(event.channel, state, event.cursor);
       for (const handler of state.handlers) handler(event);
+      // Handled once its handlers returned: only then may an acknowledgement say so.
+      this.setCursor(event.channel, state, event.cursor);
     } else if (!this.options.includeUnsubscribedChannels) {
       return;
     }
