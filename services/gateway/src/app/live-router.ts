@@ -197,7 +197,8 @@ export class LiveRouter {
       if (this.closed) return;
       switch (stop.kind) {
         case 'done':
-          this.held = null;
+          // Messages that came while the released ones were routed wait for the next round.
+          if (held.length === 0 && this.held === held) this.held = null;
           return;
         case 'look':
           return;
