@@ -90,7 +90,7 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     backfills: new Counter({
       name: 'gateway_backfills_total',
-      help: 'Live channels caught up from the stream after a NATS reconnect or a stream leader change',
+      help: 'Rounds in which the live feed read the stream: a hole, a NATS reconnect, a leader change, a rejected message',
       registers,
     }),
     liveRejected: new Counter({
