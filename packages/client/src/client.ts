@@ -29,9 +29,39 @@ export interface InventoryClientOptions {
   backoff?: Partial<BackoffOptions>;
   /** Application-level ping; a connection silent for twice this long is replaced. 0 disables. */
   heartbeatMs?: number;
-  /** How often a session's positions are acknowledged to the gateway. */
+  /** How often a session's positions are acknowledged to the gateway (and whenever the page is hidden). */
   ackIntervalMs?: number;
+  /**
+   * Surface on `on('event')` the events of channels the application did not subscribe to itself: the default
+   * `global` a connection starts with, and channels a durable session brought back that the application has not
+   * subscribed to (again). Off by default.
+   */
+  includeUnsubscribedChannels?: boolean;
+  /** Tells when the page is hidden or unloaded; defaults to the browser's `pagehide` and `visibilitychange`. */
+  page?: PageLifecycle;
 }
+
+/** When the page goes away: the client acknowledges what was handled, so that a reload does not get it again. */
+export interface PageLifecycle {
+  onHidden(listener: () => void): void;
+}
+
+/** The browser's page lifecycle: `pagehide` (unload, bfcache) and `visibilitychange` to hidden. */
+export const browserPage: PageLifecycle = {
+  onHidden(listener) {
+    const scope = globalThis as {
+      addEventListener?: (type: string, listener: () => void) => void;
+      document?: {
+        visibilityState?: string;
+        addEventListener?: (type: string, listener: () => void) => void;
+      };
+    };
+    scope.addEventListener?.('pagehide', listener);
+    scope.document?.addEventListener?.('visibilitychange', () => {
+      if (scope.document?.visibilityState === 'hidden') listener();
+    });
+  },
+};
 
 export type EventHandler = (event: ClientEvent) => void;
 
@@ -64,6 +94,8 @@ const CURSOR_KEY = 'inventory-client.cursor.';
 export class InventoryClient {
   private readonly emitter = new Emitter<ClientEvents>();
   private readonly channels = new Map<string, ChannelState>();
+  /** Events already surfaced on `on('event')`: one that several subscribed channels carry is surfaced once. */
+  private readonly surfaced = new RecentIds();
   private readonly backoff: BackoffOptions;
   private socket: WebSocketLike | null = null;
   private currentState: ConnectionState = 'closed';
@@ -79,6 +111,7 @@ export class InventoryClient {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.sessionId = options.session ? resolveSessionId(options.session) : null;
     globalThis.addEventListener?.('online', () => this.reconnectNow());
+    if (this.sessionId) (options.page ?? browserPage).onHidden(() => this.flushAcks());
   }
 
   get state(): ConnectionState {
@@ -136,8 +169,17 @@ export class InventoryClient {
     };
   }
 
-  /** Closes the connection for good (no reconnection). */
+  /**
+   * Acknowledges now every channel's last handled event (a durable session resumes after it). Called on the
+   * ack interval and when the page is hidden; call it after handling something that must not come again.
+   */
+  flushAcks(): void {
+    this.acknowledge();
+  }
+
+  /** Closes the connection for good (no reconnection), acknowledging what was handled first. */
   close(): void {
+    if (this.sessionId) this.acknowledge();
     this.closedByUser = true;
     this.clearTimers();
     this.socket?.close(1000, 'client closed');
@@ -194,6 +236,17 @@ export class InventoryClient {
     }
     if (code === WS_CLOSE.unauthorized) {
       this.emitter.emit('error', { code: 'UNAUTHORIZED', message: 'the gateway refused the access token' });
+    }
+    if (code === WS_CLOSE.sessionTakenOver) {
+      // Another connection (a reload, another tab with the same session id) took the session: reconnecting
+      // would take it back and the two would take turns for ever.
+      this.closedByUser = true;
+      this.setState('closed');
+      this.emitter.emit('error', {
+        code: 'SESSION_TAKEN_OVER',
+        message: 'a newer connection took over this durable session; this client stopped',
+      });
+      return;
     }
     this.scheduleReconnect();
   }
@@ -265,14 +318,22 @@ export class InventoryClient {
     }
   }
 
+  /**
+   * Per-channel handlers get each event of their channel once; `on('event')` gets each event once whatever the
+   * number of subscribed channels carrying it, and only for channels the application subscribed to unless
+   * `includeUnsubscribedChannels`.
+   */
   private onEvent(event: ClientEvent): void {
     const state = this.channels.get(event.channel);
     if (state) {
       if (!state.recent.add(event.id)) return;
-      this.setCursor(event.channel, state, event.cursor);
       for (const handler of state.handlers) handler(event);
+      // Handled once its handlers returned: only then may an acknowledgement say so.
+      this.setCursor(event.channel, state, event.cursor);
+    } else if (!this.options.includeUnsubscribedChannels) {
+      return;
     }
-    this.emitter.emit('event', event);
+    if (this.surfaced.add(event.id)) this.emitter.emit('event', event);
   }
 
   private setCursor(channel: string, state: ChannelState, cursor: string): void {

@@ -38,6 +38,8 @@ export const WS_CLOSE = {
   unauthorized: 4401,
   /** No pong to the server's ping in time. */
   heartbeatTimeout: 4408,
+  /** A newer connection bound the same durable session: this one must not reconnect with it on its own. */
+  sessionTakenOver: 4409,
   /** The client did not read fast enough and its send queue overflowed; resume with cursors. */
   slowConsumer: 4429,
 } as const;

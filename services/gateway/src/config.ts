@@ -20,6 +20,11 @@ export const GatewayConfig = BaseConfig.extend({
   CHANNEL_LINGER_MS: z.coerce.number().int().min(0).default(10_000),
   /** Positions of durable sessions are written at most this often per channel (and on close). */
   SESSION_FLUSH_MS: positiveInt.default(1_000),
+  /**
+   * The live feed's position is compared with the stream's end this often; a message lost on its way with none
+   * after it is read back within two intervals.
+   */
+  LIVE_AUDIT_MS: positiveInt.default(500),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

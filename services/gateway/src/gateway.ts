@@ -15,6 +15,8 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { ConnectionRegistry } from './app/connections.js';
 import { HubRegistry } from './app/hub.js';
+import { LiveRouter } from './app/live-router.js';
+import type { LiveFeed } from './app/ports.js';
 import { Protocol } from './app/protocol.js';
 import { Semaphore } from './app/semaphore.js';
 import { SessionTracker } from './app/sessions.js';
@@ -25,6 +27,7 @@ import { wsRoutes } from './infra/http/ws-routes.js';
 import { createGatewayMetrics } from './infra/metrics.js';
 import { natsLiveFeed } from './infra/nats/live-feed.js';
 import { openSessionBucket } from './infra/nats/session-kv.js';
+import { natsStreamLookup } from './infra/nats/stream-lookup.js';
 import { natsStreamReader } from './infra/nats/stream-reader.js';
 import { EventsStreamState } from './infra/nats/stream-state.js';
 
@@ -41,6 +44,8 @@ export interface Gateway {
 
 export interface StartGatewayOptions {
   logger?: Logger;
+  /** Wraps the live feed (tests make it lose messages on purpose). */
+  wrapLiveFeed?: (feed: LiveFeed) => LiveFeed;
 }
 
 /** How long clients get to close after the shutdown notice before they are cut off. */
@@ -61,11 +66,12 @@ export async function startGateway(
     const jsm = await jetstreamManager(nc);
     const events = new RecentEvents();
     const connections = new ConnectionRegistry(metrics, config.HEARTBEAT_MS);
-    const stream = await EventsStreamState.open(jsm, () => {
+    const stream = await EventsStreamState.open(jsm, (state) => {
       // Sequences start again in a recreated stream: every position held is void. Clients reconnect and
       // their old cursors get `reset`.
       logger.error('the EVENTS stream was recreated; closing every connection');
       events.clear();
+      router.rebase(state.lastSeq);
       hubs.closeAll();
       for (const connection of connections.all()) {
         connection.close(WS_CLOSE.serviceRestart, 'event stream recreated; reconnect');
@@ -73,10 +79,22 @@ export async function startGateway(
     });
     const reader = natsStreamReader(jetstream(nc), jsm);
     const readSlots = new Semaphore(config.MAX_CONCURRENT_REPLAYS);
-    const hubs = new HubRegistry(
-      { feed: natsLiveFeed(nc, logger), reader, stream, events, readSlots, metrics, logger },
-      config.CHANNEL_LINGER_MS,
+    const feed = natsLiveFeed(nc, logger);
+    const hubs = new HubRegistry(config.CHANNEL_LINGER_MS);
+    const router = new LiveRouter(
+      {
+        feed: options.wrapLiveFeed?.(feed) ?? feed,
+        reader,
+        lookup: natsStreamLookup(jsm),
+        stream,
+        readSlots,
+        metrics,
+        logger,
+      },
+      hubs,
     );
+    hubs.bind({ router, stream, events, metrics });
+    await router.ready;
     const repository = await openSessionBucket(nc, {
       ttlMs: config.SESSION_TTL_HOURS * 3_600_000,
       replicas: config.STREAM_REPLICAS,
@@ -98,10 +116,10 @@ export async function startGateway(
       logger,
       heartbeatMs: config.HEARTBEAT_MS,
     });
-    fillGapsAfterReconnects(nc, hubs, logger).catch((error: unknown) =>
+    fillGapsAfterReconnects(nc, router, logger).catch((error: unknown) =>
       logger.error({ err: error }, 'watching the NATS connection failed'),
     );
-    fillGapsAfterLeaderChanges(nc, hubs, logger);
+    fillGapsAfterLeaderChanges(nc, router, logger);
 
     const verifyToken = createTokenVerifier(authSettingsFrom(config));
     const app = await createHttpServer({
@@ -134,6 +152,7 @@ export async function startGateway(
     });
     sessions.start();
     connections.startHeartbeat();
+    router.startAudits(config.LIVE_AUDIT_MS);
     const { url, port } = await listenOn(app, config);
     logger.info({ port }, 'gateway listening');
 
@@ -150,6 +169,7 @@ export async function startGateway(
         await connections.drain(CLOSE_GRACE_MS);
         await app.close();
         hubs.closeAll();
+        router.close();
         await closeNats(nc);
       })();
       return stopped;
@@ -165,12 +185,16 @@ export async function startGateway(
  * Core subscriptions lose what is published while the connection is down. On a disconnect every channel holds
  * its live messages back; on the reconnect it reads the gap from the stream, then releases them.
  */
-async function fillGapsAfterReconnects(nc: NatsConnection, hubs: HubRegistry, logger: Logger): Promise<void> {
+async function fillGapsAfterReconnects(
+  nc: NatsConnection,
+  router: LiveRouter,
+  logger: Logger,
+): Promise<void> {
   for await (const status of nc.status()) {
-    if (status.type === 'disconnect') hubs.suspendAll();
+    if (status.type === 'disconnect') router.suspend();
     else if (status.type === 'reconnect') {
-      logger.info({ channels: hubs.size }, 'filling live channels from the stream after a reconnect');
-      void hubs.recoverAll();
+      logger.info({ position: router.position }, 'filling the live feed from the stream after a reconnect');
+      void router.recover();
     }
   }
 }
@@ -180,12 +204,15 @@ async function fillGapsAfterReconnects(nc: NatsConnection, hubs: HubRegistry, lo
  * republishing loses that live message while this process's own connection stays up. A new leader therefore
  * makes every channel fill from the stream exactly as after a reconnect (duplicates are dropped by sequence).
  */
-function fillGapsAfterLeaderChanges(nc: NatsConnection, hubs: HubRegistry, logger: Logger): void {
+function fillGapsAfterLeaderChanges(nc: NatsConnection, router: LiveRouter, logger: Logger): void {
   nc.subscribe(`$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.${EVENTS_STREAM}`, {
     callback: (error) => {
       if (error) return;
-      logger.info({ channels: hubs.size }, 'filling live channels from the stream after a leader change');
-      void hubs.recoverAll();
+      logger.info(
+        { position: router.position },
+        'filling the live feed from the stream after a leader change',
+      );
+      void router.recover();
     },
   });
 }

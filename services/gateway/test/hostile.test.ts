@@ -43,7 +43,10 @@ describe('gateway under hostile subscriptions', () => {
     expect(errors.filter((frame) => frame.code === 'INVALID_CHANNEL').length).toBeGreaterThan(
       channels.length / 2,
     );
-    expect(client.frames.filter((frame) => frame.type === 'subscribed')).toHaveLength(1);
+    // Only the quiet one (the default `global` may have been confirmed before the quiet one replaced it).
+    expect(
+      client.frames.filter((frame) => frame.type === 'subscribed' && frame.channel !== 'global'),
+    ).toHaveLength(1);
     // No hostile channel became a live subscription (only the quiet one and the lingering default).
     expect(await liveChannels(f)).toBeLessThanOrEqual(2);
     console.log(`reliability: gateway hostile channels ${channels.length} refused, 0 subscribed`);

@@ -4,7 +4,9 @@ import {
   InventoryClient,
   type InventoryClientOptions,
   type KeyValueStorage,
+  type PageLifecycle,
   type ResetNotice,
+  type ServerError,
   type WebSocketFactory,
 } from '@inv/client';
 import { EVENTS_STREAM } from '@inv/contracts';
@@ -22,6 +24,26 @@ class MemoryStorage implements KeyValueStorage {
   }
   setItem(key: string, value: string) {
     this.items.set(key, value);
+  }
+}
+
+/** The page of a browser tab, for Node: the test hides it (what `pagehide` does before a reload). */
+class TestPage implements PageLifecycle {
+  private readonly listeners: Array<() => void> = [];
+  onHidden(listener: () => void) {
+    this.listeners.push(listener);
+  }
+  hide() {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/** The `ws` class, keeping every socket so a test can cut one as a page being unloaded does. */
+const sockets: WebSocket[] = [];
+class KeptWebSocket extends WebSocket {
+  constructor(url: string) {
+    super(url);
+    sockets.push(this);
   }
 }
 
@@ -157,7 +179,8 @@ describe('the client SDK against the gateway', () => {
 
     const missed = productEvents('session', 3);
     await f.publish(...missed);
-    const after = await sdkClient({ session: { storage }, instance: 1 });
+    // Listening to the session's channels without subscribing to them again: asked for explicitly.
+    const after = await sdkClient({ session: { storage }, instance: 1, includeUnsubscribedChannels: true });
     expect(after.sessionId).toBe(before.sessionId);
     const resumed: ClientEvent[] = [];
     after.on('event', (event) => resumed.push(event));
@@ -212,5 +235,75 @@ describe('the client SDK against the gateway', () => {
     await keptArrived;
     expect(kept).toHaveLength(1);
     expect(dropped).toEqual([]);
+  });
+
+  /** A reload: the page is hidden (or not), then its socket is cut without a close from the SDK. */
+  async function reload(client: InventoryClient, page: TestPage | null) {
+    page?.hide();
+    const socket = sockets.at(-1)!;
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.terminate();
+    client.close();
+    await closed;
+  }
+
+  async function handledThenReloaded(sessionId: string, hidePage: boolean) {
+    const page = new TestPage();
+    const before = await sdkClient({
+      session: { id: sessionId },
+      ackIntervalMs: 3_600_000,
+      page,
+      WebSocket: KeptWebSocket as unknown as WebSocketFactory,
+    });
+    const handled: ClientEvent[] = [];
+    const first = subscribeLive(before, `product:${sessionId}`, handled);
+    before.connect();
+    await first.live;
+    const seen = productEvents(sessionId, 3);
+    await f.publish(...seen);
+    await eventually(() => handled.length === 3);
+    await reload(before, hidePage ? page : null);
+
+    const missed = productEvents(sessionId, 2);
+    await f.publish(...missed);
+    const after = await sdkClient({ session: { id: sessionId }, instance: 1 });
+    const resumed: ClientEvent[] = [];
+    const second = subscribeLive(after, `product:${sessionId}`, resumed, { resuming: true });
+    after.connect();
+    await second.live;
+    return { seen, missed, resumed };
+  }
+
+  it('does not deliver again after a reload what was handled before the page was hidden', async () => {
+    const { missed, resumed } = await handledThenReloaded('reload-hidden', true);
+    expect(resumed.map((event) => event.id)).toEqual(missed.map((event) => event.id));
+  });
+
+  it('delivers again after a reload what was handled but not acknowledged (the at-least-once edge)', async () => {
+    // The page went away without `pagehide` (a crash) and before the ack interval: acknowledged nothing.
+    const { seen, missed, resumed } = await handledThenReloaded('reload-crash', false);
+    expect(resumed.map((event) => event.id)).toEqual([...seen, ...missed].map((event) => event.id));
+  });
+
+  it('stops the older of two clients sharing a durable session id, with SESSION_TAKEN_OVER', async () => {
+    const older = await sdkClient({ session: { id: 'two-tabs' }, instance: 0 });
+    const errors: ServerError[] = [];
+    older.on('error', (error) => errors.push(error));
+    const olderEvents: ClientEvent[] = [];
+    const first = subscribeLive(older, 'product:two-tabs', olderEvents);
+    older.connect();
+    await first.live;
+
+    const newer = await sdkClient({ session: { id: 'two-tabs' }, instance: 1 });
+    const newerEvents: ClientEvent[] = [];
+    const second = subscribeLive(newer, 'product:two-tabs', newerEvents);
+    newer.connect();
+    await second.live;
+    const events = productEvents('two-tabs', 2);
+    await f.publish(...events);
+    await eventually(() => newerEvents.length === 2);
+    await eventually(() => older.state === 'closed', { message: 'the older client to stop' });
+    expect(errors.map((error) => error.code)).toContain('SESSION_TAKEN_OVER');
+    expect(newer.state).toBe('open');
   });
 });

@@ -192,7 +192,8 @@ export async function sessionPositions(nc: NatsConnection, sessionId: string): P
   const positions = new Map<string, number>();
   for await (const key of await kv.keys(`*.${sessionId}.>`)) {
     const entry = await kv.get(key);
-    if (entry?.operation === 'PUT')
+    // `_owner` names the connection holding the session, not a channel.
+    if (entry?.operation === 'PUT' && !key.endsWith('._owner'))
       positions.set(key.split('.')[2]!.replaceAll('=', ':'), decodeCursor(entry.string())!.seq);
   }
   return positions;

@@ -1,11 +1,9 @@
-import { type Channel, channelFilters } from '@inv/contracts';
-import type { Logger } from 'pino';
+import { type Channel, channelFilters, channelsOfSubject, formatChannel } from '@inv/contracts';
 import { eventFrame, type Frame } from '../domain/frames.js';
-import { SeqBuffer } from '../domain/seq-buffer.js';
 import type { RecentEvents, StoredEvent } from '../domain/stored-event.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
-import type { LiveFeed, RawMessage, StreamReader, StreamStateSource } from './ports.js';
-import type { Semaphore } from './semaphore.js';
+import type { LiveRouter, LiveRoutes } from './live-router.js';
+import type { RawMessage, StreamStateSource } from './ports.js';
 
 /** A client's subscription to a channel, as the channel's hub sees it. */
 export interface HubMember {
@@ -14,25 +12,18 @@ export interface HubMember {
 }
 
 export interface HubContext {
-  feed: LiveFeed;
-  reader: StreamReader;
+  /** The process's live feed, in stream order and checked against the stream (see `LiveRouter`). */
+  router: LiveRouter;
   stream: StreamStateSource;
   events: RecentEvents;
-  /** Shared with client replays: bounds the stream reads in flight. */
-  readSlots: Semaphore;
   metrics: GatewayMetrics;
-  logger: Logger;
 }
 
-/** Live messages held while a hub fills a gap from the stream; beyond this they are re-read from the stream. */
-const BACKLOG_MAX_BYTES = 8 * 1024 * 1024;
-const RECOVERY_RETRY_MS = 1_000;
-
 /**
- * One channel in one gateway process: a core NATS subscription per filter of the channel (on the republished
- * `live.` subjects), shared by every client of the channel. Each event is decoded and turned into a frame once,
- * then offered to every member. `position` is the stream sequence up to which the channel has been fanned out:
- * a client attached now is owed exactly the events after it.
+ * One channel in one gateway process, shared by every client of the channel: the live router hands it the
+ * channel's messages in stream order; each event is decoded and turned into a frame once, then offered to every
+ * member. `position` is the stream sequence up to which the channel has been fanned out: a client attached now
+ * is owed exactly the events after it.
  */
 export class ChannelHub {
   readonly filters: readonly string[];
@@ -42,13 +33,8 @@ export class ChannelHub {
   /** Subscriptions holding this hub (members attach only once the hub is ready). */
   refs = 0;
   closed = false;
-  /** Resolves once the live subscriptions are active and `position` is known. */
+  /** Resolves once the live feed runs and `position` is known. */
   readonly ready: Promise<void>;
-  private readonly unsubscribes: Array<() => void> = [];
-  private backlog: SeqBuffer<RawMessage> | null = null;
-  private recovering: Promise<void> | null = null;
-  private recoverAgain = false;
-  private started = false;
 
   constructor(
     readonly name: string,
@@ -57,18 +43,10 @@ export class ChannelHub {
   ) {
     this.filters = channelFilters(channel);
     this.channelJson = JSON.stringify(name);
-    this.ready = this.start();
-  }
-
-  private async start(): Promise<void> {
-    for (const filter of this.filters) {
-      this.unsubscribes.push(this.ctx.feed.subscribe(filter, (message) => this.onMessage(message)));
-    }
-    // Interest first, then the stream's end: every event after that end reaches the subscription.
-    await this.ctx.feed.flush();
-    const state = await this.ctx.stream.current();
-    this.position = Math.max(this.position, state.lastSeq);
-    this.started = true;
+    // Everything the router has routed so far is before this channel's time.
+    this.ready = ctx.router.ready.then(() => {
+      this.position = Math.max(this.position, ctx.router.position);
+    });
   }
 
   attach(member: HubMember): void {
@@ -79,16 +57,9 @@ export class ChannelHub {
     this.members.delete(member);
   }
 
-  private onMessage(message: RawMessage): void {
-    if (this.closed) return;
-    if (this.backlog) this.backlog.push(message.seq, message);
-    else this.fanOut(message);
-  }
-
-  private fanOut(message: RawMessage): void {
-    // The subscriptions of one connection receive the republished messages in stream order, so anything at or
-    // below the position is a duplicate (a backfill overlapping live traffic).
-    if (message.seq <= this.position) return;
+  /** The next message of the channel, from the router (in stream order). */
+  fanOut(message: RawMessage): void {
+    if (this.closed || message.seq <= this.position) return;
     this.position = message.seq;
     if (this.members.size === 0) return;
     const event = this.ctx.events.decode(message.seq, message.subject, message.data);
@@ -105,67 +76,9 @@ export class ChannelHub {
     }
   }
 
-  /** The NATS connection dropped: live messages may be lost, so hold the ones that come until the gap is filled. */
-  suspend(): void {
-    // A hub still starting has no members yet and takes its position after the reconnect.
-    if (!this.closed && this.started) this.backlog ??= new SeqBuffer(BACKLOG_MAX_BYTES, (m) => m.data.length);
-  }
-
-  /** Fills the gap since `position` from the stream, then releases the held live messages without duplicates. */
-  recover(): Promise<void> {
-    if (this.closed || !this.started) return Promise.resolve();
-    this.suspend();
-    if (this.recovering) {
-      this.recoverAgain = true;
-      return this.recovering;
-    }
-    this.recovering = this.catchUp().finally(() => {
-      this.recovering = null;
-    });
-    return this.recovering;
-  }
-
-  private async catchUp(): Promise<void> {
-    const release = await this.ctx.readSlots.acquire();
-    try {
-      while (this.backlog && !this.closed) {
-        this.recoverAgain = false;
-        await this.ctx.feed.flush();
-        const end = (await this.ctx.stream.current()).lastSeq;
-        if (this.members.size === 0) {
-          // Nobody to deliver the gap to (a lingering channel): skip it, later subscribers start after it.
-          this.position = Math.max(this.position, end);
-        } else {
-          await this.ctx.reader.read({
-            filters: this.filters,
-            fromSeq: this.position + 1,
-            toSeq: end,
-            onMessage: (message) => this.fanOut(message),
-            stopped: () => this.closed,
-          });
-        }
-        // Everything up to `end` is out; the held messages cover what came after, unless some were dropped.
-        const backlog = this.backlog;
-        if (!backlog) break;
-        if (!this.recoverAgain && backlog.droppedUpTo <= end) {
-          this.backlog = null;
-          for (const [, message] of backlog.takeAfter(end)) this.fanOut(message);
-        }
-      }
-      this.ctx.metrics.backfills.inc();
-    } catch (error) {
-      this.ctx.logger.warn({ err: error, channel: this.name }, 'backfill after reconnect failed; retrying');
-      setTimeout(() => void this.recover(), RECOVERY_RETRY_MS).unref();
-    } finally {
-      release();
-    }
-  }
-
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.backlog = null;
-    for (const unsubscribe of this.unsubscribes) unsubscribe();
     this.members.clear();
   }
 }
@@ -175,22 +88,49 @@ export class ChannelHub {
  * few seconds (a reconnecting client, or the default `global` of a client about to subscribe elsewhere, would
  * otherwise restart it), then closed. One timer for the process sweeps the idle ones.
  */
-export class HubRegistry {
+export class HubRegistry implements LiveRoutes {
   private readonly hubs = new Map<string, ChannelHub>();
+  /** Hubs by canonical channel name, for routing a message to the channels of its subject. */
+  private readonly byChannel = new Map<string, Set<ChannelHub>>();
   private readonly idle = new Map<ChannelHub, number>();
   private timer: NodeJS.Timeout | null = null;
+  private ctx: HubContext | null = null;
 
-  constructor(
-    private readonly ctx: HubContext,
-    private readonly lingerMs: number,
-  ) {}
+  constructor(private readonly lingerMs: number) {}
+
+  /** The router is built with this registry as its routes, so the context comes after. */
+  bind(ctx: HubContext): void {
+    this.ctx = ctx;
+  }
+
+  private get context(): HubContext {
+    if (!this.ctx) throw new Error('the hub registry is not bound to a live router');
+    return this.ctx;
+  }
+
+  get any(): boolean {
+    return this.hubs.size > 0;
+  }
+
+  /** A message of the live feed, in stream order: to the hubs of every channel its subject belongs to. */
+  route(message: RawMessage): void {
+    // `global` takes everything, even a subject no other channel knows.
+    for (const hub of this.byChannel.get('global') ?? []) hub.fanOut(message);
+    for (const channel of channelsOfSubject(message.subject)) {
+      if (channel.kind === 'global') continue;
+      for (const hub of this.byChannel.get(formatChannel(channel)) ?? []) hub.fanOut(message);
+    }
+  }
 
   acquire(name: string, channel: Channel): ChannelHub {
     let hub = this.hubs.get(name);
     if (!hub) {
-      const created = new ChannelHub(name, channel, this.ctx);
+      const created = new ChannelHub(name, channel, this.context);
       this.hubs.set(name, created);
-      this.ctx.metrics.live.hubs = this.hubs.size;
+      const key = formatChannel(channel);
+      const same = this.byChannel.get(key) ?? new Set();
+      this.byChannel.set(key, same.add(created));
+      this.context.metrics.live.hubs = this.hubs.size;
       // A hub that could not start is dropped so the next subscriber tries afresh.
       created.ready.catch(() => this.discard(created));
       hub = created;
@@ -212,14 +152,6 @@ export class HubRegistry {
     return this.hubs.size;
   }
 
-  suspendAll(): void {
-    for (const hub of this.hubs.values()) hub.suspend();
-  }
-
-  recoverAll(): Promise<void> {
-    return Promise.all([...this.hubs.values()].map((hub) => hub.recover())).then(() => undefined);
-  }
-
   closeAll(): void {
     for (const hub of [...this.hubs.values()]) this.discard(hub);
     this.stopTimer();
@@ -238,7 +170,10 @@ export class HubRegistry {
   private discard(hub: ChannelHub): void {
     this.idle.delete(hub);
     if (this.hubs.get(hub.name) === hub) this.hubs.delete(hub.name);
-    this.ctx.metrics.live.hubs = this.hubs.size;
+    const key = formatChannel(hub.channel);
+    const same = this.byChannel.get(key);
+    if (same?.delete(hub) && same.size === 0) this.byChannel.delete(key);
+    this.context.metrics.live.hubs = this.hubs.size;
     hub.close();
   }
 }

@@ -1,4 +1,5 @@
 import type { StreamState } from '../domain/cursor-check.js';
+import type { LiveRejection } from '../domain/live-sequence.js';
 
 /** A message of the EVENTS stream as the gateway handles it: its sequence, subject and raw body. */
 export interface RawMessage {
@@ -7,9 +8,23 @@ export interface RawMessage {
   data: Uint8Array;
 }
 
+/** A republished message whose RePublish headers are complete and consistent (not yet checked against the stream). */
+export interface LiveMessage extends RawMessage {
+  /** `Nats-Last-Sequence`: the previous stream sequence on the same subject. */
+  lastSeq: number;
+}
+
 /** The live feed: core subscriptions on the republished `live.<filter>` subjects. */
 export interface LiveFeed {
-  subscribe(filter: string, onMessage: (message: RawMessage) => void): () => void;
+  /**
+   * `onRejected` gets the messages on the subject that do not carry the stream's RePublish headers (forged, or
+   * not from the stream): never delivered, they make the hub check itself against the stream.
+   */
+  subscribe(
+    filter: string,
+    onMessage: (message: LiveMessage) => void,
+    onRejected: (reason: LiveRejection) => void,
+  ): () => void;
   /** Resolves once the server knows every subscription made so far. */
   flush(): Promise<void>;
 }
@@ -31,6 +46,12 @@ export interface StreamReader {
   read(range: ReadRange): Promise<void>;
 }
 
+/** Single messages of the stream, for checking the live feed against it. */
+export interface StreamLookup {
+  /** The stored message at a sequence, or null when the stream has none there. */
+  messageAt(seq: number): Promise<RawMessage | null>;
+}
+
 export interface StreamStateSource {
   /** The stream's epoch as of the last look (cursors carry it). */
   readonly epoch: number;
@@ -43,6 +64,10 @@ export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
   save(prefix: string, channel: string, cursor: string): Promise<void>;
   remove(prefix: string, channel: string): Promise<void>;
+  /** Names the connection that holds the session from now on. */
+  claim(prefix: string, owner: string): Promise<void>;
+  /** The connection that holds the session, or null when none claimed it. */
+  owner(prefix: string): Promise<string | null>;
 }
 
 /** The part of a WebSocket the gateway uses (the `ws` socket on the server side). */

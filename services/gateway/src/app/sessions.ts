@@ -1,4 +1,4 @@
-import { encodeCursor } from '@inv/contracts';
+import { encodeCursor, WS_CLOSE } from '@inv/contracts';
 import type { Logger } from 'pino';
 import { sessionPrefix } from '../domain/session-keys.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
@@ -11,9 +11,18 @@ import type { SessionRepository, StreamStateSource } from './ports.js';
  * is what the client acknowledged if it acknowledges, else the last event sent. Writes are coalesced: one
  * sweep every `flushMs` writes the positions that moved, and a connection's positions are written when it
  * closes. A position written late only means a few events are delivered again, never a gap.
+ *
+ * One writer per session: a connection binding a session takes it over. Another connection of this process
+ * holding it writes its positions, stops, and is closed with 4409 before the newcomer reads them; one on another
+ * instance learns it from the owner key before its next write (checked whenever it has positions to write),
+ * writes nothing more and is closed with 4409. A write of the older one already in flight when the newcomer
+ * claimed the session can land after the newcomer read the positions; the newcomer's first sweep writes all of
+ * its own positions, so that stale one does not stay.
  */
 export class SessionTracker {
   private readonly bound = new Set<Connection>();
+  /** Connections whose session a newer connection took: they write nothing more. */
+  private readonly fenced = new WeakSet<Connection>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -29,12 +38,34 @@ export class SessionTracker {
     this.timer.unref();
   }
 
-  /** Binds a connection to a session and returns the session's stored positions (channel → cursor). */
+  /**
+   * Binds a connection to a session, taking it over from any connection holding it, and returns the session's
+   * stored positions (channel → cursor).
+   */
   async bind(connection: Connection, sessionId: string): Promise<Map<string, string>> {
     const prefix = sessionPrefix(connection.user, sessionId);
     connection.session = { id: sessionId, prefix };
+    for (const holder of [...this.bound]) {
+      if (holder !== connection && holder.session?.prefix === prefix) await this.takeOver(holder);
+    }
+    // Claimed before any sweep can see this connection, or it would find the session someone else's.
+    await this.repository.claim(prefix, connection.id);
     this.bound.add(connection);
     return this.repository.load(prefix);
+  }
+
+  /** The holder's positions are written, then it stops writing and is told why it is closed. */
+  private async takeOver(holder: Connection): Promise<void> {
+    this.bound.delete(holder);
+    await this.flush(holder).catch(() => undefined);
+    this.fence(holder);
+  }
+
+  private fence(connection: Connection): void {
+    this.fenced.add(connection);
+    this.bound.delete(connection);
+    this.metrics.sessionTakeovers.inc();
+    connection.close(WS_CLOSE.sessionTakenOver, 'a newer connection took over this durable session');
   }
 
   /** The client left a channel on purpose: a later resume of the session must not bring it back. */
@@ -63,10 +94,32 @@ export class SessionTracker {
 
   private async flush(connection: Connection): Promise<void> {
     const session = connection.session;
-    if (!session) return;
+    if (!session || this.fenced.has(connection)) return;
+    const moved = [...connection.subs.values()].filter(
+      (subscription) =>
+        !subscription.implicit &&
+        subscription.positioned &&
+        (connection.usesAcks ? subscription.acked : subscription.position) !== subscription.stored,
+    );
+    if (moved.length === 0) return;
+    // Another connection (on any instance) may have taken the session since the last write.
+    let owner: string | null;
+    try {
+      owner = await this.repository.owner(session.prefix);
+    } catch (error) {
+      this.metrics.sessionWriteFailures.inc();
+      this.logger.warn(
+        { err: error },
+        'could not check who holds a durable session; writing at the next sweep',
+      );
+      return;
+    }
+    if (owner !== null && owner !== connection.id) {
+      if (!this.fenced.has(connection)) this.fence(connection);
+      return;
+    }
     const writes: Promise<void>[] = [];
-    for (const subscription of connection.subs.values()) {
-      if (subscription.implicit || !subscription.positioned) continue;
+    for (const subscription of moved) {
       const position = connection.usesAcks ? subscription.acked : subscription.position;
       if (position === subscription.stored) continue;
       const previous = subscription.stored;

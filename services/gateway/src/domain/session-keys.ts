@@ -15,8 +15,16 @@ export function sessionKey(prefix: string, channel: string): string {
   return `${prefix}.${channel.replaceAll(':', '=')}`;
 }
 
+/**
+ * The key naming the connection that holds a session (`_` starts no channel name): a newer connection takes the
+ * session over by writing it, and an older one stops writing positions once it sees another name there.
+ */
+export function sessionOwnerKey(prefix: string): string {
+  return `${prefix}._owner`;
+}
+
 export function channelOfSessionKey(prefix: string, key: string): string | null {
-  if (!key.startsWith(`${prefix}.`)) return null;
+  if (!key.startsWith(`${prefix}.`) || key === sessionOwnerKey(prefix)) return null;
   const encoded = key.slice(prefix.length + 1);
   return encoded.includes('.') ? null : encoded.replaceAll('=', ':');
 }

@@ -74,15 +74,16 @@ export function decodeStoredEvent(
  * product, its warehouse…) one after another, and each would otherwise decode it again.
  */
 export class RecentEvents {
-  private readonly events = new Map<number, StoredEvent | null>();
+  private readonly events = new Map<number, { subject: string; event: StoredEvent | null }>();
 
   constructor(private readonly capacity = 256) {}
 
   decode(seq: number, subject: string, bytes: Uint8Array): StoredEvent | null {
     const known = this.events.get(seq);
-    if (known !== undefined) return known;
+    // A message claiming another's sequence (forged on `live.>`) must not stand in for the real one.
+    if (known !== undefined && known.subject === subject) return known.event;
     const event = decodeStoredEvent(seq, subject, bytes);
-    this.events.set(seq, event);
+    this.events.set(seq, { subject, event });
     if (this.events.size > this.capacity) {
       const oldest = this.events.keys().next().value as number;
       this.events.delete(oldest);

@@ -90,12 +90,29 @@ export function createGatewayMetrics(registry: Registry) {
     }),
     backfills: new Counter({
       name: 'gateway_backfills_total',
-      help: 'Live channels caught up from the stream after a NATS reconnect or a stream leader change',
+      help: 'Rounds in which the live feed read the stream: a hole, a NATS reconnect, a leader change, a rejected message',
+      registers,
+    }),
+    liveRejected: new Counter({
+      name: 'gateway_live_rejected_total',
+      help: "Messages on live subjects not delivered: without the stream's RePublish headers, or a sequence the stream does not have",
+      labelNames: ['reason'],
+      registers,
+    }),
+    liveGaps: new Counter({
+      name: 'gateway_live_gaps_total',
+      help: 'Live messages found lost on their way, by how (the previous sequence on a subject, or the periodic audit)',
+      labelNames: ['found_by'],
       registers,
     }),
     undecodable: new Counter({
       name: 'gateway_undecodable_messages_total',
       help: 'Stream messages that are not events and were skipped',
+      registers,
+    }),
+    sessionTakeovers: new Counter({
+      name: 'gateway_session_takeovers_total',
+      help: 'Connections closed with 4409 because a newer connection bound their durable session',
       registers,
     }),
     sessionWriteFailures: new Counter({

@@ -2,7 +2,7 @@ import { GATEWAY_SESSIONS_BUCKET } from '@inv/contracts';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { SessionRepository } from '../../app/ports.js';
-import { channelOfSessionKey, sessionKey } from '../../domain/session-keys.js';
+import { channelOfSessionKey, sessionKey, sessionOwnerKey } from '../../domain/session-keys.js';
 
 /**
  * Durable sessions in the `gateway-sessions` KV bucket, one key per (user, session, channel) holding a cursor.
@@ -35,6 +35,13 @@ export async function openSessionBucket(
     },
     async remove(prefix, channel) {
       await kv.delete(sessionKey(prefix, channel));
+    },
+    async claim(prefix, owner) {
+      await kv.put(sessionOwnerKey(prefix), owner);
+    },
+    async owner(prefix) {
+      const entry = await kv.get(sessionOwnerKey(prefix));
+      return entry?.operation === 'PUT' ? entry.string() : null;
     },
   };
 }

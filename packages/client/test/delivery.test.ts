@@ -1,0 +1,155 @@
+import { WS_CLOSE } from '@inv/contracts';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  type ClientEvent,
+  InventoryClient,
+  type InventoryClientOptions,
+  type PageLifecycle,
+  type ServerError,
+  type WebSocketLike,
+} from '../src/index.js';
+
+/** A WebSocket double: records what the client sends and lets a test play the gateway's side. */
+class FakeSocket implements WebSocketLike {
+  static instances: FakeSocket[] = [];
+  readyState = 0;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  readonly sent: Array<Record<string, unknown>> = [];
+
+  constructor(readonly url: string) {
+    FakeSocket.instances.push(this);
+  }
+
+  send(data: string): void {
+    this.sent.push(JSON.parse(data));
+  }
+
+  close(code = 1000, reason = ''): void {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+
+  open(): void {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+
+  receive(frame: Record<string, unknown>): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+}
+
+class FakePage implements PageLifecycle {
+  private readonly listeners: Array<() => void> = [];
+  onHidden(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+  hide(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+const event = (channel: string, id: string, cursor = `c-${id}`) => ({
+  type: 'inventory.updated',
+  channel,
+  id,
+  cursor,
+  occurredAt: '2026-01-01T00:00:00.000Z',
+  data: {},
+});
+
+async function connected(options: Partial<InventoryClientOptions> = {}) {
+  const client = new InventoryClient({
+    url: 'ws://gateway.test/ws',
+    token: 't',
+    WebSocket: FakeSocket,
+    heartbeatMs: 0,
+    ...options,
+  });
+  client.connect();
+  await vi.waitFor(() => expect(FakeSocket.instances.length).toBe(1));
+  const socket = FakeSocket.instances[0]!;
+  socket.open();
+  return { client, socket };
+}
+
+describe('SDK delivery semantics', () => {
+  afterEach(() => {
+    FakeSocket.instances = [];
+    vi.useRealTimers();
+  });
+
+  it("surfaces an event carried by two subscribed channels once on on('event'), and to each channel", async () => {
+    const { client, socket } = await connected();
+    const product: ClientEvent[] = [];
+    const productWarehouse: ClientEvent[] = [];
+    const surfaced: ClientEvent[] = [];
+    client.subscribe('product:p1', (e) => product.push(e));
+    client.subscribe('product:p1:warehouse:A', (e) => productWarehouse.push(e));
+    client.on('event', (e) => surfaced.push(e));
+
+    socket.receive(event('product:p1', 'e1'));
+    socket.receive(event('product:p1:warehouse:A', 'e1'));
+    socket.receive(event('product:p1', 'e1'));
+    expect(product.map((e) => e.id)).toEqual(['e1']);
+    expect(productWarehouse.map((e) => e.id)).toEqual(['e1']);
+    expect(surfaced.map((e) => e.id)).toEqual(['e1']);
+  });
+
+  it('does not surface events of channels the application did not subscribe to, unless asked', async () => {
+    const quiet = await connected();
+    const surfaced: ClientEvent[] = [];
+    quiet.client.on('event', (e) => surfaced.push(e));
+    // The default `global` of a fresh connection, a channel a durable session brought back.
+    quiet.socket.receive(event('global', 'e1'));
+    quiet.socket.receive(event('product:restored', 'e2'));
+    expect(surfaced).toEqual([]);
+    quiet.client.close();
+    FakeSocket.instances = [];
+
+    const curious = await connected({ includeUnsubscribedChannels: true });
+    curious.client.on('event', (e) => surfaced.push(e));
+    curious.socket.receive(event('global', 'e1'));
+    expect(surfaced.map((e) => e.id)).toEqual(['e1']);
+  });
+
+  it('acknowledges what was handled as soon as the page is hidden, not only on the interval', async () => {
+    const page = new FakePage();
+    const { client, socket } = await connected({ session: { id: 's-1' }, ackIntervalMs: 3_600_000, page });
+    client.subscribe('product:p1', () => undefined);
+    socket.receive(event('product:p1', 'e1'));
+    socket.receive(event('product:p1', 'e2'));
+    expect(socket.sent.filter((m) => m.type === 'ack')).toEqual([]);
+    page.hide();
+    expect(socket.sent.filter((m) => m.type === 'ack')).toEqual([
+      { type: 'ack', channel: 'product:p1', cursor: 'c-e2' },
+    ]);
+    // Nothing new handled: hiding again sends nothing more.
+    page.hide();
+    expect(socket.sent.filter((m) => m.type === 'ack')).toHaveLength(1);
+  });
+
+  it('stops, and says why, when a newer connection takes its durable session over (4409)', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({ session: { id: 's-2' }, backoff: { initialMs: 10 } });
+    const errors: ServerError[] = [];
+    client.on('error', (error) => errors.push(error));
+    socket.close(WS_CLOSE.sessionTakenOver, 'a newer connection took over this durable session');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(client.state).toBe('closed');
+    expect(errors.map((error) => error.code)).toEqual(['SESSION_TAKEN_OVER']);
+    expect(FakeSocket.instances).toHaveLength(1);
+  });
+
+  it('reconnects after any other close', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({ session: { id: 's-3' }, backoff: { initialMs: 10 } });
+    socket.close(WS_CLOSE.goingAway, 'shutdown');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(FakeSocket.instances).toHaveLength(2);
+    client.close();
+  });
+});

@@ -1,0 +1,119 @@
+import pino from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it, vi } from 'vitest';
+import { createGatewayMetrics } from '../infra/metrics.js';
+import { LiveRouter } from './live-router.js';
+import type { LiveFeed, LiveMessage, RawMessage, ReadRange, StreamLookup, StreamReader } from './ports.js';
+import { Semaphore } from './semaphore.js';
+
+const SUBJECT = 'inventory.product.p.warehouse.w.updated';
+const body = (text: string) => Buffer.from(text);
+
+/** The live router's protocol with the stream played by fakes: what the stream has, and what the feed brings. */
+function setup(stored: Map<number, RawMessage>) {
+  let deliver: (message: LiveMessage) => void = () => undefined;
+  const feed: LiveFeed = {
+    subscribe(_filter, onMessage) {
+      deliver = onMessage;
+      return () => undefined;
+    },
+    flush: async () => undefined,
+  };
+  /** The stream's end as the next look reports it (a stale answer can be scripted). */
+  const looks: number[] = [];
+  const stream = {
+    epoch: 1,
+    current: async () => ({ epoch: 1, firstSeq: 1, lastSeq: looks.shift() ?? Math.max(0, ...stored.keys()) }),
+  };
+  const reads: Array<[number, number]> = [];
+  const reader: StreamReader = {
+    async read({ fromSeq, toSeq, onMessage }: ReadRange) {
+      reads.push([fromSeq, toSeq]);
+      for (let seq = fromSeq; seq <= toSeq; seq++) {
+        const message = stored.get(seq);
+        if (message) await onMessage(message);
+      }
+    },
+  };
+  const lookup: StreamLookup = { messageAt: async (seq) => stored.get(seq) ?? null };
+  const routed: RawMessage[] = [];
+  const router = new LiveRouter(
+    {
+      feed,
+      reader,
+      lookup,
+      stream,
+      readSlots: new Semaphore(4),
+      metrics: createGatewayMetrics(new Registry()),
+      logger: pino({ level: 'silent' }),
+    },
+    { route: (message) => routed.push(message), any: true },
+  );
+  const live = (seq: number, data = `live-${seq}`) =>
+    deliver({ seq, lastSeq: 0, subject: SUBJECT, data: body(data) });
+  return { router, live, routed, reads, looks };
+}
+
+/** The stream stores a message before it republishes it. */
+const store = (stored: Map<number, RawMessage>, ...seqs: number[]) => {
+  for (const seq of seqs) stored.set(seq, { seq, subject: SUBJECT, data: body(`stored-${seq}`) });
+};
+const storedRange = (from: number, to: number) =>
+  new Map(
+    Array.from({ length: to - from + 1 }, (_, i) => [
+      from + i,
+      { seq: from + i, subject: SUBJECT, data: body(`stored-${from + i}`) },
+    ]),
+  );
+
+describe('the live router', () => {
+  it('routes live messages in order once the stream has reached them', async () => {
+    const stored = storedRange(1, 10);
+    const { router, live, routed, reads } = setup(stored);
+    await router.ready;
+    store(stored, 11, 12);
+    live(11);
+    live(12);
+    await vi.waitFor(() => expect(routed.map((m) => m.seq)).toEqual([11, 12]));
+    expect(reads).toEqual([]);
+    expect(router.position).toBe(12);
+  });
+
+  it('reads a hole from the stream before the messages after it', async () => {
+    const stored = storedRange(1, 10);
+    const { router, live, routed, reads } = setup(stored);
+    await router.ready;
+    store(stored, 11, 12, 13, 14);
+    live(11);
+    live(13);
+    live(14);
+    await vi.waitFor(() => expect(routed.map((m) => m.seq)).toEqual([11, 12, 13, 14]));
+    expect(reads).toEqual([[12, 14]]);
+    expect(Buffer.from(routed[1]!.data).toString()).toBe('stored-12');
+  });
+
+  it('drops a sequence the stream does not have, and keeps going', async () => {
+    const stored = storedRange(1, 10);
+    const { router, live, routed } = setup(stored);
+    await router.ready;
+    live(1_000_000_000, 'forged');
+    store(stored, 11);
+    live(11);
+    await vi.waitFor(() => expect(router.position).toBe(11));
+    store(stored, 12);
+    live(12);
+    await vi.waitFor(() => expect(routed.map((m) => m.seq)).toEqual([11, 12]));
+    expect(routed.some((m) => Buffer.from(m.data).toString() === 'forged')).toBe(false);
+  });
+
+  it("believes a message a stale look missed when the stream's own copy is there, with the stored body", async () => {
+    const stored = storedRange(1, 10);
+    const { router, live, routed, looks } = setup(stored);
+    await router.ready;
+    store(stored, 11);
+    looks.push(10);
+    live(11, 'tampered');
+    await vi.waitFor(() => expect(routed.map((m) => m.seq)).toEqual([11]));
+    expect(Buffer.from(routed[0]!.data).toString()).toBe('stored-11');
+  });
+});
