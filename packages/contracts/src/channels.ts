@@ -45,8 +45,11 @@ export function parseChannel(input: unknown): ParseChannelResult {
     return { ok: false, message: `invalid id ${JSON.stringify(badId)} in channel` };
   }
   if (parts.length === 2) {
-    const make = SINGLE_ID_KINDS[parts[0] as keyof typeof SINGLE_ID_KINDS];
-    if (make) return { ok: true, channel: make(parts[1]!) };
+    // An own-property check: `constructor`, `toString` or `__proto__` are not kinds.
+    const kind = parts[0]!;
+    if (Object.hasOwn(SINGLE_ID_KINDS, kind)) {
+      return { ok: true, channel: SINGLE_ID_KINDS[kind as keyof typeof SINGLE_ID_KINDS](parts[1]!) };
+    }
   }
   if (parts.length === 4 && parts[0] === 'product' && parts[2] === 'warehouse') {
     return { ok: true, channel: { kind: 'product-warehouse', productId: parts[1]!, warehouseId: parts[3]! } };
