@@ -15,8 +15,14 @@ import type {
 export interface InventoryClientOptions {
   /** `ws://host:3000/ws` or `ws://host:3000/ws/warehouses`. */
   url: string;
-  /** An access token, or a function asked for a fresh one before every (re)connection. */
+  /**
+   * An access token, or a function (`getToken`) asked for a fresh one before every (re)connection and ahead of
+   * the current token's expiry: the fresh one is sent on the live connection (`refresh`), which the gateway
+   * would otherwise close with 4401 at the expiry.
+   */
   token?: string | (() => string | null | Promise<string | null>);
+  /** How long before its token expires a connection asks `token()` for a fresh one (at most half the lifetime). */
+  refreshAheadMs?: number;
   /** The WebSocket class; defaults to the global one (browsers, Node >= 22). Pass `ws` on Node 20. */
   WebSocket?: WebSocketFactory;
   /**
@@ -50,6 +56,8 @@ interface ClientEvents extends Record<string, unknown> {
   error: ServerError;
   live: { channel: string; replayed: number };
   subscribed: { channel: string; cursor: string };
+  /** The live connection took a fresh token; it now expires at `expiresAt` (ISO time, null: never). */
+  refreshed: { expiresAt: string | null };
 }
 
 const OPEN = 1;
@@ -72,7 +80,11 @@ export class InventoryClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private refreshes = 0;
   private lastFrameAt = 0;
+  /** When the connection's token expires (epoch ms), from the gateway's welcome or refreshed frame. */
+  private expiresAt: number | null = null;
   readonly sessionId: string | null;
 
   constructor(private readonly options: InventoryClientOptions) {
@@ -232,6 +244,13 @@ export class InventoryClient {
 
   private onControl(frame: ControlFrame): void {
     switch (frame.type) {
+      case 'welcome':
+        this.scheduleRefresh(frame.expiresAt ?? null);
+        return;
+      case 'refreshed':
+        this.scheduleRefresh(frame.expiresAt);
+        this.emitter.emit('refreshed', { expiresAt: frame.expiresAt });
+        return;
       case 'subscribed': {
         const state = this.channels.get(frame.channel);
         if (state && state.cursor === undefined) this.setCursor(frame.channel, state, frame.cursor);
@@ -253,6 +272,7 @@ export class InventoryClient {
         this.emitter.emit('live', { channel: frame.channel, replayed: frame.replayed });
         return;
       case 'error':
+        if (frame.code === 'INVALID_TOKEN') this.retryRefresh();
         this.emitter.emit('error', { code: frame.code, message: frame.message, channel: frame.channel });
         return;
       case 'reconnect':
@@ -307,6 +327,40 @@ export class InventoryClient {
     }
   }
 
+  /** Asks for a fresh token ahead of `expiresAt` and sends it on the live connection. */
+  private scheduleRefresh(expiresAt: string | null): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    this.expiresAt = expiresAt === null ? null : Date.parse(expiresAt);
+    if (this.expiresAt === null || typeof this.options.token !== 'function') return;
+    const remaining = this.expiresAt - Date.now();
+    const ahead = Math.min(this.options.refreshAheadMs ?? 30_000, remaining / 2);
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, remaining - ahead));
+  }
+
+  /** A refused refresh is tried again halfway to the expiry, while there is time; else the 4401 reconnects. */
+  private retryRefresh(): void {
+    if (this.expiresAt === null || typeof this.options.token !== 'function') return;
+    const remaining = this.expiresAt - Date.now();
+    if (remaining < 1_000) return;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), remaining / 2);
+  }
+
+  private async refresh(): Promise<void> {
+    this.refreshTimer = null;
+    const getToken = this.options.token;
+    if (typeof getToken !== 'function') return;
+    let token: string | null;
+    try {
+      token = await getToken();
+    } catch {
+      token = null;
+    }
+    if (token) this.send({ type: 'refresh', token, requestId: `refresh-${++this.refreshes}` });
+    else this.retryRefresh();
+  }
+
   private acknowledge(): void {
     for (const [channel, state] of this.channels) {
       if (state.cursor && state.cursor !== state.ackedCursor) {
@@ -320,7 +374,8 @@ export class InventoryClient {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = null;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = this.refreshTimer = null;
   }
 
   private setState(state: ConnectionState): void {

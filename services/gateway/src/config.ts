@@ -20,6 +20,8 @@ export const GatewayConfig = BaseConfig.extend({
   CHANNEL_LINGER_MS: z.coerce.number().int().min(0).default(10_000),
   /** Positions of durable sessions are written at most this often per channel (and on close). */
   SESSION_FLUSH_MS: positiveInt.default(1_000),
+  /** How often connections are checked for an expired token (closed with 4401 at most this long after `exp`). */
+  TOKEN_EXPIRY_CHECK_MS: positiveInt.max(60_000).default(1_000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 

@@ -21,6 +21,7 @@ import { SessionTracker } from './app/sessions.js';
 import { Subscriptions } from './app/subscriptions.js';
 import { connectionLimits, type GatewayConfig } from './config.js';
 import { RecentEvents } from './domain/stored-event.js';
+import { authenticator } from './infra/http/authenticate.js';
 import { wsRoutes } from './infra/http/ws-routes.js';
 import { createGatewayMetrics } from './infra/metrics.js';
 import { natsLiveFeed } from './infra/nats/live-feed.js';
@@ -91,10 +92,14 @@ export async function startGateway(
       logger,
       onUnsubscribed: (connection, name) => sessions.forget(connection, name),
     });
+    const verifyToken = createTokenVerifier(authSettingsFrom(config));
+    const authenticate = authenticator(verifyToken, logger);
     const protocol = new Protocol({
       subscriptions,
       sessions,
       connections,
+      authenticate,
+      metrics,
       logger,
       heartbeatMs: config.HEARTBEAT_MS,
     });
@@ -103,7 +108,6 @@ export async function startGateway(
     );
     fillGapsAfterLeaderChanges(nc, hubs, logger);
 
-    const verifyToken = createTokenVerifier(authSettingsFrom(config));
     const app = await createHttpServer({
       logger,
       registry,
@@ -126,13 +130,14 @@ export async function startGateway(
     });
     await app.register(wsRoutes, {
       protocol,
-      verifyToken,
+      authenticate,
       limits: connectionLimits(config),
       metrics,
       stopping: () => stopping,
     });
     sessions.start();
     connections.startHeartbeat();
+    connections.startExpiryCheck(config.TOKEN_EXPIRY_CHECK_MS);
     const { url, port } = await listenOn(app, config);
     logger.info({ port }, 'gateway listening');
 

@@ -9,7 +9,7 @@ import {
 } from '@inv/client';
 import { EVENTS_STREAM } from '@inv/contracts';
 import { withTimeout } from '@inv/platform';
-import { eventually } from '@inv/testkit';
+import { eventually, mintToken } from '@inv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type GatewayFixture, gatewayFixture, sessionPositions, stockEvent } from './support.js';
@@ -32,7 +32,7 @@ describe('the client SDK against the gateway', () => {
   let f: GatewayFixture;
   const clients: InventoryClient[] = [];
   beforeAll(async () => {
-    f = await gatewayFixture({ instances: 2, env: { SESSION_FLUSH_MS: '50' } });
+    f = await gatewayFixture({ instances: 2, env: { SESSION_FLUSH_MS: '50', TOKEN_EXPIRY_CHECK_MS: '200' } });
   });
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();
@@ -212,5 +212,37 @@ describe('the client SDK against the gateway', () => {
     await keptArrived;
     expect(kept).toHaveLength(1);
     expect(dropped).toEqual([]);
+  });
+
+  it('refreshes its token through getToken ahead of expiry and keeps its connection past the first expiry', async () => {
+    const issued: string[] = [];
+    const getToken = async () => {
+      issued.push(await mintToken({ warehouses: ['*'] }, { expiresIn: '3s' }));
+      return issued.at(-1)!;
+    };
+    const client = await sdkClient({ token: getToken, refreshAheadMs: 1_500 });
+    const states: ConnectionState[] = [];
+    client.on('state', (state) => states.push(state));
+    const refreshed: Array<string | null> = [];
+    client.on('refreshed', ({ expiresAt }) => refreshed.push(expiresAt));
+    const received: ClientEvent[] = [];
+    const { live } = subscribeLive(client, 'product:long-lived', received);
+    client.connect();
+    await live;
+
+    // A connection with the same first token and no refresh is the witness: once it is closed with 4401, the
+    // SDK's connection has outlived that token.
+    const witness = await f.client({ token: issued[0]! });
+    expect((await witness.closed).code).toBe(4401);
+    await eventually(() => refreshed.length >= 1, { message: 'a refresh' });
+    await f.publish(...productEvents('long-lived', 1));
+    await eventually(() => received.length === 1, { message: 'an event after the first token expired' });
+    expect(states).toEqual(['connecting', 'open']);
+    expect(issued.length).toBeGreaterThanOrEqual(2);
+    expect(refreshed[0]).toBe(
+      new Date(
+        JSON.parse(Buffer.from(issued[1]!.split('.')[1]!, 'base64url').toString()).exp * 1000,
+      ).toISOString(),
+    );
   });
 });

@@ -73,6 +73,8 @@ export class Connection {
   pingPending = false;
   closing = false;
   closingSince = 0;
+  /** When the token expires (epoch ms; null: never): the connection is closed with 4401 then, unless refreshed. */
+  expiresAt: number | null = null;
   private corked = false;
   private readonly bucket: TokenBucket;
   private readonly flood: FloodMeter;
@@ -81,7 +83,8 @@ export class Connection {
     readonly id: string,
     readonly socket: GatewaySocket,
     readonly endpoint: Endpoint,
-    readonly scope: WarehouseScope,
+    /** Replaced by a `refresh`; every live and replayed event is checked against the current one. */
+    public scope: WarehouseScope,
     /** The token's subject: durable sessions belong to it. */
     readonly user: string,
     readonly limits: ConnectionLimits,

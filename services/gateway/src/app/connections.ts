@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 export class ConnectionRegistry {
   private readonly connections = new Set<Connection>();
   private timer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private emptied: Array<() => void> = [];
 
   constructor(
@@ -42,7 +43,22 @@ export class ConnectionRegistry {
 
   stopHeartbeat(): void {
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.timer = this.expiryTimer = null;
+  }
+
+  /** Closes connections whose token has expired, checked every `intervalMs` (one timer for the process). */
+  startExpiryCheck(intervalMs: number): void {
+    this.expiryTimer ??= setInterval(() => this.closeExpired(Date.now()), intervalMs);
+    this.expiryTimer.unref();
+  }
+
+  closeExpired(now: number): void {
+    for (const connection of this.connections) {
+      if (connection.closing || connection.expiresAt === null || connection.expiresAt > now) continue;
+      this.metrics.tokenExpiryCloses.inc();
+      connection.close(WS_CLOSE.unauthorized, 'the access token has expired');
+    }
   }
 
   sweep(now: number): void {

@@ -1,3 +1,4 @@
+import type { AccessClaims } from '@inv/contracts';
 import type { StreamState } from '../domain/cursor-check.js';
 
 /** A message of the EVENTS stream as the gateway handles it: its sequence, subject and raw body. */
@@ -53,3 +54,15 @@ export interface GatewaySocket {
   terminate(): void;
   ping(): void;
 }
+
+export type Authentication =
+  | {
+      ok: true;
+      claims: AccessClaims;
+      /** Epoch milliseconds of the token's `exp`; null for a token without one (development mode). */
+      expiresAt: number | null;
+    }
+  | { ok: false; code: number; reason: string; label: string };
+
+/** Verifies an access token (on connect and on `refresh`); failures are values, never exceptions. */
+export type Authenticate = (token: string | undefined | null) => Promise<Authentication>;

@@ -1,10 +1,12 @@
 import { decodeCursor, isValidId, parseChannel, WS_CLOSE } from '@inv/contracts';
 import { withTimeout } from '@inv/platform';
 import type { Logger } from 'pino';
-import { defaultChannels, refuseSubscribe } from '../domain/access.js';
+import { defaultChannels, refuseSubscribe, scopeOf } from '../domain/access.js';
 import { type ParsedClientMessage, parseClientFrame } from '../domain/client-message.js';
+import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
 import type { ConnectionRegistry } from './connections.js';
+import type { Authenticate } from './ports.js';
 import type { SessionTracker } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -16,6 +18,8 @@ export interface ProtocolContext {
   subscriptions: Subscriptions;
   sessions: SessionTracker;
   connections: ConnectionRegistry;
+  authenticate: Authenticate;
+  metrics: GatewayMetrics;
   logger: Logger;
   heartbeatMs: number;
 }
@@ -94,6 +98,16 @@ export class Protocol {
       case 'subscribe':
         subscriptions.subscribe(connection, message);
         return;
+      case 'subscribe-batch':
+        for (const entry of message.entries) {
+          if (connection.closing) return;
+          if (entry.ok) subscriptions.subscribe(connection, { ...entry, requestId: message.requestId });
+          else connection.sendError({ ...entry.error, requestId: message.requestId });
+        }
+        return;
+      case 'refresh':
+        this.refresh(connection, message.token, message.requestId);
+        return;
       case 'unsubscribe':
         subscriptions.unsubscribe(connection, message.name, message.requestId);
         return;
@@ -114,6 +128,39 @@ export class Protocol {
     }
   }
 
+  /**
+   * Replaces the claims of a live connection with a fresh token's. The token must verify and name the same
+   * subject (durable sessions and per-user limits belong to it); otherwise the connection keeps its claims,
+   * and is closed when they expire. Channels the new claims no longer grant are ended.
+   */
+  private refresh(connection: Connection, token: string, requestId?: string): void {
+    this.ctx
+      .authenticate(token)
+      .then((auth) => {
+        if (connection.closing) return;
+        if (!auth.ok || auth.claims.sub !== connection.user) {
+          this.ctx.metrics.refreshes.inc({ outcome: 'refused' });
+          connection.sendError({
+            code: 'INVALID_TOKEN',
+            message: auth.ok
+              ? 'the new token is for another subject; the connection keeps its current token'
+              : `${auth.reason}; the connection keeps its current token`,
+            requestId,
+          });
+          return;
+        }
+        this.ctx.metrics.refreshes.inc({ outcome: 'accepted' });
+        connection.scope = scopeOf(auth.claims);
+        connection.expiresAt = auth.expiresAt;
+        this.ctx.subscriptions.endForbidden(connection);
+        connection.sendControl({ type: 'refreshed', expiresAt: isoOrNull(auth.expiresAt), requestId });
+      })
+      .catch((error: unknown) => {
+        this.ctx.logger.error({ err: error }, 'refreshing a token failed');
+        connection.close(WS_CLOSE.internalError, 'internal error; reconnect and resume');
+      });
+  }
+
   private welcome(connection: Connection): void {
     connection.sendControl({
       type: 'welcome',
@@ -125,6 +172,7 @@ export class Protocol {
         maxChannelsPerConnection: connection.limits.maxChannels,
         maxMessagesPerSecond: connection.limits.maxMessagesPerSecond,
       },
+      expiresAt: isoOrNull(connection.expiresAt),
     });
   }
 
@@ -215,3 +263,6 @@ export class Protocol {
     }
   }
 }
+
+const isoOrNull = (epochMs: number | null): string | null =>
+  epochMs === null ? null : new Date(epochMs).toISOString();

@@ -129,6 +129,23 @@ export class Subscriptions {
     for (const subscription of [...connection.subs.values()]) this.cancel(subscription);
   }
 
+  /**
+   * The connection's claims changed (a refreshed token): channels they no longer grant are ended, each with an
+   * `unsubscribed` frame naming the reason, and a durable session forgets them.
+   */
+  endForbidden(connection: Connection): void {
+    for (const subscription of [...connection.subs.values()]) {
+      if (!refuseSubscribe(connection.endpoint, connection.scope, subscription.channel)) continue;
+      this.cancel(subscription);
+      this.ctx.onUnsubscribed?.(connection, subscription.name);
+      connection.sendControl({
+        type: 'unsubscribed',
+        channel: subscription.name,
+        reason: 'FORBIDDEN_CHANNEL',
+      });
+    }
+  }
+
   /** The client chose a channel itself: its default channels go. */
   dropImplicit(connection: Connection, except: string): void {
     for (const subscription of [...connection.subs.values()]) {
