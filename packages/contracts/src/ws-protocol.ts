@@ -38,6 +38,8 @@ export const WS_CLOSE = {
   unauthorized: 4401,
   /** No pong to the server's ping in time. */
   heartbeatTimeout: 4408,
+  /** The token's subject or the client's address already holds the maximum of connections on this instance. */
+  tooManyConnections: 4409,
   /** The client did not read fast enough and its send queue overflowed; resume with cursors. */
   slowConsumer: 4429,
 } as const;
@@ -58,6 +60,10 @@ export const WsErrorCode = z.enum([
   'REPLAY_FAILED',
   /** A `refresh` token that does not verify (or names another subject): the connection keeps its old claims. */
   'INVALID_TOKEN',
+  /** This gateway instance serves its maximum of live channels: a new channel is refused, existing ones go on. */
+  'LIVE_CHANNEL_LIMIT',
+  /** The user holds the maximum of durable sessions: the connection goes on without one. */
+  'TOO_MANY_SESSIONS',
   /** The event stream is unreachable; the connection is closed with 1013 right after. */
   'UNAVAILABLE',
 ]);

@@ -61,7 +61,10 @@ export async function startGateway(
   try {
     const jsm = await jetstreamManager(nc);
     const events = new RecentEvents();
-    const connections = new ConnectionRegistry(metrics, config.HEARTBEAT_MS);
+    const connections = new ConnectionRegistry(metrics, config.HEARTBEAT_MS, {
+      perUser: config.WS_MAX_CONNECTIONS_PER_USER,
+      perIp: config.WS_MAX_CONNECTIONS_PER_IP,
+    });
     const stream = await EventsStreamState.open(jsm, () => {
       // Sequences start again in a recreated stream: every position held is void. Clients reconnect and
       // their old cursors get `reset`.
@@ -74,20 +77,31 @@ export async function startGateway(
     });
     const reader = natsStreamReader(jetstream(nc), jsm);
     const readSlots = new Semaphore(config.MAX_CONCURRENT_REPLAYS);
+    // Backfills after a reconnect have slots of their own: client replays (any number of them, however slow)
+    // never delay the channels every client depends on.
+    const backfillSlots = new Semaphore(config.MAX_CONCURRENT_BACKFILLS);
     const hubs = new HubRegistry(
-      { feed: natsLiveFeed(nc, logger), reader, stream, events, readSlots, metrics, logger },
+      { feed: natsLiveFeed(nc, logger), reader, stream, events, readSlots: backfillSlots, metrics, logger },
       config.CHANNEL_LINGER_MS,
     );
     const repository = await openSessionBucket(nc, {
       ttlMs: config.SESSION_TTL_HOURS * 3_600_000,
       replicas: config.STREAM_REPLICAS,
     });
-    const sessions = new SessionTracker(repository, stream, metrics, logger, config.SESSION_FLUSH_MS);
+    const sessions = new SessionTracker(
+      repository,
+      stream,
+      metrics,
+      logger,
+      config.SESSION_FLUSH_MS,
+      config.WS_MAX_SESSIONS_PER_USER,
+    );
     const subscriptions = new Subscriptions({
       hubs,
       reader,
       stream,
       readSlots,
+      maxLiveChannels: config.WS_MAX_LIVE_CHANNELS,
       metrics,
       logger,
       onUnsubscribed: (connection, name) => sessions.forget(connection, name),

@@ -9,6 +9,7 @@ import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import type { ChannelHub, HubMember } from './hub.js';
 import type { GatewaySocket } from './ports.js';
+import { Semaphore } from './semaphore.js';
 
 /** A client flooding at ten times its allowed rate for about a second is disconnected. */
 const FLOOD_FACTOR = 10;
@@ -75,6 +76,10 @@ export class Connection {
   closingSince = 0;
   /** When the token expires (epoch ms; null: never): the connection is closed with 4401 then, unless refreshed. */
   expiresAt: number | null = null;
+  /** The client's address (per-address connection limit). */
+  ip = '';
+  /** Replays of this connection at once (`maxReplays`); taken before a slot of the process's replays. */
+  readonly replaySlots: Semaphore;
   private corked = false;
   private readonly bucket: TokenBucket;
   private readonly flood: FloodMeter;
@@ -90,6 +95,7 @@ export class Connection {
     readonly limits: ConnectionLimits,
     private readonly metrics: GatewayMetrics,
   ) {
+    this.replaySlots = new Semaphore(limits.maxReplays);
     this.bucket = new TokenBucket(limits.maxMessagesPerSecond);
     this.flood = new FloodMeter(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * FLOOD_FACTOR);
   }

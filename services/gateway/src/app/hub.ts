@@ -18,7 +18,7 @@ export interface HubContext {
   reader: StreamReader;
   stream: StreamStateSource;
   events: RecentEvents;
-  /** Shared with client replays: bounds the stream reads in flight. */
+  /** Bounds the backfills reading the stream at once (slots of their own, not shared with client replays). */
   readSlots: Semaphore;
   metrics: GatewayMetrics;
   logger: Logger;
@@ -210,6 +210,18 @@ export class HubRegistry {
 
   get size(): number {
     return this.hubs.size;
+  }
+
+  has(name: string): boolean {
+    return this.hubs.has(name);
+  }
+
+  /** Closes the channel idle the longest, to make room for a new one; false when none is idle. */
+  evictIdle(): boolean {
+    const oldest = this.idle.keys().next();
+    if (oldest.done) return false;
+    this.discard(oldest.value);
+    return true;
   }
 
   suspendAll(): void {

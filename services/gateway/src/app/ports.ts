@@ -44,6 +44,8 @@ export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
   save(prefix: string, channel: string, cursor: string): Promise<void>;
   remove(prefix: string, channel: string): Promise<void>;
+  /** The session ids with stored positions of one user (by `userKey`). */
+  sessionsOf(userKey: string): Promise<Set<string>>;
 }
 
 /** The part of a WebSocket the gateway uses (the `ws` socket on the server side). */

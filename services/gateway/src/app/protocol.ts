@@ -31,6 +31,11 @@ export interface ProtocolContext {
 export class Protocol {
   constructor(private readonly ctx: ProtocolContext) {}
 
+  /** Why a new connection is refused (connections per user or per address), or null. */
+  refuseConnection(user: string, ip: string): string | null {
+    return this.ctx.connections.refusal(user, ip);
+  }
+
   /** A connection was accepted; `sessionId` is the `?session=` query parameter if one was given. */
   open(connection: Connection, sessionId: string | undefined): void {
     this.ctx.connections.add(connection);
@@ -193,7 +198,7 @@ export class Protocol {
     options: { withDefaults: boolean },
   ): Promise<void> {
     connection.held = [];
-    let stored = new Map<string, string>();
+    let stored: Map<string, string> | null = new Map<string, string>();
     let loadFailed = false;
     try {
       // A bucket that does not answer must not leave the client without its channels: go on without them.
@@ -215,7 +220,13 @@ export class Protocol {
         message: 'the session could not be loaded; its positions are kept from now on',
       });
     }
-    const restored = this.restore(connection, stored);
+    if (stored === null) {
+      connection.sendError({
+        code: 'TOO_MANY_SESSIONS',
+        message: 'this user holds the maximum of durable sessions; continuing without one',
+      });
+    }
+    const restored = this.restore(connection, stored ?? new Map());
     if (options.withDefaults && restored === 0) this.subscribeDefaults(connection);
     const held = connection.held ?? [];
     connection.held = null;

@@ -1,6 +1,6 @@
 import { encodeCursor } from '@inv/contracts';
 import type { Logger } from 'pino';
-import { sessionPrefix } from '../domain/session-keys.js';
+import { sessionPrefix, userKey } from '../domain/session-keys.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
 import type { SessionRepository, StreamStateSource } from './ports.js';
@@ -22,6 +22,7 @@ export class SessionTracker {
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
     private readonly flushMs: number,
+    private readonly maxPerUser = Infinity,
   ) {}
 
   start(): void {
@@ -29,8 +30,15 @@ export class SessionTracker {
     this.timer.unref();
   }
 
-  /** Binds a connection to a session and returns the session's stored positions (channel → cursor). */
-  async bind(connection: Connection, sessionId: string): Promise<Map<string, string>> {
+  /**
+   * Binds a connection to a session and returns the session's stored positions (channel → cursor); null when
+   * the user already holds the maximum of other sessions (the connection then goes on without one).
+   */
+  async bind(connection: Connection, sessionId: string): Promise<Map<string, string> | null> {
+    if (Number.isFinite(this.maxPerUser)) {
+      const held = await this.repository.sessionsOf(userKey(connection.user));
+      if (!held.has(sessionId) && held.size >= this.maxPerUser) return null;
+    }
     const prefix = sessionPrefix(connection.user, sessionId);
     connection.session = { id: sessionId, prefix };
     this.bound.add(connection);

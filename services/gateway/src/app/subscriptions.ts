@@ -9,7 +9,7 @@ import type { GatewayMetrics } from '../infra/metrics.js';
 import { ClientChannel, type Connection } from './connection.js';
 import type { HubRegistry } from './hub.js';
 import type { StreamReader, StreamStateSource } from './ports.js';
-import type { Semaphore } from './semaphore.js';
+import { LendableSlot, type Semaphore } from './semaphore.js';
 
 /** Live frames a replaying client may have held back; beyond this the replay reads further instead. */
 const CATCH_UP_MAX_BYTES = 256 * 1024;
@@ -30,6 +30,8 @@ export interface SubscriptionsContext {
   stream: StreamStateSource;
   /** Bounds the replays in flight; a client waiting for a slot holds nothing back yet. */
   readSlots: Semaphore;
+  /** Live channels this process serves at most; a new one beyond is refused, existing ones go on. */
+  maxLiveChannels?: number;
   metrics: GatewayMetrics;
   logger: Logger;
   /** A client unsubscribed from a channel on purpose (its durable session forgets it). */
@@ -65,6 +67,15 @@ export class Subscriptions {
       connection.sendError({
         code: 'TOO_MANY_CHANNELS',
         message: `at most ${connection.limits.maxChannels} channels per connection`,
+        channel: request.name,
+        requestId: request.requestId,
+      });
+      return;
+    }
+    if (!this.roomForChannel(request.name)) {
+      connection.sendError({
+        code: 'LIVE_CHANNEL_LIMIT',
+        message: `this gateway instance serves its maximum of ${this.ctx.maxLiveChannels} live channels; try again later`,
         channel: request.name,
         requestId: request.requestId,
       });
@@ -173,6 +184,13 @@ export class Subscriptions {
     return subscription;
   }
 
+  /** A channel already live is always served; a new one needs room (a lingering idle channel may make it). */
+  private roomForChannel(name: string): boolean {
+    const { hubs, maxLiveChannels = Infinity } = this.ctx;
+    if (hubs.has(name) || hubs.size < maxLiveChannels) return true;
+    return hubs.evictIdle() && hubs.size < maxLiveChannels;
+  }
+
   private explicitCount(connection: Connection): number {
     let count = 0;
     for (const subscription of connection.subs.values()) if (!subscription.implicit) count++;
@@ -207,15 +225,27 @@ export class Subscriptions {
     cursor: CursorPosition,
     requestId?: string,
   ): Promise<void> {
-    const release = await this.ctx.readSlots.acquire();
+    // The connection's own limit first: a client resuming many channels queues behind itself, not the others.
+    const releaseOwn = await subscription.connection.replaySlots.acquire();
     try {
-      await this.resumeInSlot(subscription, cursor, requestId);
+      if (subscription.cancelled) return;
+      const slot = await LendableSlot.take(this.ctx.readSlots);
+      try {
+        await this.resumeInSlot(subscription, cursor, slot, requestId);
+      } finally {
+        slot.done();
+      }
     } finally {
-      release();
+      releaseOwn();
     }
   }
 
-  private async resumeInSlot(subscription: ClientChannel, cursor: CursorPosition, requestId?: string) {
+  private async resumeInSlot(
+    subscription: ClientChannel,
+    cursor: CursorPosition,
+    slot: LendableSlot,
+    requestId?: string,
+  ) {
     const { hub, connection } = subscription;
     await hub.ready;
     if (subscription.cancelled || connection.closing) return;
@@ -247,7 +277,7 @@ export class Subscriptions {
       cursor: encodeCursor(cursor),
       requestId,
     });
-    const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq);
+    const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq, slot);
     if (subscription.cancelled || connection.closing) return;
     this.goLive(subscription, end);
     connection.sendControl({ type: 'live', channel: subscription.name, replayed });
@@ -258,13 +288,14 @@ export class Subscriptions {
     subscription: ClientChannel,
     from: number,
     end: number,
+    slot: LendableSlot,
   ): Promise<{ replayed: number; end: number }> {
     const { metrics } = this.ctx;
     metrics.live.replays++;
     let replayed = 0;
     try {
       for (;;) {
-        replayed += await this.replay(subscription, from, end);
+        replayed += await this.replay(subscription, from, end, slot);
         if (subscription.cancelled || subscription.connection.closing) break;
         if ((subscription.catchUp?.droppedUpTo ?? 0) <= end) break;
         from = end;
@@ -278,7 +309,12 @@ export class Subscriptions {
     return { replayed, end };
   }
 
-  private async replay(subscription: ClientChannel, from: number, end: number): Promise<number> {
+  private async replay(
+    subscription: ClientChannel,
+    from: number,
+    end: number,
+    slot: LendableSlot,
+  ): Promise<number> {
     const { connection, hub } = subscription;
     const epoch = this.ctx.stream.epoch;
     let sent = 0;
@@ -302,7 +338,10 @@ export class Subscriptions {
           connection.send(frame);
           return;
         }
-        return connection.sendWhenWritten(frame, REPLAY_STALL_MS).then(() => undefined);
+        // Waiting for this client's socket must not hold a slot the other replays need.
+        return slot
+          .whileReleased(() => connection.sendWhenWritten(frame, REPLAY_STALL_MS))
+          .then(() => undefined);
       },
     });
     return sent;

@@ -76,6 +76,11 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers,
     }),
+    connectionLimitCloses: new Counter({
+      name: 'gateway_connection_limit_closes_total',
+      help: 'Connections closed with 4409: their user or address already held the maximum on this instance',
+      registers,
+    }),
     tokenExpiryCloses: new Counter({
       name: 'gateway_token_expiry_closes_total',
       help: 'Connections closed with 4401 because their token expired without a refresh',

@@ -74,6 +74,12 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
           socket.close(WS_CLOSE.goingAway, 'server shutting down; reconnect elsewhere');
           return;
         }
+        const refusal = protocol.refuseConnection(auth.claims.sub, request.ip);
+        if (refusal) {
+          metrics.connectionLimitCloses.inc();
+          socket.close(WS_CLOSE.tooManyConnections, closeReason(refusal));
+          return;
+        }
         const connection = new Connection(
           randomUUID(),
           socket,
@@ -84,6 +90,7 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
           metrics,
         );
         connection.expiresAt = auth.expiresAt;
+        connection.ip = request.ip;
         // A bug must cost one connection, never the process or a silent client.
         const guarded = (work: () => void) => {
           try {

@@ -36,5 +36,10 @@ export async function openSessionBucket(
     async remove(prefix, channel) {
       await kv.delete(sessionKey(prefix, channel));
     },
+    async sessionsOf(user) {
+      const sessions = new Set<string>();
+      for await (const key of await kv.keys(`${user}.*.>`)) sessions.add(key.split('.')[1]!);
+      return sessions;
+    },
   };
 }
