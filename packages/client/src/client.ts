@@ -1,4 +1,4 @@
-import { type ControlFrame, isControlFrame, WS_CLOSE } from '@inv/contracts';
+import { type ControlFrame, isControlFrame, WS_CLOSE, WS_LIMITS } from '@inv/contracts';
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
 import { RecentIds } from './dedupe.js';
 import { Emitter } from './emitter.js';
@@ -61,6 +61,8 @@ interface ClientEvents extends Record<string, unknown> {
 }
 
 const OPEN = 1;
+/** Messages the SDK sends back to back before pacing itself. */
+const PACE_BURST = 10;
 const SESSION_KEY = 'inventory-client.session';
 const CURSOR_KEY = 'inventory-client.cursor.';
 
@@ -81,6 +83,18 @@ export class InventoryClient {
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly pendingSubscribes = new Map<string, string | undefined>();
+  private outbox: string[] = [];
+  private paceTokens = PACE_BURST;
+  private paceTokensAt = 0;
+  private paceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The gateway's limits, from its welcome frame (the defaults until then). */
+  private limits: { maxFrameBytes: number; maxChannelsPerConnection: number; maxMessagesPerSecond: number } =
+    {
+      maxFrameBytes: WS_LIMITS.maxFrameBytes,
+      maxChannelsPerConnection: WS_LIMITS.maxChannelsPerConnection,
+      maxMessagesPerSecond: WS_LIMITS.maxMessagesPerSecond,
+    };
   private refreshes = 0;
   private lastFrameAt = 0;
   /** When the connection's token expires (epoch ms), from the gateway's welcome or refreshed frame. */
@@ -143,7 +157,8 @@ export class InventoryClient {
       if (options.onReset) current.resetHandlers.delete(options.onReset);
       if (current.handlers.size === 0) {
         this.channels.delete(channel);
-        this.send({ type: 'unsubscribe', channel });
+        // Not sent yet: nothing to undo on the gateway.
+        if (!this.pendingSubscribes.delete(channel)) this.send({ type: 'unsubscribe', channel });
       }
     };
   }
@@ -245,6 +260,7 @@ export class InventoryClient {
   private onControl(frame: ControlFrame): void {
     switch (frame.type) {
       case 'welcome':
+        this.limits = frame.limits;
         this.scheduleRefresh(frame.expiresAt ?? null);
         return;
       case 'refreshed':
@@ -300,14 +316,46 @@ export class InventoryClient {
     this.options.cursorStorage?.setItem(CURSOR_KEY + channel, cursor);
   }
 
+  /** Subscribes made in one go (a dashboard opening, a reconnect) leave together, in as few frames as fit. */
   private sendSubscribe(channel: string, state: ChannelState): void {
-    this.send(
-      state.cursor ? { type: 'subscribe', channel, cursor: state.cursor } : { type: 'subscribe', channel },
-    );
+    if (this.socket?.readyState !== OPEN) return; // the open resubscribes every channel
+    this.pendingSubscribes.set(channel, state.cursor);
+    if (this.pendingSubscribes.size === 1) queueMicrotask(() => this.flushSubscribes());
   }
 
+  private flushSubscribes(): void {
+    const entries = [...this.pendingSubscribes].map(([channel, cursor]) =>
+      cursor ? { channel, cursor } : channel,
+    );
+    this.pendingSubscribes.clear();
+    for (const batch of subscribeBatches(entries, this.limits)) this.send(batch);
+  }
+
+  /**
+   * Sends through a token bucket at half the gateway's message rate, so that no burst of the application's
+   * (80 subscribes, an ack per channel) is answered with RATE_LIMITED.
+   */
   private send(message: Record<string, unknown>): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket?.readyState !== OPEN) return;
+    this.outbox.push(JSON.stringify(message));
+    this.drainOutbox();
+  }
+
+  private drainOutbox(): void {
+    const rate = Math.max(1, this.limits.maxMessagesPerSecond / 2);
+    const now = Date.now();
+    this.paceTokens = Math.min(PACE_BURST, this.paceTokens + ((now - this.paceTokensAt) * rate) / 1000);
+    this.paceTokensAt = now;
+    while (this.outbox.length > 0 && this.paceTokens >= 1 && this.socket?.readyState === OPEN) {
+      this.socket.send(this.outbox.shift()!);
+      this.paceTokens--;
+    }
+    if (this.outbox.length > 0 && !this.paceTimer) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = null;
+        this.drainOutbox();
+      }, 1000 / rate);
+    }
   }
 
   private startTimers(): void {
@@ -375,7 +423,11 @@ export class InventoryClient {
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.refreshTimer) clearTimeout(this.refreshTimer);
-    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = this.refreshTimer = null;
+    if (this.paceTimer) clearTimeout(this.paceTimer);
+    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = this.refreshTimer = this.paceTimer = null;
+    // What was not sent is resent by the next open (every channel is resubscribed from its cursor).
+    this.outbox = [];
+    this.pendingSubscribes.clear();
   }
 
   private setState(state: ConnectionState): void {
@@ -393,4 +445,38 @@ function resolveSessionId(session: NonNullable<InventoryClientOptions['session']
   const id = `s-${globalThis.crypto.randomUUID()}`;
   session.storage?.setItem(key, id);
   return id;
+}
+
+type SubscribeEntry = string | { channel: string; cursor: string };
+
+/**
+ * Subscribe messages for these channels: one channel alone in the original form (any gateway understands it),
+ * more as `channels` lists that each fit the gateway's frame size and channel limit.
+ */
+export function subscribeBatches(
+  entries: SubscribeEntry[],
+  limits: { maxFrameBytes: number; maxChannelsPerConnection: number },
+): Array<Record<string, unknown>> {
+  if (entries.length === 1) {
+    const entry = entries[0]!;
+    return [
+      typeof entry === 'string' ? { type: 'subscribe', channel: entry } : { type: 'subscribe', ...entry },
+    ];
+  }
+  const budget = limits.maxFrameBytes - 64;
+  const batches: Array<Record<string, unknown>> = [];
+  let batch: SubscribeEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = JSON.stringify(entry).length + 1;
+    if (batch.length > 0 && (bytes + size > budget || batch.length >= limits.maxChannelsPerConnection)) {
+      batches.push({ type: 'subscribe', channels: batch });
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push({ type: 'subscribe', channels: batch });
+  return batches;
 }

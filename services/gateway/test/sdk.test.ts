@@ -245,4 +245,40 @@ describe('the client SDK against the gateway', () => {
       ).toISOString(),
     );
   });
+
+  it('subscribes a dashboard to 80 channels at connect without a single RATE_LIMITED, also after a reconnect', async () => {
+    const client = await sdkClient();
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const confirmed = new Set<string>();
+    client.on('subscribed', ({ channel }) => confirmed.add(channel));
+    const channels = Array.from({ length: 80 }, (_, i) => `product:dash-${i}`);
+    client.connect();
+    await new Promise<void>((resolve) => client.on('state', (state) => state === 'open' && resolve()));
+    // What a dashboard does when it renders: one subscribe call per widget, all at once.
+    for (const channel of channels) client.subscribe(channel, () => undefined);
+    await eventually(
+      () => {
+        if (confirmed.size < 80)
+          throw new Error(`${confirmed.size} ${client.state} ${JSON.stringify(errors)}`);
+        return true;
+      },
+      { message: '80 subscribed channels' },
+    );
+    expect(errors).toEqual([]);
+
+    // A reconnect resubscribes all 80 from their cursors, again without an error.
+    confirmed.clear();
+    await f.gateways[0]!.stop();
+    f.gateways[0] = await f.startGateway({ PORT: String(f.gateways[0]!.port) });
+    await eventually(
+      () => {
+        if (confirmed.size < 80)
+          throw new Error(`${confirmed.size} ${client.state} ${JSON.stringify(errors)}`);
+        return true;
+      },
+      { message: '80 channels resubscribed', timeoutMs: 15_000 },
+    );
+    expect(errors).toEqual([]);
+  });
 });
