@@ -24,6 +24,7 @@ import { RecentEvents } from './domain/stored-event.js';
 import { authenticator } from './infra/http/authenticate.js';
 import { wsRoutes } from './infra/http/ws-routes.js';
 import { createGatewayMetrics } from './infra/metrics.js';
+import { lastMatching } from './infra/nats/last-visible.js';
 import { natsLiveFeed } from './infra/nats/live-feed.js';
 import { openSessionBucket } from './infra/nats/session-kv.js';
 import { natsStreamReader } from './infra/nats/stream-reader.js';
@@ -102,6 +103,7 @@ export async function startGateway(
       stream,
       readSlots,
       maxLiveChannels: config.WS_MAX_LIVE_CHANNELS,
+      lastMatching: lastMatching(jsm),
       metrics,
       logger,
       onUnsubscribed: (connection, name) => sessions.forget(connection, name),

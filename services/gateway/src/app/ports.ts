@@ -68,3 +68,6 @@ export type Authentication =
 
 /** Verifies an access token (on connect and on `refresh`); failures are values, never exceptions. */
 export type Authenticate = (token: string | undefined | null) => Promise<Authentication>;
+
+/** The sequence of the newest stream message matching any of these filters; 0 when none does. */
+export type LastMatching = (filters: readonly string[]) => Promise<number>;

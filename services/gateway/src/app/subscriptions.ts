@@ -5,10 +5,11 @@ import { resetReasonFor } from '../domain/cursor-check.js';
 import { eventFrame } from '../domain/frames.js';
 import { SeqBuffer } from '../domain/seq-buffer.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
+import { visibleFilters } from '../domain/visible-filters.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import { ClientChannel, type Connection } from './connection.js';
 import type { HubRegistry } from './hub.js';
-import type { StreamReader, StreamStateSource } from './ports.js';
+import type { LastMatching, StreamReader, StreamStateSource } from './ports.js';
 import { LendableSlot, type Semaphore } from './semaphore.js';
 
 /** Live frames a replaying client may have held back; beyond this the replay reads further instead. */
@@ -30,6 +31,8 @@ export interface SubscriptionsContext {
   stream: StreamStateSource;
   /** Bounds the replays in flight; a client waiting for a slot holds nothing back yet. */
   readSlots: Semaphore;
+  /** Finds the newest event a caller may see, for cursors that reveal nothing else. */
+  lastMatching?: LastMatching;
   /** Live channels this process serves at most; a new one beyond is refused, existing ones go on. */
   maxLiveChannels?: number;
   metrics: GatewayMetrics;
@@ -215,9 +218,52 @@ export class Subscriptions {
     const { hub } = subscription;
     await hub.ready;
     if (subscription.cancelled) return;
+    const visible = visibleFilters(subscription.channel, subscription.connection.scope);
+    if (visible && this.ctx.lastMatching) return this.startLiveConfined(subscription, visible, requestId);
     hub.attach(subscription);
     this.position(subscription, hub.position);
     this.confirm(subscription, requestId);
+  }
+
+  /**
+   * The hub's position is the stream's: given to a caller that sees only some warehouses, it would tell how much
+   * happened elsewhere. Such a caller's cursor is instead the newest event it may see, at or before the position
+   * it joins at (resuming from there delivers exactly the same events, as nothing in between is visible to it),
+   * or, when a visible event came after that position already, the position just before the first such event.
+   * Live frames are held while this is looked up, so that none is lost or sent before `subscribed`.
+   */
+  private async startLiveConfined(subscription: ClientChannel, filters: string[], requestId?: string) {
+    const { hub, connection } = subscription;
+    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
+    hub.attach(subscription);
+    const joinedAt = hub.position;
+    let cursor = await this.ctx.lastMatching!(filters);
+    if (cursor === 0) cursor = Math.max(0, (await this.ctx.stream.current()).firstSeq - 1);
+    else if (cursor > joinedAt) cursor = (await this.firstMatchingAfter(filters, joinedAt, cursor)) - 1;
+    if (subscription.cancelled || connection.closing) return;
+    if ((subscription.catchUp?.droppedUpTo ?? 0) > 0) {
+      // Far more live traffic than a lookup's time should bring: start over from the cursor by the stream.
+      subscription.catchUp = null;
+      hub.detach(subscription);
+      return this.resume(subscription, { seq: cursor, epoch: this.ctx.stream.epoch }, requestId);
+    }
+    this.position(subscription, cursor);
+    this.confirm(subscription, requestId);
+    this.goLive(subscription, cursor);
+  }
+
+  private async firstMatchingAfter(filters: string[], after: number, atMost: number): Promise<number> {
+    let first = atMost;
+    await this.ctx.reader.read({
+      filters,
+      fromSeq: after + 1,
+      toSeq: atMost,
+      onMessage: (message) => {
+        first = Math.min(first, message.seq);
+      },
+      stopped: () => first < atMost,
+    });
+    return first;
   }
 
   private async resume(
