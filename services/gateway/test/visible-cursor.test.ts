@@ -1,4 +1,4 @@
-import { decodeCursor } from '@inv/contracts';
+import { decodeCursor, encodeCursor } from '@inv/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GatewayFixture, gatewayFixture, ids, stockEvent, subscribe, transferEvent } from './support.js';
 
@@ -53,5 +53,20 @@ describe('cursors of callers that see only some warehouses', () => {
     const stream = await f.jsm.streams.info('EVENTS');
     const client = await f.client({ claims: { warehouses: ['never-used'] } });
     expect(seqOf((await subscribe(client, 'global')).cursor)).toBe(Math.max(0, stream.state.first_seq - 1));
+  });
+
+  it('names no hidden position in the reset of such a caller either', async () => {
+    const [visibleSeq] = await f.publish(
+      stockEvent('inventory.updated', { productId: 'px', warehouseId: 'wx' }),
+    );
+    await f.publish(stockEvent('inventory.updated', { productId: 'px', warehouseId: 'wy' }));
+    const client = await f.client({ claims: { warehouses: ['wx'] } });
+    const otherEpoch = encodeCursor({ seq: 1, epoch: 1 });
+    const reset = await subscribe(client, 'product:px', otherEpoch);
+    expect(reset).toMatchObject({ type: 'reset', reason: 'stream_recreated' });
+    expect(seqOf(reset.cursor)).toBe(visibleSeq);
+    const next = stockEvent('inventory.updated', { productId: 'px', warehouseId: 'wx' });
+    await f.publish(stockEvent('inventory.updated', { productId: 'px', warehouseId: 'wy' }), next);
+    expect(ids(await client.waitForEvents('product:px', 1))).toEqual([next.id]);
   });
 });

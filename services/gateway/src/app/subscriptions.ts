@@ -237,9 +237,7 @@ export class Subscriptions {
     subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
     hub.attach(subscription);
     const joinedAt = hub.position;
-    let cursor = await this.ctx.lastMatching!(filters);
-    if (cursor === 0) cursor = Math.max(0, (await this.ctx.stream.current()).firstSeq - 1);
-    else if (cursor > joinedAt) cursor = (await this.firstMatchingAfter(filters, joinedAt, cursor)) - 1;
+    const cursor = await this.visibleCursor(filters, joinedAt);
     if (subscription.cancelled || connection.closing) return;
     if ((subscription.catchUp?.droppedUpTo ?? 0) > 0) {
       // Far more live traffic than a lookup's time should bring: start over from the cursor by the stream.
@@ -250,6 +248,14 @@ export class Subscriptions {
     this.position(subscription, cursor);
     this.confirm(subscription, requestId);
     this.goLive(subscription, cursor);
+  }
+
+  /** Where a caller seeing only `filters` stands when it joins at `joinedAt`, revealing nothing else. */
+  private async visibleCursor(filters: string[], joinedAt: number): Promise<number> {
+    const last = await this.ctx.lastMatching!(filters);
+    if (last === 0) return Math.max(0, (await this.ctx.stream.current()).firstSeq - 1);
+    if (last <= joinedAt) return last;
+    return (await this.firstMatchingAfter(filters, joinedAt, last)) - 1;
   }
 
   private async firstMatchingAfter(filters: string[], after: number, atMost: number): Promise<number> {
@@ -305,14 +311,25 @@ export class Subscriptions {
     const reason = resetReasonFor(cursor, stream);
     if (reason) {
       this.ctx.metrics.resets.inc({ reason });
-      this.position(subscription, joinedAt);
+      // A caller that sees some warehouses is not told the stream's position here either.
+      const visible = visibleFilters(subscription.channel, connection.scope);
+      const resetAt =
+        visible && this.ctx.lastMatching ? await this.visibleCursor(visible, joinedAt) : joinedAt;
+      if (subscription.cancelled || connection.closing) return;
+      this.position(subscription, resetAt);
       connection.sendControl({
         type: 'reset',
         channel: subscription.name,
         reason,
-        cursor: encodeCursor({ seq: joinedAt, epoch: stream.epoch }),
+        cursor: encodeCursor({ seq: resetAt, epoch: stream.epoch }),
       });
-      this.goLive(subscription, joinedAt);
+      let liveAfter = resetAt;
+      if ((subscription.catchUp?.droppedUpTo ?? 0) > resetAt) {
+        // More live traffic during the lookup than the held frames keep: read it from the stream.
+        liveAfter = (await this.replayToEnd(subscription, resetAt, stream.lastSeq, slot)).end;
+        if (subscription.cancelled || connection.closing) return;
+      }
+      this.goLive(subscription, liveAfter);
       return;
     }
 
