@@ -410,6 +410,8 @@ export class InventoryClient {
   }
 
   private acknowledge(): void {
+    // Acks still waiting for their turn are not piled on: the next round sends the then-latest cursors.
+    if (this.outbox.length > 0) return;
     for (const [channel, state] of this.channels) {
       if (state.cursor && state.cursor !== state.ackedCursor) {
         this.send({ type: 'ack', channel, cursor: state.cursor });
