@@ -3,6 +3,8 @@ import { z } from 'zod';
 
 export const InfraConfig = BaseConfig.pick({
   NATS_URL: true,
+  NATS_USER: true,
+  NATS_PASSWORD: true,
   STREAM_REPLICAS: true,
   STREAM_MAX_AGE_HOURS: true,
   LOG_LEVEL: true,

@@ -23,7 +23,13 @@ import { InfraConfig } from './config.js';
 export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const config = loadConfig(InfraConfig, env);
   const logger = createLogger('infra', config.LOG_LEVEL);
-  const nc = await connectNats({ servers: natsServers(config), name: 'infra-setup', logger });
+  const nc = await connectNats({
+    servers: natsServers(config),
+    name: 'infra-setup',
+    logger,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
+  });
   try {
     const jsm = await jetstreamManager(nc);
     const stream = await ensureEventsStream(jsm, {

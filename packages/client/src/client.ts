@@ -1,4 +1,4 @@
-import { type ControlFrame, isControlFrame, WS_CLOSE } from '@inv/contracts';
+import { type ControlFrame, isControlFrame, WS_CLOSE, WS_LIMITS } from '@inv/contracts';
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
 import { RecentIds } from './dedupe.js';
 import { Emitter } from './emitter.js';
@@ -15,8 +15,14 @@ import type {
 export interface InventoryClientOptions {
   /** `ws://host:3000/ws` or `ws://host:3000/ws/warehouses`. */
   url: string;
-  /** An access token, or a function asked for a fresh one before every (re)connection. */
+  /**
+   * An access token, or a function (`getToken`) asked for a fresh one before every (re)connection and ahead of
+   * the current token's expiry: the fresh one is sent on the live connection (`refresh`), which the gateway
+   * would otherwise close with 4401 at the expiry.
+   */
   token?: string | (() => string | null | Promise<string | null>);
+  /** How long before its token expires a connection asks `token()` for a fresh one (at most half the lifetime). */
+  refreshAheadMs?: number;
   /** The WebSocket class; defaults to the global one (browsers, Node >= 22). Pass `ws` on Node 20. */
   WebSocket?: WebSocketFactory;
   /**
@@ -80,9 +86,13 @@ interface ClientEvents extends Record<string, unknown> {
   error: ServerError;
   live: { channel: string; replayed: number };
   subscribed: { channel: string; cursor: string };
+  /** The live connection took a fresh token; it now expires at `expiresAt` (ISO time, null: never). */
+  refreshed: { expiresAt: string | null };
 }
 
 const OPEN = 1;
+/** Messages the SDK sends back to back before pacing itself. */
+const PACE_BURST = 10;
 const SESSION_KEY = 'inventory-client.session';
 const CURSOR_KEY = 'inventory-client.cursor.';
 
@@ -104,7 +114,23 @@ export class InventoryClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly pendingSubscribes = new Map<string, string | undefined>();
+  private outbox: string[] = [];
+  private paceTokens = PACE_BURST;
+  private paceTokensAt = 0;
+  private paceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The gateway's limits, from its welcome frame (the defaults until then). */
+  private limits: { maxFrameBytes: number; maxChannelsPerConnection: number; maxMessagesPerSecond: number } =
+    {
+      maxFrameBytes: WS_LIMITS.maxFrameBytes,
+      maxChannelsPerConnection: WS_LIMITS.maxChannelsPerConnection,
+      maxMessagesPerSecond: WS_LIMITS.maxMessagesPerSecond,
+    };
+  private refreshes = 0;
   private lastFrameAt = 0;
+  /** When the connection's token expires (epoch ms), from the gateway's welcome or refreshed frame. */
+  private expiresAt: number | null = null;
   readonly sessionId: string | null;
 
   constructor(private readonly options: InventoryClientOptions) {
@@ -164,7 +190,8 @@ export class InventoryClient {
       if (options.onReset) current.resetHandlers.delete(options.onReset);
       if (current.handlers.size === 0) {
         this.channels.delete(channel);
-        this.send({ type: 'unsubscribe', channel });
+        // Not sent yet: nothing to undo on the gateway.
+        if (!this.pendingSubscribes.delete(channel)) this.send({ type: 'unsubscribe', channel });
       }
     };
   }
@@ -285,6 +312,14 @@ export class InventoryClient {
 
   private onControl(frame: ControlFrame): void {
     switch (frame.type) {
+      case 'welcome':
+        this.limits = frame.limits;
+        this.scheduleRefresh(frame.expiresAt ?? null);
+        return;
+      case 'refreshed':
+        this.scheduleRefresh(frame.expiresAt);
+        this.emitter.emit('refreshed', { expiresAt: frame.expiresAt });
+        return;
       case 'subscribed': {
         const state = this.channels.get(frame.channel);
         if (state && state.cursor === undefined) this.setCursor(frame.channel, state, frame.cursor);
@@ -306,6 +341,7 @@ export class InventoryClient {
         this.emitter.emit('live', { channel: frame.channel, replayed: frame.replayed });
         return;
       case 'error':
+        if (frame.code === 'INVALID_TOKEN') this.retryRefresh();
         this.emitter.emit('error', { code: frame.code, message: frame.message, channel: frame.channel });
         return;
       case 'reconnect':
@@ -341,14 +377,46 @@ export class InventoryClient {
     this.options.cursorStorage?.setItem(CURSOR_KEY + channel, cursor);
   }
 
+  /** Subscribes made in one go (a dashboard opening, a reconnect) leave together, in as few frames as fit. */
   private sendSubscribe(channel: string, state: ChannelState): void {
-    this.send(
-      state.cursor ? { type: 'subscribe', channel, cursor: state.cursor } : { type: 'subscribe', channel },
-    );
+    if (this.socket?.readyState !== OPEN) return; // the open resubscribes every channel
+    this.pendingSubscribes.set(channel, state.cursor);
+    if (this.pendingSubscribes.size === 1) queueMicrotask(() => this.flushSubscribes());
   }
 
+  private flushSubscribes(): void {
+    const entries = [...this.pendingSubscribes].map(([channel, cursor]) =>
+      cursor ? { channel, cursor } : channel,
+    );
+    this.pendingSubscribes.clear();
+    for (const batch of subscribeBatches(entries, this.limits)) this.send(batch);
+  }
+
+  /**
+   * Sends through a token bucket at half the gateway's message rate, so that no burst of the application's
+   * (80 subscribes, an ack per channel) is answered with RATE_LIMITED.
+   */
   private send(message: Record<string, unknown>): void {
-    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify(message));
+    if (this.socket?.readyState !== OPEN) return;
+    this.outbox.push(JSON.stringify(message));
+    this.drainOutbox();
+  }
+
+  private drainOutbox(): void {
+    const rate = Math.max(1, this.limits.maxMessagesPerSecond / 2);
+    const now = Date.now();
+    this.paceTokens = Math.min(PACE_BURST, this.paceTokens + ((now - this.paceTokensAt) * rate) / 1000);
+    this.paceTokensAt = now;
+    while (this.outbox.length > 0 && this.paceTokens >= 1 && this.socket?.readyState === OPEN) {
+      this.socket.send(this.outbox.shift()!);
+      this.paceTokens--;
+    }
+    if (this.outbox.length > 0 && !this.paceTimer) {
+      this.paceTimer = setTimeout(() => {
+        this.paceTimer = null;
+        this.drainOutbox();
+      }, 1000 / rate);
+    }
   }
 
   private startTimers(): void {
@@ -368,7 +436,43 @@ export class InventoryClient {
     }
   }
 
+  /** Asks for a fresh token ahead of `expiresAt` and sends it on the live connection. */
+  private scheduleRefresh(expiresAt: string | null): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = null;
+    this.expiresAt = expiresAt === null ? null : Date.parse(expiresAt);
+    if (this.expiresAt === null || typeof this.options.token !== 'function') return;
+    const remaining = this.expiresAt - Date.now();
+    const ahead = Math.min(this.options.refreshAheadMs ?? 30_000, remaining / 2);
+    this.refreshTimer = setTimeout(() => void this.refresh(), Math.max(0, remaining - ahead));
+  }
+
+  /** A refused refresh is tried again halfway to the expiry, while there is time; else the 4401 reconnects. */
+  private retryRefresh(): void {
+    if (this.expiresAt === null || typeof this.options.token !== 'function') return;
+    const remaining = this.expiresAt - Date.now();
+    if (remaining < 1_000) return;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => void this.refresh(), remaining / 2);
+  }
+
+  private async refresh(): Promise<void> {
+    this.refreshTimer = null;
+    const getToken = this.options.token;
+    if (typeof getToken !== 'function') return;
+    let token: string | null;
+    try {
+      token = await getToken();
+    } catch {
+      token = null;
+    }
+    if (token) this.send({ type: 'refresh', token, requestId: `refresh-${++this.refreshes}` });
+    else this.retryRefresh();
+  }
+
   private acknowledge(): void {
+    // Acks still waiting for their turn are not piled on: the next round sends the then-latest cursors.
+    if (this.outbox.length > 0) return;
     for (const [channel, state] of this.channels) {
       if (state.cursor && state.cursor !== state.ackedCursor) {
         this.send({ type: 'ack', channel, cursor: state.cursor });
@@ -381,7 +485,12 @@ export class InventoryClient {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     if (this.ackTimer) clearInterval(this.ackTimer);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = null;
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    if (this.paceTimer) clearTimeout(this.paceTimer);
+    this.heartbeatTimer = this.ackTimer = this.reconnectTimer = this.refreshTimer = this.paceTimer = null;
+    // What was not sent is resent by the next open (every channel is resubscribed from its cursor).
+    this.outbox = [];
+    this.pendingSubscribes.clear();
   }
 
   private setState(state: ConnectionState): void {
@@ -399,4 +508,38 @@ function resolveSessionId(session: NonNullable<InventoryClientOptions['session']
   const id = `s-${globalThis.crypto.randomUUID()}`;
   session.storage?.setItem(key, id);
   return id;
+}
+
+type SubscribeEntry = string | { channel: string; cursor: string };
+
+/**
+ * Subscribe messages for these channels: one channel alone in the original form (any gateway understands it),
+ * more as `channels` lists that each fit the gateway's frame size and channel limit.
+ */
+export function subscribeBatches(
+  entries: SubscribeEntry[],
+  limits: { maxFrameBytes: number; maxChannelsPerConnection: number },
+): Array<Record<string, unknown>> {
+  if (entries.length === 1) {
+    const entry = entries[0]!;
+    return [
+      typeof entry === 'string' ? { type: 'subscribe', channel: entry } : { type: 'subscribe', ...entry },
+    ];
+  }
+  const budget = limits.maxFrameBytes - 64;
+  const batches: Array<Record<string, unknown>> = [];
+  let batch: SubscribeEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = JSON.stringify(entry).length + 1;
+    if (batch.length > 0 && (bytes + size > budget || batch.length >= limits.maxChannelsPerConnection)) {
+      batches.push({ type: 'subscribe', channels: batch });
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += size;
+  }
+  if (batch.length > 0) batches.push({ type: 'subscribe', channels: batch });
+  return batches;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, RecentIds, reconnectDelay } from '../src/index.js';
+import { DEFAULT_BACKOFF, RecentIds, reconnectDelay, subscribeBatches } from '../src/index.js';
 
 describe('reconnect backoff', () => {
   it('grows exponentially up to the cap', () => {
@@ -28,5 +28,27 @@ describe('recent event ids', () => {
     for (const id of ['a', 'b', 'c', 'd']) ids.add(id);
     expect(ids.add('a')).toBe(true);
     expect(ids.add('d')).toBe(false);
+  });
+});
+
+describe('subscribe batches', () => {
+  const limits = { maxFrameBytes: 4096, maxChannelsPerConnection: 100 };
+
+  it('sends one channel in the original form and many as lists that fit the frame limit', () => {
+    expect(subscribeBatches(['global'], limits)).toEqual([{ type: 'subscribe', channel: 'global' }]);
+    const entries = Array.from({ length: 80 }, (_, i) => ({
+      channel: `product:p-${i}`,
+      cursor: 'v1.12345.abcdefgh',
+    }));
+    const batches = subscribeBatches(entries, limits);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(batches.every((batch) => JSON.stringify(batch).length <= limits.maxFrameBytes)).toBe(true);
+    expect(batches.flatMap((batch) => batch.channels as unknown[])).toEqual(entries);
+  });
+
+  it('keeps each list within the channel limit', () => {
+    const channels = Array.from({ length: 25 }, (_, i) => `uom:u${i}`);
+    const batches = subscribeBatches(channels, { maxFrameBytes: 4096, maxChannelsPerConnection: 10 });
+    expect(batches.map((batch) => (batch.channels as unknown[]).length)).toEqual([10, 10, 5]);
   });
 });

@@ -34,12 +34,14 @@ export const WS_CLOSE = {
   serviceRestart: 1012,
   /** The gateway could not reach the event stream for a subscription: reconnect (with backoff) and resume. */
   tryAgainLater: 1013,
-  /** Missing, malformed, expired or wrongly signed token. */
+  /** Missing, malformed, expired or wrongly signed token; also sent at the token's `exp` unless refreshed. */
   unauthorized: 4401,
   /** No pong to the server's ping in time. */
   heartbeatTimeout: 4408,
   /** A newer connection bound the same durable session: this one must not reconnect with it on its own. */
   sessionTakenOver: 4409,
+  /** The token's subject or the client's address already holds the maximum of connections on this instance. */
+  tooManyConnections: 4430,
   /** The client did not read fast enough and its send queue overflowed; resume with cursors. */
   slowConsumer: 4429,
 } as const;
@@ -58,6 +60,12 @@ export const WsErrorCode = z.enum([
   'RATE_LIMITED',
   'NOT_SUBSCRIBED',
   'REPLAY_FAILED',
+  /** A `refresh` token that does not verify (or names another subject): the connection keeps its old claims. */
+  'INVALID_TOKEN',
+  /** This gateway instance serves its maximum of live channels: a new channel is refused, existing ones go on. */
+  'LIVE_CHANNEL_LIMIT',
+  /** The user holds the maximum of durable sessions: the connection goes on without one. */
+  'TOO_MANY_SESSIONS',
   /** The event stream is unreachable; the connection is closed with 1013 right after. */
   'UNAVAILABLE',
 ]);
@@ -66,12 +74,29 @@ export type WsErrorCode = z.infer<typeof WsErrorCode>;
 const RequestId = z.string().max(64).optional();
 const ChannelName = z.string().max(200);
 
-export const SubscribeMessage = z.object({
-  type: z.literal('subscribe'),
-  channel: ChannelName,
-  cursor: z.string().max(64).optional(),
-  requestId: RequestId,
-});
+const CursorText = z.string().max(64);
+/** One entry of a batched subscribe: a channel name, or a channel with the cursor to resume it from. */
+export const SubscribeEntry = z.union([
+  ChannelName,
+  z.object({ channel: ChannelName, cursor: CursorText.optional() }),
+]);
+export type SubscribeEntry = z.infer<typeof SubscribeEntry>;
+/**
+ * `channel` (the original contract), or `channels`: up to `maxChannelsPerConnection` channels in one message,
+ * which counts once against the message rate; each channel is answered on its own frame.
+ */
+export const SubscribeMessage = z
+  .object({
+    type: z.literal('subscribe'),
+    channel: ChannelName.optional(),
+    channels: z.array(SubscribeEntry).min(1).max(WS_LIMITS.maxChannelsPerConnection).optional(),
+    cursor: CursorText.optional(),
+    requestId: RequestId,
+  })
+  .refine((message) => (message.channel === undefined) !== (message.channels === undefined), {
+    error: 'give either "channel" or "channels"',
+    path: ['channel'],
+  });
 export const UnsubscribeMessage = z.object({
   type: z.literal('unsubscribe'),
   channel: ChannelName,
@@ -80,6 +105,15 @@ export const UnsubscribeMessage = z.object({
 export const PingMessage = z.object({ type: z.literal('ping'), requestId: RequestId });
 /** Binds the connection to a durable session (also possible with `?session=` on connect); first message only. */
 export const SessionMessage = z.object({ type: z.literal('session'), sessionId: Id, requestId: RequestId });
+/**
+ * Replaces the claims of a live connection with a fresh token's, before the current one expires (the gateway
+ * closes a connection with 4401 at its token's `exp`). Answered by `refreshed`, or an INVALID_TOKEN error.
+ */
+export const RefreshMessage = z.object({
+  type: z.literal('refresh'),
+  token: z.string().min(1).max(3_800),
+  requestId: RequestId,
+});
 /** Tells the gateway what the client has processed, so a durable session resumes exactly there. */
 export const AckMessage = z.object({
   type: z.literal('ack'),
@@ -93,9 +127,17 @@ export const ClientMessage = z.discriminatedUnion('type', [
   PingMessage,
   SessionMessage,
   AckMessage,
+  RefreshMessage,
 ]);
 export type ClientMessage = z.infer<typeof ClientMessage>;
-export const CLIENT_MESSAGE_TYPES = ['subscribe', 'unsubscribe', 'ping', 'session', 'ack'] as const;
+export const CLIENT_MESSAGE_TYPES = [
+  'subscribe',
+  'unsubscribe',
+  'ping',
+  'session',
+  'ack',
+  'refresh',
+] as const;
 
 export const WelcomeFrame = z.object({
   type: z.literal('welcome'),
@@ -107,6 +149,8 @@ export const WelcomeFrame = z.object({
     maxChannelsPerConnection: z.int(),
     maxMessagesPerSecond: z.int(),
   }),
+  /** When the connection's token expires (ISO time): refresh before it, or the connection closes with 4401. */
+  expiresAt: z.string().nullable().optional(),
 });
 export const SubscribedFrame = z.object({
   type: z.literal('subscribed'),
@@ -119,6 +163,8 @@ export const UnsubscribedFrame = z.object({
   type: z.literal('unsubscribed'),
   channel: z.string(),
   requestId: RequestId,
+  /** Why the gateway ended a channel the client did not leave (a refreshed token no longer grants it). */
+  reason: z.enum(['FORBIDDEN_CHANNEL']).optional(),
 });
 /** Sent once a channel subscribed with a cursor has delivered everything missed; what follows is live. */
 export const LiveFrame = z.object({ type: z.literal('live'), channel: z.string(), replayed: z.int() });
@@ -134,6 +180,12 @@ export const ErrorFrame = z.object({
   code: WsErrorCode,
   message: z.string(),
   channel: z.string().optional(),
+  requestId: RequestId,
+});
+/** A `refresh` was accepted: the connection now has the new token's claims and expiry. */
+export const RefreshedFrame = z.object({
+  type: z.literal('refreshed'),
+  expiresAt: z.string().nullable(),
   requestId: RequestId,
 });
 /** Graceful shutdown: the gateway asks clients to reconnect elsewhere before it closes with 1001. */
@@ -159,6 +211,7 @@ export const CONTROL_FRAME_TYPES = [
   'pong',
   'error',
   'reconnect',
+  'refreshed',
 ] as const;
 export type ControlFrameType = (typeof CONTROL_FRAME_TYPES)[number];
 
@@ -171,6 +224,7 @@ export const ControlFrame = z.discriminatedUnion('type', [
   PongFrame,
   ErrorFrame,
   ReconnectFrame,
+  RefreshedFrame,
 ]);
 export type ControlFrame = z.infer<typeof ControlFrame>;
 export type ServerFrame = ControlFrame | EventFrame;

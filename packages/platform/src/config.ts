@@ -17,6 +17,9 @@ export const BaseConfig = z.object({
   HOST: z.string().default('127.0.0.1'),
   /** One URL or a comma-separated list (several nodes of a cluster). */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** This service's NATS user where the server has users (infra/nats/nats-accounts.conf); none by default. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   STREAM_MAX_AGE_HOURS: z.coerce
     .number()

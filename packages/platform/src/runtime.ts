@@ -18,11 +18,20 @@ import { gracefulShutdown } from './shutdown.js';
 
 /** Connects to NATS (reconnecting forever) and brings the EVENTS stream up to the configured settings. */
 export async function connectEventBus(
-  config: Pick<BaseConfig, 'NATS_URL' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'>,
+  config: Pick<
+    BaseConfig,
+    'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'
+  >,
   name: string,
   logger: Logger,
 ): Promise<NatsConnection> {
-  const nc = await connectNats({ servers: natsServers(config), name, logger });
+  const nc = await connectNats({
+    servers: natsServers(config),
+    name,
+    logger,
+    user: config.NATS_USER,
+    pass: config.NATS_PASSWORD,
+  });
   try {
     const jsm = await jetstreamManager(nc);
     await ensureEventsStream(jsm, {

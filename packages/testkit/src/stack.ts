@@ -39,6 +39,12 @@ export interface Stack {
 }
 
 /**
+ * Load tests and soaks connect thousands of clients with one token from one address: the per-user and
+ * per-address connection limits (meant for attackers, not for these) are lifted unless a test sets them.
+ */
+const LOAD_TEST_LIMITS = { WS_MAX_CONNECTIONS_PER_USER: '1000000', WS_MAX_CONNECTIONS_PER_IP: '1000000' };
+
+/**
  * The whole system from its build, each service its own process: a test nats-server, two fresh databases, the
  * infra setup (stream, consumers, migrations), inventory, transfer, gateway(s) and optionally the dashboard.
  */
@@ -72,7 +78,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   ]);
   const gateways = await Promise.all(
     Array.from({ length: options.gateways ?? 1 }, () =>
-      ServiceProcess.start({ entry: 'services/gateway/dist/main.js', env: common }),
+      ServiceProcess.start({
+        entry: 'services/gateway/dist/main.js',
+        env: { ...LOAD_TEST_LIMITS, ...common },
+      }),
     ),
   );
   const dashboard = options.dashboard

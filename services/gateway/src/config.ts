@@ -14,8 +14,20 @@ export const GatewayConfig = BaseConfig.extend({
   WS_MAX_SEND_QUEUE_BYTES: positiveInt.default(WS_LIMITS.maxSendQueueBytes),
   /** A durable session's positions are forgotten after this long without a write (KV bucket TTL). */
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24),
-  /** Replays and backfills reading the stream at the same time; more wait their turn. */
+  /** Client replays reading the stream at the same time; more wait their turn. */
   MAX_CONCURRENT_REPLAYS: positiveInt.default(64),
+  /** Live channels filling a gap from the stream (after a NATS reconnect) at once: never behind client replays. */
+  MAX_CONCURRENT_BACKFILLS: positiveInt.default(16),
+  /** Replays one connection may run at once; its further resumes wait for them, holding nothing. */
+  WS_MAX_REPLAYS_PER_CONNECTION: positiveInt.max(8).default(2),
+  /** Open connections per token subject on this instance; more are closed with 4409. */
+  WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(20),
+  /** Open connections per client address on this instance; more are closed with 4409. */
+  WS_MAX_CONNECTIONS_PER_IP: positiveInt.default(1_000),
+  /** Live channels (NATS subscriptions) of this instance; a new channel beyond it gets LIVE_CHANNEL_LIMIT. */
+  WS_MAX_LIVE_CHANNELS: positiveInt.default(20_000),
+  /** Durable sessions with stored positions per token subject; another one gets TOO_MANY_SESSIONS. */
+  WS_MAX_SESSIONS_PER_USER: positiveInt.default(10),
   /** A channel nobody subscribes to any more keeps its live NATS subscription this long (reconnects, churn). */
   CHANNEL_LINGER_MS: z.coerce.number().int().min(0).default(10_000),
   /** Positions of durable sessions are written at most this often per channel (and on close). */
@@ -25,6 +37,8 @@ export const GatewayConfig = BaseConfig.extend({
    * after it is read back within two intervals.
    */
   LIVE_AUDIT_MS: positiveInt.default(500),
+  /** How often connections are checked for an expired token (closed with 4401 at most this long after `exp`). */
+  TOKEN_EXPIRY_CHECK_MS: positiveInt.max(60_000).default(1_000),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 
@@ -39,6 +53,7 @@ export interface ConnectionLimits {
   maxChannels: number;
   maxMessagesPerSecond: number;
   maxSendQueueBytes: number;
+  maxReplays: number;
 }
 
 export function connectionLimits(config: GatewayConfig): ConnectionLimits {
@@ -47,5 +62,6 @@ export function connectionLimits(config: GatewayConfig): ConnectionLimits {
     maxChannels: config.WS_MAX_CHANNELS,
     maxMessagesPerSecond: config.WS_MAX_MESSAGES_PER_SECOND,
     maxSendQueueBytes: config.WS_MAX_SEND_QUEUE_BYTES,
+    maxReplays: config.WS_MAX_REPLAYS_PER_CONNECTION,
   };
 }

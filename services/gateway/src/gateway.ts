@@ -23,8 +23,10 @@ import { SessionTracker } from './app/sessions.js';
 import { Subscriptions } from './app/subscriptions.js';
 import { connectionLimits, type GatewayConfig } from './config.js';
 import { RecentEvents } from './domain/stored-event.js';
+import { authenticator } from './infra/http/authenticate.js';
 import { wsRoutes } from './infra/http/ws-routes.js';
 import { createGatewayMetrics } from './infra/metrics.js';
+import { lastMatching } from './infra/nats/last-visible.js';
 import { natsLiveFeed } from './infra/nats/live-feed.js';
 import { openSessionBucket } from './infra/nats/session-kv.js';
 import { natsStreamLookup } from './infra/nats/stream-lookup.js';
@@ -65,7 +67,10 @@ export async function startGateway(
   try {
     const jsm = await jetstreamManager(nc);
     const events = new RecentEvents();
-    const connections = new ConnectionRegistry(metrics, config.HEARTBEAT_MS);
+    const connections = new ConnectionRegistry(metrics, config.HEARTBEAT_MS, {
+      perUser: config.WS_MAX_CONNECTIONS_PER_USER,
+      perIp: config.WS_MAX_CONNECTIONS_PER_IP,
+    });
     const stream = await EventsStreamState.open(jsm, (state) => {
       // Sequences start again in a recreated stream: every position held is void. Clients reconnect and
       // their old cursors get `reset`.
@@ -81,13 +86,16 @@ export async function startGateway(
     const readSlots = new Semaphore(config.MAX_CONCURRENT_REPLAYS);
     const feed = natsLiveFeed(nc, logger);
     const hubs = new HubRegistry(config.CHANNEL_LINGER_MS);
+    // Backfills of the live feed (a gap, a reconnect, a leader change) have slots of their own: client replays,
+    // however many and however slow, never delay what every client of the instance depends on.
+    const backfillSlots = new Semaphore(config.MAX_CONCURRENT_BACKFILLS);
     const router = new LiveRouter(
       {
         feed: options.wrapLiveFeed?.(feed) ?? feed,
         reader,
         lookup: natsStreamLookup(jsm),
         stream,
-        readSlots,
+        readSlots: backfillSlots,
         metrics,
         logger,
       },
@@ -99,20 +107,33 @@ export async function startGateway(
       ttlMs: config.SESSION_TTL_HOURS * 3_600_000,
       replicas: config.STREAM_REPLICAS,
     });
-    const sessions = new SessionTracker(repository, stream, metrics, logger, config.SESSION_FLUSH_MS);
+    const sessions = new SessionTracker(
+      repository,
+      stream,
+      metrics,
+      logger,
+      config.SESSION_FLUSH_MS,
+      config.WS_MAX_SESSIONS_PER_USER,
+    );
     const subscriptions = new Subscriptions({
       hubs,
       reader,
       stream,
       readSlots,
+      maxLiveChannels: config.WS_MAX_LIVE_CHANNELS,
+      lastMatching: lastMatching(jsm),
       metrics,
       logger,
       onUnsubscribed: (connection, name) => sessions.forget(connection, name),
     });
+    const verifyToken = createTokenVerifier(authSettingsFrom(config));
+    const authenticate = authenticator(verifyToken, logger);
     const protocol = new Protocol({
       subscriptions,
       sessions,
       connections,
+      authenticate,
+      metrics,
       logger,
       heartbeatMs: config.HEARTBEAT_MS,
     });
@@ -121,7 +142,6 @@ export async function startGateway(
     );
     fillGapsAfterLeaderChanges(nc, router, logger);
 
-    const verifyToken = createTokenVerifier(authSettingsFrom(config));
     const app = await createHttpServer({
       logger,
       registry,
@@ -145,7 +165,7 @@ export async function startGateway(
     });
     await app.register(wsRoutes, {
       protocol,
-      verifyToken,
+      authenticate,
       limits: connectionLimits(config),
       metrics,
       stopping: () => stopping,
@@ -153,6 +173,7 @@ export async function startGateway(
     sessions.start();
     connections.startHeartbeat();
     router.startAudits(config.LIVE_AUDIT_MS);
+    connections.startExpiryCheck(config.TOKEN_EXPIRY_CHECK_MS);
     const { url, port } = await listenOn(app, config);
     logger.info({ port }, 'gateway listening');
 

@@ -1,4 +1,4 @@
-import { CLIENT_MESSAGE_TYPES, decodeCursor, parseChannel } from '@inv/contracts';
+import { CLIENT_MESSAGE_TYPES, decodeCursor, isValidId, parseChannel } from '@inv/contracts';
 import { fetchJson } from '@inv/testkit';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,5 +100,37 @@ describe('protocol fuzzing', () => {
     fuzzed.send({ type: 'ping', requestId: 'still-here' });
     expect(await fuzzed.waitFor((frame) => frame.type === 'pong')).toMatchObject({ requestId: 'still-here' });
     expect((await fetchJson(`${f.httpUrl()}/healthz`)).status).toBe(200);
+  });
+
+  it('refuses every Object.prototype name as a channel kind with INVALID_CHANNEL and keeps the connection', async () => {
+    const names = Object.getOwnPropertyNames(Object.prototype);
+    const client = await f.client();
+    await subscribe(client, 'product:quiet-proto');
+    const asKind = names.flatMap((name) => [name, `${name}:x`, `${name}:${name}`, `product:x:${name}:y`]);
+    for (const channel of asKind) client.send({ type: 'subscribe', channel });
+    const refusals = await client.waitForCount((frame) => frame.type === 'error', asKind.length);
+    expect(refusals.map((frame) => [frame.channel, frame.code])).toEqual(
+      asKind.map((channel) => [channel, 'INVALID_CHANNEL']),
+    );
+    const accepted = client.frames
+      .filter((frame) => frame.type === 'subscribed')
+      .map((frame) => frame.channel);
+    expect(accepted.filter((channel) => asKind.includes(channel!))).toEqual([]);
+
+    // As an id the name follows the id grammar and nothing else: subscribed to exactly that channel when the
+    // grammar accepts it, INVALID_CHANNEL when it does not (`__proto__` starts with `_`).
+    for (const name of names) {
+      for (const channel of [`product:${name}`, `warehouse:${name}`, `product:${name}:warehouse:w1`]) {
+        const answer = await subscribe(client, channel);
+        if (isValidId(name)) expect(answer).toMatchObject({ type: 'subscribed', channel });
+        else expect(answer).toMatchObject({ type: 'error', code: 'INVALID_CHANNEL', channel });
+      }
+    }
+    const event = stockEvent('inventory.updated', { productId: 'quiet-proto', warehouseId: 'w1' });
+    await f.publish(event);
+    expect(ids(await client.waitForEvents('product:quiet-proto', 1))).toEqual([event.id]);
+    client.send({ type: 'ping', requestId: 'still-open' });
+    expect(await client.nextFrame('pong')).toMatchObject({ requestId: 'still-open' });
+    expect(client.isClosed).toBe(false);
   });
 });

@@ -11,7 +11,7 @@ import {
 } from '@inv/client';
 import { EVENTS_STREAM } from '@inv/contracts';
 import { withTimeout } from '@inv/platform';
-import { eventually } from '@inv/testkit';
+import { eventually, mintToken } from '@inv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type GatewayFixture, gatewayFixture, sessionPositions, stockEvent } from './support.js';
@@ -54,7 +54,7 @@ describe('the client SDK against the gateway', () => {
   let f: GatewayFixture;
   const clients: InventoryClient[] = [];
   beforeAll(async () => {
-    f = await gatewayFixture({ instances: 2, env: { SESSION_FLUSH_MS: '50' } });
+    f = await gatewayFixture({ instances: 2, env: { SESSION_FLUSH_MS: '50', TOKEN_EXPIRY_CHECK_MS: '200' } });
   });
   afterEach(() => {
     for (const client of clients.splice(0)) client.close();
@@ -305,5 +305,73 @@ describe('the client SDK against the gateway', () => {
     await eventually(() => older.state === 'closed', { message: 'the older client to stop' });
     expect(errors.map((error) => error.code)).toContain('SESSION_TAKEN_OVER');
     expect(newer.state).toBe('open');
+  });
+
+  it('refreshes its token through getToken ahead of expiry and keeps its connection past the first expiry', async () => {
+    const issued: string[] = [];
+    const getToken = async () => {
+      issued.push(await mintToken({ warehouses: ['*'] }, { expiresIn: '3s' }));
+      return issued.at(-1)!;
+    };
+    const client = await sdkClient({ token: getToken, refreshAheadMs: 1_500 });
+    const states: ConnectionState[] = [];
+    client.on('state', (state) => states.push(state));
+    const refreshed: Array<string | null> = [];
+    client.on('refreshed', ({ expiresAt }) => refreshed.push(expiresAt));
+    const received: ClientEvent[] = [];
+    const { live } = subscribeLive(client, 'product:long-lived', received);
+    client.connect();
+    await live;
+
+    // A connection with the same first token and no refresh is the witness: once it is closed with 4401, the
+    // SDK's connection has outlived that token.
+    const witness = await f.client({ token: issued[0]! });
+    expect((await witness.closed).code).toBe(4401);
+    await eventually(() => refreshed.length >= 1, { message: 'a refresh' });
+    await f.publish(...productEvents('long-lived', 1));
+    await eventually(() => received.length === 1, { message: 'an event after the first token expired' });
+    expect(states).toEqual(['connecting', 'open']);
+    expect(issued.length).toBeGreaterThanOrEqual(2);
+    expect(refreshed[0]).toBe(
+      new Date(
+        JSON.parse(Buffer.from(issued[1]!.split('.')[1]!, 'base64url').toString()).exp * 1000,
+      ).toISOString(),
+    );
+  });
+
+  it('subscribes a dashboard to 80 channels at connect without a single RATE_LIMITED, also after a reconnect', async () => {
+    const client = await sdkClient();
+    const errors: unknown[] = [];
+    client.on('error', (error) => errors.push(error));
+    const confirmed = new Set<string>();
+    client.on('subscribed', ({ channel }) => confirmed.add(channel));
+    const channels = Array.from({ length: 80 }, (_, i) => `product:dash-${i}`);
+    client.connect();
+    await new Promise<void>((resolve) => client.on('state', (state) => state === 'open' && resolve()));
+    // What a dashboard does when it renders: one subscribe call per widget, all at once.
+    for (const channel of channels) client.subscribe(channel, () => undefined);
+    await eventually(
+      () => {
+        if (confirmed.size < 80)
+          throw new Error(`${confirmed.size} ${client.state} ${JSON.stringify(errors)}`);
+        return true;
+      },
+      { message: '80 subscribed channels' },
+    );
+    expect(errors).toEqual([]);
+
+    // A reconnect resubscribes all 80 from their cursors, again without an error.
+    confirmed.clear();
+    await f.gateways[0]!.stop();
+    f.gateways[0] = await f.startGateway({ PORT: String(f.gateways[0]!.port) });
+    await eventually(
+      () => {
+        if (confirmed.size < 80)
+          throw new Error(`${confirmed.size} ${client.state} ${JSON.stringify(errors)}`);
+        return true;
+      },
+      { message: '80 channels resubscribed', timeoutMs: 15_000 },
+    );
+    expect(errors).toEqual([]);
   });
 });

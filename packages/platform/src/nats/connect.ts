@@ -20,12 +20,17 @@ export async function connectNats(options: {
   servers: string[];
   name: string;
   logger: Logger;
+  /** Credentials where the server has users (infra/nats/nats-accounts.conf). */
+  user?: string;
+  pass?: string;
 }): Promise<NatsConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers: options.servers,
       name: options.name,
+      user: options.user,
+      pass: options.pass,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       reconnectJitter: 100,

@@ -9,6 +9,7 @@ import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import type { ChannelHub, HubMember } from './hub.js';
 import type { GatewaySocket } from './ports.js';
+import { Semaphore } from './semaphore.js';
 
 /** A client flooding at ten times its allowed rate for about a second is disconnected. */
 const FLOOD_FACTOR = 10;
@@ -73,6 +74,12 @@ export class Connection {
   pingPending = false;
   closing = false;
   closingSince = 0;
+  /** When the token expires (epoch ms; null: never): the connection is closed with 4401 then, unless refreshed. */
+  expiresAt: number | null = null;
+  /** The client's address (per-address connection limit). */
+  ip = '';
+  /** Replays of this connection at once (`maxReplays`); taken before a slot of the process's replays. */
+  readonly replaySlots: Semaphore;
   private corked = false;
   private readonly bucket: TokenBucket;
   private readonly flood: FloodMeter;
@@ -81,12 +88,14 @@ export class Connection {
     readonly id: string,
     readonly socket: GatewaySocket,
     readonly endpoint: Endpoint,
-    readonly scope: WarehouseScope,
+    /** Replaced by a `refresh`; every live and replayed event is checked against the current one. */
+    public scope: WarehouseScope,
     /** The token's subject: durable sessions belong to it. */
     readonly user: string,
     readonly limits: ConnectionLimits,
     private readonly metrics: GatewayMetrics,
   ) {
+    this.replaySlots = new Semaphore(limits.maxReplays);
     this.bucket = new TokenBucket(limits.maxMessagesPerSecond);
     this.flood = new FloodMeter(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * FLOOD_FACTOR);
   }

@@ -9,21 +9,40 @@ import type { Connection } from './connection.js';
  */
 export class ConnectionRegistry {
   private readonly connections = new Set<Connection>();
+  private readonly perUser = new Map<string, number>();
+  private readonly perIp = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private emptied: Array<() => void> = [];
 
   constructor(
     private readonly metrics: GatewayMetrics,
     private readonly heartbeatMs: number,
+    private readonly limits: { perUser: number; perIp: number } = { perUser: Infinity, perIp: Infinity },
   ) {}
+
+  /** Why a new connection of this subject from this address is refused (its limit on this instance), or null. */
+  refusal(user: string, ip: string): string | null {
+    if ((this.perUser.get(user) ?? 0) >= this.limits.perUser)
+      return `at most ${this.limits.perUser} connections per user on this instance`;
+    if ((this.perIp.get(ip) ?? 0) >= this.limits.perIp)
+      return `at most ${this.limits.perIp} connections per address on this instance`;
+    return null;
+  }
 
   add(connection: Connection): void {
     this.connections.add(connection);
     this.metrics.live.connections[connection.endpoint]++;
+    count(this.perUser, connection.user, 1);
+    count(this.perIp, connection.ip, 1);
   }
 
   remove(connection: Connection): void {
-    if (this.connections.delete(connection)) this.metrics.live.connections[connection.endpoint]--;
+    if (this.connections.delete(connection)) {
+      this.metrics.live.connections[connection.endpoint]--;
+      count(this.perUser, connection.user, -1);
+      count(this.perIp, connection.ip, -1);
+    }
     if (this.connections.size === 0) for (const resolve of this.emptied.splice(0)) resolve();
   }
 
@@ -42,7 +61,22 @@ export class ConnectionRegistry {
 
   stopHeartbeat(): void {
     if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
+    this.timer = this.expiryTimer = null;
+  }
+
+  /** Closes connections whose token has expired, checked every `intervalMs` (one timer for the process). */
+  startExpiryCheck(intervalMs: number): void {
+    this.expiryTimer ??= setInterval(() => this.closeExpired(Date.now()), intervalMs);
+    this.expiryTimer.unref();
+  }
+
+  closeExpired(now: number): void {
+    for (const connection of this.connections) {
+      if (connection.closing || connection.expiresAt === null || connection.expiresAt > now) continue;
+      this.metrics.tokenExpiryCloses.inc();
+      connection.close(WS_CLOSE.unauthorized, 'the access token has expired');
+    }
   }
 
   sweep(now: number): void {
@@ -79,4 +113,10 @@ export class ConnectionRegistry {
     }
     for (const connection of this.connections) connection.socket.terminate();
   }
+}
+
+function count(counts: Map<string, number>, key: string, delta: 1 | -1): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
 }

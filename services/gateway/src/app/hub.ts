@@ -152,6 +152,18 @@ export class HubRegistry implements LiveRoutes {
     return this.hubs.size;
   }
 
+  has(name: string): boolean {
+    return this.hubs.has(name);
+  }
+
+  /** Closes the channel idle the longest, to make room for a new one; false when none is idle. */
+  evictIdle(): boolean {
+    const oldest = this.idle.keys().next();
+    if (oldest.done) return false;
+    this.discard(oldest.value);
+    return true;
+  }
+
   closeAll(): void {
     for (const hub of [...this.hubs.values()]) this.discard(hub);
     this.stopTimer();

@@ -1,3 +1,4 @@
+import type { AccessClaims } from '@inv/contracts';
 import type { StreamState } from '../domain/cursor-check.js';
 import type { LiveRejection } from '../domain/live-sequence.js';
 
@@ -68,6 +69,8 @@ export interface SessionRepository {
   claim(prefix: string, owner: string): Promise<void>;
   /** The connection that holds the session, or null when none claimed it. */
   owner(prefix: string): Promise<string | null>;
+  /** The session ids with stored positions of one user (by `userKey`). */
+  sessionsOf(userKey: string): Promise<Set<string>>;
 }
 
 /** The part of a WebSocket the gateway uses (the `ws` socket on the server side). */
@@ -78,3 +81,18 @@ export interface GatewaySocket {
   terminate(): void;
   ping(): void;
 }
+
+export type Authentication =
+  | {
+      ok: true;
+      claims: AccessClaims;
+      /** Epoch milliseconds of the token's `exp`; null for a token without one (development mode). */
+      expiresAt: number | null;
+    }
+  | { ok: false; code: number; reason: string; label: string };
+
+/** Verifies an access token (on connect and on `refresh`); failures are values, never exceptions. */
+export type Authenticate = (token: string | undefined | null) => Promise<Authentication>;
+
+/** The sequence of the newest stream message matching any of these filters; 0 when none does. */
+export type LastMatching = (filters: readonly string[]) => Promise<number>;

@@ -1,10 +1,12 @@
 import { decodeCursor, isValidId, parseChannel, WS_CLOSE } from '@inv/contracts';
 import { withTimeout } from '@inv/platform';
 import type { Logger } from 'pino';
-import { defaultChannels, refuseSubscribe } from '../domain/access.js';
+import { defaultChannels, refuseSubscribe, scopeOf } from '../domain/access.js';
 import { type ParsedClientMessage, parseClientFrame } from '../domain/client-message.js';
+import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
 import type { ConnectionRegistry } from './connections.js';
+import type { Authenticate } from './ports.js';
 import type { SessionTracker } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
 
@@ -16,6 +18,8 @@ export interface ProtocolContext {
   subscriptions: Subscriptions;
   sessions: SessionTracker;
   connections: ConnectionRegistry;
+  authenticate: Authenticate;
+  metrics: GatewayMetrics;
   logger: Logger;
   heartbeatMs: number;
 }
@@ -26,6 +30,11 @@ export interface ProtocolContext {
  */
 export class Protocol {
   constructor(private readonly ctx: ProtocolContext) {}
+
+  /** Why a new connection is refused (connections per user or per address), or null. */
+  refuseConnection(user: string, ip: string): string | null {
+    return this.ctx.connections.refusal(user, ip);
+  }
 
   /** A connection was accepted; `sessionId` is the `?session=` query parameter if one was given. */
   open(connection: Connection, sessionId: string | undefined): void {
@@ -94,6 +103,16 @@ export class Protocol {
       case 'subscribe':
         subscriptions.subscribe(connection, message);
         return;
+      case 'subscribe-batch':
+        for (const entry of message.entries) {
+          if (connection.closing) return;
+          if (entry.ok) subscriptions.subscribe(connection, { ...entry, requestId: message.requestId });
+          else connection.sendError({ ...entry.error, requestId: message.requestId });
+        }
+        return;
+      case 'refresh':
+        this.refresh(connection, message.token, message.requestId);
+        return;
       case 'unsubscribe':
         subscriptions.unsubscribe(connection, message.name, message.requestId);
         return;
@@ -114,6 +133,39 @@ export class Protocol {
     }
   }
 
+  /**
+   * Replaces the claims of a live connection with a fresh token's. The token must verify and name the same
+   * subject (durable sessions and per-user limits belong to it); otherwise the connection keeps its claims,
+   * and is closed when they expire. Channels the new claims no longer grant are ended.
+   */
+  private refresh(connection: Connection, token: string, requestId?: string): void {
+    this.ctx
+      .authenticate(token)
+      .then((auth) => {
+        if (connection.closing) return;
+        if (!auth.ok || auth.claims.sub !== connection.user) {
+          this.ctx.metrics.refreshes.inc({ outcome: 'refused' });
+          connection.sendError({
+            code: 'INVALID_TOKEN',
+            message: auth.ok
+              ? 'the new token is for another subject; the connection keeps its current token'
+              : `${auth.reason}; the connection keeps its current token`,
+            requestId,
+          });
+          return;
+        }
+        this.ctx.metrics.refreshes.inc({ outcome: 'accepted' });
+        connection.scope = scopeOf(auth.claims);
+        connection.expiresAt = auth.expiresAt;
+        this.ctx.subscriptions.endForbidden(connection);
+        connection.sendControl({ type: 'refreshed', expiresAt: isoOrNull(auth.expiresAt), requestId });
+      })
+      .catch((error: unknown) => {
+        this.ctx.logger.error({ err: error }, 'refreshing a token failed');
+        connection.close(WS_CLOSE.internalError, 'internal error; reconnect and resume');
+      });
+  }
+
   private welcome(connection: Connection): void {
     connection.sendControl({
       type: 'welcome',
@@ -125,6 +177,7 @@ export class Protocol {
         maxChannelsPerConnection: connection.limits.maxChannels,
         maxMessagesPerSecond: connection.limits.maxMessagesPerSecond,
       },
+      expiresAt: isoOrNull(connection.expiresAt),
     });
   }
 
@@ -145,7 +198,7 @@ export class Protocol {
     options: { withDefaults: boolean },
   ): Promise<void> {
     connection.held = [];
-    let stored = new Map<string, string>();
+    let stored: Map<string, string> | null = new Map<string, string>();
     let loadFailed = false;
     try {
       // A bucket that does not answer must not leave the client without its channels: go on without them.
@@ -167,7 +220,13 @@ export class Protocol {
         message: 'the session could not be loaded; its positions are kept from now on',
       });
     }
-    const restored = this.restore(connection, stored);
+    if (stored === null) {
+      connection.sendError({
+        code: 'TOO_MANY_SESSIONS',
+        message: 'this user holds the maximum of durable sessions; continuing without one',
+      });
+    }
+    const restored = this.restore(connection, stored ?? new Map());
     if (options.withDefaults && restored === 0) this.subscribeDefaults(connection);
     const held = connection.held ?? [];
     connection.held = null;
@@ -215,3 +274,6 @@ export class Protocol {
     }
   }
 }
+
+const isoOrNull = (epochMs: number | null): string | null =>
+  epochMs === null ? null : new Date(epochMs).toISOString();

@@ -27,3 +27,42 @@ export class Semaphore {
     return this.waiting.length;
   }
 }
+
+/**
+ * A slot of a semaphore that its holder can give back while it waits for something that is not the resource
+ * (a client's full socket), and take again after, so that a stalled holder never blocks the others.
+ */
+export class LendableSlot {
+  private constructor(
+    private readonly semaphore: Semaphore,
+    private release: (() => void) | null,
+  ) {}
+
+  private finished = false;
+
+  static async take(semaphore: Semaphore): Promise<LendableSlot> {
+    return new LendableSlot(semaphore, await semaphore.acquire());
+  }
+
+  async whileReleased<T>(wait: () => Promise<T>): Promise<T> {
+    this.release?.();
+    this.release = null;
+    try {
+      return await wait();
+    } finally {
+      const release = await this.semaphore.acquire();
+      if (this.finished) release();
+      else this.release = release;
+    }
+  }
+
+  get held(): boolean {
+    return this.release !== null;
+  }
+
+  done(): void {
+    this.finished = true;
+    this.release?.();
+    this.release = null;
+  }
+}

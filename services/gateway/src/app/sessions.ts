@@ -1,6 +1,6 @@
 import { encodeCursor, WS_CLOSE } from '@inv/contracts';
 import type { Logger } from 'pino';
-import { sessionPrefix } from '../domain/session-keys.js';
+import { sessionPrefix, userKey } from '../domain/session-keys.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
 import type { SessionRepository, StreamStateSource } from './ports.js';
@@ -31,6 +31,7 @@ export class SessionTracker {
     private readonly metrics: GatewayMetrics,
     private readonly logger: Logger,
     private readonly flushMs: number,
+    private readonly maxPerUser = Infinity,
   ) {}
 
   start(): void {
@@ -40,9 +41,14 @@ export class SessionTracker {
 
   /**
    * Binds a connection to a session, taking it over from any connection holding it, and returns the session's
-   * stored positions (channel → cursor).
+   * stored positions (channel → cursor); null when the user already holds the maximum of other sessions (the
+   * connection then goes on without one).
    */
-  async bind(connection: Connection, sessionId: string): Promise<Map<string, string>> {
+  async bind(connection: Connection, sessionId: string): Promise<Map<string, string> | null> {
+    if (Number.isFinite(this.maxPerUser)) {
+      const held = await this.repository.sessionsOf(userKey(connection.user));
+      if (!held.has(sessionId) && held.size >= this.maxPerUser) return null;
+    }
     const prefix = sessionPrefix(connection.user, sessionId);
     connection.session = { id: sessionId, prefix };
     for (const holder of [...this.bound]) {

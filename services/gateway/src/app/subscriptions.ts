@@ -5,11 +5,12 @@ import { resetReasonFor } from '../domain/cursor-check.js';
 import { eventFrame } from '../domain/frames.js';
 import { SeqBuffer } from '../domain/seq-buffer.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
+import { visibleFilters } from '../domain/visible-filters.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import { ClientChannel, type Connection } from './connection.js';
 import type { HubRegistry } from './hub.js';
-import type { StreamReader, StreamStateSource } from './ports.js';
-import type { Semaphore } from './semaphore.js';
+import type { LastMatching, StreamReader, StreamStateSource } from './ports.js';
+import { LendableSlot, type Semaphore } from './semaphore.js';
 
 /** Live frames a replaying client may have held back; beyond this the replay reads further instead. */
 const CATCH_UP_MAX_BYTES = 256 * 1024;
@@ -30,6 +31,10 @@ export interface SubscriptionsContext {
   stream: StreamStateSource;
   /** Bounds the replays in flight; a client waiting for a slot holds nothing back yet. */
   readSlots: Semaphore;
+  /** Finds the newest event a caller may see, for cursors that reveal nothing else. */
+  lastMatching?: LastMatching;
+  /** Live channels this process serves at most; a new one beyond is refused, existing ones go on. */
+  maxLiveChannels?: number;
   metrics: GatewayMetrics;
   logger: Logger;
   /** A client unsubscribed from a channel on purpose (its durable session forgets it). */
@@ -65,6 +70,15 @@ export class Subscriptions {
       connection.sendError({
         code: 'TOO_MANY_CHANNELS',
         message: `at most ${connection.limits.maxChannels} channels per connection`,
+        channel: request.name,
+        requestId: request.requestId,
+      });
+      return;
+    }
+    if (!this.roomForChannel(request.name)) {
+      connection.sendError({
+        code: 'LIVE_CHANNEL_LIMIT',
+        message: `this gateway instance serves its maximum of ${this.ctx.maxLiveChannels} live channels; try again later`,
         channel: request.name,
         requestId: request.requestId,
       });
@@ -129,6 +143,23 @@ export class Subscriptions {
     for (const subscription of [...connection.subs.values()]) this.cancel(subscription);
   }
 
+  /**
+   * The connection's claims changed (a refreshed token): channels they no longer grant are ended, each with an
+   * `unsubscribed` frame naming the reason, and a durable session forgets them.
+   */
+  endForbidden(connection: Connection): void {
+    for (const subscription of [...connection.subs.values()]) {
+      if (!refuseSubscribe(connection.endpoint, connection.scope, subscription.channel)) continue;
+      this.cancel(subscription);
+      this.ctx.onUnsubscribed?.(connection, subscription.name);
+      connection.sendControl({
+        type: 'unsubscribed',
+        channel: subscription.name,
+        reason: 'FORBIDDEN_CHANNEL',
+      });
+    }
+  }
+
   /** The client chose a channel itself: its default channels go. */
   dropImplicit(connection: Connection, except: string): void {
     for (const subscription of [...connection.subs.values()]) {
@@ -156,6 +187,13 @@ export class Subscriptions {
     return subscription;
   }
 
+  /** A channel already live is always served; a new one needs room (a lingering idle channel may make it). */
+  private roomForChannel(name: string): boolean {
+    const { hubs, maxLiveChannels = Infinity } = this.ctx;
+    if (hubs.has(name) || hubs.size < maxLiveChannels) return true;
+    return hubs.evictIdle() && hubs.size < maxLiveChannels;
+  }
+
   private explicitCount(connection: Connection): number {
     let count = 0;
     for (const subscription of connection.subs.values()) if (!subscription.implicit) count++;
@@ -180,9 +218,58 @@ export class Subscriptions {
     const { hub } = subscription;
     await hub.ready;
     if (subscription.cancelled) return;
+    const visible = visibleFilters(subscription.channel, subscription.connection.scope);
+    if (visible && this.ctx.lastMatching) return this.startLiveConfined(subscription, visible, requestId);
     hub.attach(subscription);
     this.position(subscription, hub.position);
     this.confirm(subscription, requestId);
+  }
+
+  /**
+   * The hub's position is the stream's: given to a caller that sees only some warehouses, it would tell how much
+   * happened elsewhere. Such a caller's cursor is instead the newest event it may see, at or before the position
+   * it joins at (resuming from there delivers exactly the same events, as nothing in between is visible to it),
+   * or, when a visible event came after that position already, the position just before the first such event.
+   * Live frames are held while this is looked up, so that none is lost or sent before `subscribed`.
+   */
+  private async startLiveConfined(subscription: ClientChannel, filters: string[], requestId?: string) {
+    const { hub, connection } = subscription;
+    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
+    hub.attach(subscription);
+    const joinedAt = hub.position;
+    const cursor = await this.visibleCursor(filters, joinedAt);
+    if (subscription.cancelled || connection.closing) return;
+    if ((subscription.catchUp?.droppedUpTo ?? 0) > 0) {
+      // Far more live traffic than a lookup's time should bring: start over from the cursor by the stream.
+      subscription.catchUp = null;
+      hub.detach(subscription);
+      return this.resume(subscription, { seq: cursor, epoch: this.ctx.stream.epoch }, requestId);
+    }
+    this.position(subscription, cursor);
+    this.confirm(subscription, requestId);
+    this.goLive(subscription, cursor);
+  }
+
+  /** Where a caller seeing only `filters` stands when it joins at `joinedAt`, revealing nothing else. */
+  private async visibleCursor(filters: string[], joinedAt: number): Promise<number> {
+    const last = await this.ctx.lastMatching!(filters);
+    if (last === 0) return Math.max(0, (await this.ctx.stream.current()).firstSeq - 1);
+    if (last <= joinedAt) return last;
+    return (await this.firstMatchingAfter(filters, joinedAt, last)) - 1;
+  }
+
+  private async firstMatchingAfter(filters: string[], after: number, atMost: number): Promise<number> {
+    let first = atMost;
+    await this.ctx.reader.read({
+      filters,
+      fromSeq: after + 1,
+      toSeq: atMost,
+      onMessage: (message) => {
+        first = Math.min(first, message.seq);
+      },
+      stopped: () => first < atMost,
+    });
+    return first;
   }
 
   private async resume(
@@ -190,15 +277,27 @@ export class Subscriptions {
     cursor: CursorPosition,
     requestId?: string,
   ): Promise<void> {
-    const release = await this.ctx.readSlots.acquire();
+    // The connection's own limit first: a client resuming many channels queues behind itself, not the others.
+    const releaseOwn = await subscription.connection.replaySlots.acquire();
     try {
-      await this.resumeInSlot(subscription, cursor, requestId);
+      if (subscription.cancelled) return;
+      const slot = await LendableSlot.take(this.ctx.readSlots);
+      try {
+        await this.resumeInSlot(subscription, cursor, slot, requestId);
+      } finally {
+        slot.done();
+      }
     } finally {
-      release();
+      releaseOwn();
     }
   }
 
-  private async resumeInSlot(subscription: ClientChannel, cursor: CursorPosition, requestId?: string) {
+  private async resumeInSlot(
+    subscription: ClientChannel,
+    cursor: CursorPosition,
+    slot: LendableSlot,
+    requestId?: string,
+  ) {
     const { hub, connection } = subscription;
     await hub.ready;
     if (subscription.cancelled || connection.closing) return;
@@ -212,14 +311,25 @@ export class Subscriptions {
     const reason = resetReasonFor(cursor, stream);
     if (reason) {
       this.ctx.metrics.resets.inc({ reason });
-      this.position(subscription, joinedAt);
+      // A caller that sees some warehouses is not told the stream's position here either.
+      const visible = visibleFilters(subscription.channel, connection.scope);
+      const resetAt =
+        visible && this.ctx.lastMatching ? await this.visibleCursor(visible, joinedAt) : joinedAt;
+      if (subscription.cancelled || connection.closing) return;
+      this.position(subscription, resetAt);
       connection.sendControl({
         type: 'reset',
         channel: subscription.name,
         reason,
-        cursor: encodeCursor({ seq: joinedAt, epoch: stream.epoch }),
+        cursor: encodeCursor({ seq: resetAt, epoch: stream.epoch }),
       });
-      this.goLive(subscription, joinedAt);
+      let liveAfter = resetAt;
+      if ((subscription.catchUp?.droppedUpTo ?? 0) > resetAt) {
+        // More live traffic during the lookup than the held frames keep: read it from the stream.
+        liveAfter = (await this.replayToEnd(subscription, resetAt, stream.lastSeq, slot)).end;
+        if (subscription.cancelled || connection.closing) return;
+      }
+      this.goLive(subscription, liveAfter);
       return;
     }
 
@@ -230,7 +340,7 @@ export class Subscriptions {
       cursor: encodeCursor(cursor),
       requestId,
     });
-    const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq);
+    const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq, slot);
     if (subscription.cancelled || connection.closing) return;
     this.goLive(subscription, end);
     connection.sendControl({ type: 'live', channel: subscription.name, replayed });
@@ -241,13 +351,14 @@ export class Subscriptions {
     subscription: ClientChannel,
     from: number,
     end: number,
+    slot: LendableSlot,
   ): Promise<{ replayed: number; end: number }> {
     const { metrics } = this.ctx;
     metrics.live.replays++;
     let replayed = 0;
     try {
       for (;;) {
-        replayed += await this.replay(subscription, from, end);
+        replayed += await this.replay(subscription, from, end, slot);
         if (subscription.cancelled || subscription.connection.closing) break;
         if ((subscription.catchUp?.droppedUpTo ?? 0) <= end) break;
         from = end;
@@ -261,7 +372,12 @@ export class Subscriptions {
     return { replayed, end };
   }
 
-  private async replay(subscription: ClientChannel, from: number, end: number): Promise<number> {
+  private async replay(
+    subscription: ClientChannel,
+    from: number,
+    end: number,
+    slot: LendableSlot,
+  ): Promise<number> {
     const { connection, hub } = subscription;
     const epoch = this.ctx.stream.epoch;
     let sent = 0;
@@ -285,7 +401,10 @@ export class Subscriptions {
           connection.send(frame);
           return;
         }
-        return connection.sendWhenWritten(frame, REPLAY_STALL_MS).then(() => undefined);
+        // Waiting for this client's socket must not hold a slot the other replays need.
+        return slot
+          .whileReleased(() => connection.sendWhenWritten(frame, REPLAY_STALL_MS))
+          .then(() => undefined);
       },
     });
     return sent;

@@ -17,9 +17,20 @@ export interface ProtocolError {
   requestId?: string;
 }
 
+export interface SubscribeTarget {
+  name: string;
+  channel: Channel;
+  cursor: CursorPosition | null;
+}
+
+/** One entry of a batched subscribe: a channel to subscribe, or what is wrong with it (answered on its own). */
+export type BatchEntry = ({ ok: true } & SubscribeTarget) | { ok: false; error: ProtocolError };
+
 /** A client message that passed every check that needs no state: shape, channel grammar, cursor encoding. */
 export type ParsedClientMessage =
-  | { type: 'subscribe'; name: string; channel: Channel; cursor: CursorPosition | null; requestId?: string }
+  | ({ type: 'subscribe'; requestId?: string } & SubscribeTarget)
+  | { type: 'subscribe-batch'; entries: BatchEntry[]; requestId?: string }
+  | { type: 'refresh'; token: string; requestId?: string }
   | { type: 'unsubscribe'; name: string; requestId?: string }
   | { type: 'ping'; requestId?: string }
   | { type: 'session'; sessionId: string; requestId?: string }
@@ -107,23 +118,30 @@ function interpret(
       const name = formatChannel(channel.channel);
       return { ok: true, message: { type: 'unsubscribe', name, requestId: message.requestId } };
     }
+    case 'refresh':
+      return { ok: true, message: { type: 'refresh', token: message.token, requestId: message.requestId } };
     case 'subscribe': {
-      const channel = parseChannel(message.channel);
-      if (!channel.ok) return fail({ code: 'INVALID_CHANNEL', message: channel.message, ...context });
-      const name = formatChannel(channel.channel);
-      let cursor: CursorPosition | null = null;
-      if (message.cursor !== undefined) {
-        cursor = decodeCursor(message.cursor);
-        if (!cursor)
+      if (message.channels) {
+        if (message.cursor !== undefined) {
           return fail({
-            code: 'INVALID_CURSOR',
-            message: 'the cursor is not one the gateway issued',
+            code: 'INVALID_MESSAGE',
+            message: 'invalid subscribe message: give each channel of "channels" its own cursor',
             ...context,
           });
+        }
+        const entries = message.channels.map((entry) =>
+          typeof entry === 'string'
+            ? subscribeTarget(entry, undefined)
+            : subscribeTarget(entry.channel, entry.cursor),
+        );
+        return { ok: true, message: { type: 'subscribe-batch', entries, requestId: message.requestId } };
       }
+      const target = subscribeTarget(message.channel ?? '', message.cursor);
+      if (!target.ok) return fail({ ...target.error, ...context });
+      const { name, channel, cursor } = target;
       return {
         ok: true,
-        message: { type: 'subscribe', name, channel: channel.channel, cursor, requestId: message.requestId },
+        message: { type: 'subscribe', name, channel, cursor, requestId: message.requestId },
       };
     }
     case 'ack': {
@@ -139,4 +157,21 @@ function interpret(
       return { ok: true, message: { type: 'ack', name: formatChannel(channel.channel), cursor } };
     }
   }
+}
+
+/** A channel and optional cursor of a subscribe, checked; an error names the channel as the client wrote it. */
+function subscribeTarget(text: string, cursorText: string | undefined): BatchEntry {
+  const channel = parseChannel(text);
+  if (!channel.ok) {
+    return { ok: false, error: { code: 'INVALID_CHANNEL', message: channel.message, channel: text } };
+  }
+  let cursor: CursorPosition | null = null;
+  if (cursorText !== undefined) {
+    cursor = decodeCursor(cursorText);
+    if (!cursor) {
+      const message = 'the cursor is not one the gateway issued';
+      return { ok: false, error: { code: 'INVALID_CURSOR', message, channel: text } };
+    }
+  }
+  return { ok: true, name: formatChannel(channel.channel), channel: channel.channel, cursor };
 }

@@ -7,8 +7,12 @@ import { createHash } from 'node:crypto';
  * becomes `=` and back.
  */
 export function sessionPrefix(subject: string, sessionId: string): string {
-  const user = createHash('sha256').update(subject).digest('base64url').slice(0, 22);
-  return `${user}.${sessionId}`;
+  return `${userKey(subject)}.${sessionId}`;
+}
+
+/** The user part of every key of a subject's sessions. */
+export function userKey(subject: string): string {
+  return createHash('sha256').update(subject).digest('base64url').slice(0, 22);
 }
 
 export function sessionKey(prefix: string, channel: string): string {

@@ -76,6 +76,22 @@ export function createGatewayMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers,
     }),
+    connectionLimitCloses: new Counter({
+      name: 'gateway_connection_limit_closes_total',
+      help: 'Connections closed with 4409: their user or address already held the maximum on this instance',
+      registers,
+    }),
+    tokenExpiryCloses: new Counter({
+      name: 'gateway_token_expiry_closes_total',
+      help: 'Connections closed with 4401 because their token expired without a refresh',
+      registers,
+    }),
+    refreshes: new Counter({
+      name: 'gateway_token_refreshes_total',
+      help: 'Token refreshes on live connections, by outcome',
+      labelNames: ['outcome'],
+      registers,
+    }),
     resets: new Counter({
       name: 'gateway_resets_total',
       help: 'Cursors that could not be resumed (the client reloads over REST)',

@@ -38,6 +38,9 @@ export async function withBroker<T>(
     nc = await connect({
       servers,
       name: 'invctl',
+      // The operator user where the server has users (infra/nats/nats-accounts.conf).
+      user: process.env.NATS_USER,
+      pass: process.env.NATS_PASSWORD,
       timeout: 5_000,
       maxReconnectAttempts: options.reconnect ? -1 : 10,
       reconnectTimeWait: 250,

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import websocket from '@fastify/websocket';
-import { type AccessClaims, WS_CLOSE, WS_LIMITS, WS_PATHS } from '@inv/contracts';
-import { AuthError, bearerToken, type TokenVerifier } from '@inv/platform';
+import { WS_CLOSE, WS_LIMITS, WS_PATHS } from '@inv/contracts';
+import { bearerToken } from '@inv/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Connection } from '../../app/connection.js';
+import type { Authenticate, Authentication } from '../../app/ports.js';
 import type { Protocol } from '../../app/protocol.js';
 import type { ConnectionLimits } from '../../config.js';
 import { type Endpoint, scopeOf } from '../../domain/access.js';
@@ -13,16 +14,12 @@ import type { GatewayMetrics } from '../metrics.js';
 
 export interface WsRoutesOptions {
   protocol: Protocol;
-  verifyToken: TokenVerifier;
+  authenticate: Authenticate;
   limits: ConnectionLimits;
   metrics: GatewayMetrics;
   /** True once the gateway is shutting down: new connections are told to go elsewhere. */
   stopping: () => boolean;
 }
-
-type Authentication =
-  | { ok: true; claims: AccessClaims }
-  | { ok: false; code: number; reason: string; label: string };
 
 const ENDPOINTS: Array<[Endpoint, string]> = [
   ['inventory', WS_PATHS.inventory],
@@ -40,7 +37,7 @@ function closeReason(text: string): string {
  * closed with 4401, which a browser can see (it cannot see an HTTP status on a failed upgrade).
  */
 export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): Promise<void> {
-  const { protocol, verifyToken, limits, metrics } = options;
+  const { protocol, authenticate, limits, metrics } = options;
   const authentications = new WeakMap<object, Authentication>();
 
   await app.register(websocket, {
@@ -55,31 +52,16 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
     errorHandler: (error, _socket, request) => request.log.debug({ err: error }, 'websocket error'),
   });
 
-  const authenticate = async (request: FastifyRequest): Promise<void> => {
+  const authenticateRequest = async (request: FastifyRequest): Promise<void> => {
     const query = new URL(request.url, 'http://gateway').searchParams;
     const token = query.get('access_token') ?? bearerToken(request.headers.authorization);
-    try {
-      authentications.set(request.raw, { ok: true, claims: await verifyToken(token) });
-    } catch (error) {
-      authentications.set(
-        request.raw,
-        error instanceof AuthError
-          ? { ok: false, code: WS_CLOSE.unauthorized, reason: error.message, label: error.reason }
-          : {
-              ok: false,
-              code: WS_CLOSE.tryAgainLater,
-              reason: 'authentication unavailable',
-              label: 'unavailable',
-            },
-      );
-      if (!(error instanceof AuthError)) request.log.warn({ err: error }, 'token verification failed');
-    }
+    authentications.set(request.raw, await authenticate(token));
   };
 
   for (const [endpoint, path] of ENDPOINTS) {
     app.get(
       path,
-      { websocket: true, config: { public: true }, preValidation: authenticate },
+      { websocket: true, config: { public: true }, preValidation: authenticateRequest },
       (socket: WebSocket, request: FastifyRequest) => {
         const auth = authentications.get(request.raw);
         if (!auth?.ok) {
@@ -92,6 +74,12 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
           socket.close(WS_CLOSE.goingAway, 'server shutting down; reconnect elsewhere');
           return;
         }
+        const refusal = protocol.refuseConnection(auth.claims.sub, request.ip);
+        if (refusal) {
+          metrics.connectionLimitCloses.inc();
+          socket.close(WS_CLOSE.tooManyConnections, closeReason(refusal));
+          return;
+        }
         const connection = new Connection(
           randomUUID(),
           socket,
@@ -101,6 +89,8 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
           limits,
           metrics,
         );
+        connection.expiresAt = auth.expiresAt;
+        connection.ip = request.ip;
         // A bug must cost one connection, never the process or a silent client.
         const guarded = (work: () => void) => {
           try {

@@ -43,5 +43,10 @@ export async function openSessionBucket(
       const entry = await kv.get(sessionOwnerKey(prefix));
       return entry?.operation === 'PUT' ? entry.string() : null;
     },
+    async sessionsOf(user) {
+      const sessions = new Set<string>();
+      for await (const key of await kv.keys(`${user}.*.>`)) sessions.add(key.split('.')[1]!);
+      return sessions;
+    },
   };
 }

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { DURABLE_CONSUMERS, EVENTS_STREAM, subjectOf } from '@inv/contracts';
+import { type Gateway, loadGatewayConfig, startGateway } from '@inv/gateway';
+import { ensureDurableConsumer, ensureEventsStream } from '@inv/platform';
+import { mintToken, NatsServer, TEST_JWT_SECRET, TestWsClient, testLogger } from '@inv/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stockEvent } from '../../services/gateway/test/support.js';
+
+const CONFIG = new URL('../nats/nats-accounts.conf', import.meta.url);
+const PASSWORDS = {
+  inventory: 'inventory-test-password',
+  transfer: 'transfer-test-password',
+  gateway: 'gateway-test-password',
+  operator: 'operator-test-password',
+} as const;
+type User = keyof typeof PASSWORDS;
+
+const stockSubject = 'inventory.product.p1.warehouse.w1.variant._.uom._.inventory.updated';
+const transferSubject = 'transfer.t1.from.w1.to.w2.transfer.requested';
+const reservationSubject = 'inventory.reservation.t1.inventory.reserved';
+
+/**
+ * Publishes on a subject and resolves with the server's permission error for it, or null once a round trip
+ * to the server has passed without one (the publish was allowed).
+ */
+async function publishRefusal(nc: NatsConnection, subject: string): Promise<string | null> {
+  const errors: string[] = [];
+  const watching = (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === 'error') errors.push(String((status as { error?: unknown }).error));
+    }
+  })();
+  nc.publish(subject, 'probe');
+  await nc.flush();
+  await nc.flush();
+  void watching;
+  return errors.find((error) => error.includes(subject)) ?? null;
+}
+
+describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
+  let server: NatsServer;
+  const connections: NatsConnection[] = [];
+  let gateway: Gateway | undefined;
+  const as = async (user: User) => {
+    const nc = await connect({ servers: server.url, user, pass: PASSWORDS[user] });
+    connections.push(nc);
+    return nc;
+  };
+
+  beforeAll(async () => {
+    const variables = Object.entries(PASSWORDS)
+      .map(([user, password]) => `${user.toUpperCase()}_NATS_PASSWORD: "${password}"`)
+      .join('\n');
+    server = await NatsServer.start({ config: `${variables}\n${readFileSync(CONFIG, 'utf8')}` });
+    // The operator creates the stream and the durable consumers, as the setup does in compose.
+    const jsm = await jetstreamManager(await as('operator'));
+    await ensureEventsStream(jsm, {});
+    for (const durable of Object.values(DURABLE_CONSUMERS)) await ensureDurableConsumer(jsm, durable);
+  });
+  afterAll(async () => {
+    await gateway?.stop();
+    await Promise.all(connections.map((nc) => nc.close()));
+    await server?.stop();
+  });
+
+  it('refuses a connection without a user or with a wrong password', async () => {
+    await expect(connect({ servers: server.url })).rejects.toThrow(/authorization/i);
+    await expect(connect({ servers: server.url, user: 'gateway', pass: 'guess' })).rejects.toThrow(
+      /authorization/i,
+    );
+  });
+
+  it('lets inventory publish its own events and nothing of transfer, live or the stream API', async () => {
+    const nc = await as('inventory');
+    const js = jetstream(nc);
+    expect((await js.publish(stockSubject, '{}')).stream).toBe(EVENTS_STREAM);
+    expect((await js.publish(reservationSubject, '{}')).stream).toBe(EVENTS_STREAM);
+    for (const subject of [
+      transferSubject,
+      `live.${stockSubject}`,
+      `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.PURGE.${EVENTS_STREAM}`,
+      `$JS.API.CONSUMER.DELETE.${EVENTS_STREAM}.${DURABLE_CONSUMERS.transferReservations.name}`,
+    ]) {
+      expect(await publishRefusal(nc, subject), subject).toMatch(/permissions violation/i);
+    }
+    // What the service does at start (the stream as configured, its durable consumer) and its consumer's reads.
+    const jsm = await jetstreamManager(nc);
+    await ensureEventsStream(jsm, {});
+    await ensureDurableConsumer(jsm, DURABLE_CONSUMERS.inventoryTransfers);
+    const consumer = await js.consumers.get(EVENTS_STREAM, DURABLE_CONSUMERS.inventoryTransfers.name);
+    expect(await consumer.info()).toMatchObject({ name: DURABLE_CONSUMERS.inventoryTransfers.name });
+    const transferNc = await as('transfer');
+    await jetstream(transferNc).publish(transferSubject, '{}');
+    const message = await consumer.next({ expires: 2_000 });
+    expect(message?.subject).toBe(transferSubject);
+    await message!.ackAck();
+  });
+
+  it('lets transfer publish its own events and nothing of inventory', async () => {
+    const nc = await as('transfer');
+    expect((await jetstream(nc).publish(transferSubject, '{}')).stream).toBe(EVENTS_STREAM);
+    for (const subject of [stockSubject, reservationSubject, `live.${transferSubject}`]) {
+      expect(await publishRefusal(nc, subject), subject).toMatch(/permissions violation/i);
+    }
+    expect(
+      await publishRefusal(nc, `$JS.API.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.inventory-transfer-events`),
+    ).toMatch(/permissions violation/i);
+  });
+
+  it('runs the gateway with its read-only user, and refuses it every publish of an event', async () => {
+    const config = loadGatewayConfig({
+      NATS_URL: server.url,
+      NATS_USER: 'gateway',
+      NATS_PASSWORD: PASSWORDS.gateway,
+      JWT_SECRET: TEST_JWT_SECRET,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+    });
+    gateway = await startGateway(config, { logger: testLogger('gateway') });
+    const url = `ws://127.0.0.1:${gateway.port}/ws`;
+    const client = await TestWsClient.connect(url, { token: await mintToken({}), query: { session: 's-1' } });
+    await client.nextFrame('welcome');
+    client.send({ type: 'subscribe', channel: 'product:p1' });
+    const { cursor } = await client.waitFor(
+      (frame) => frame.type === 'subscribed' && frame.channel === 'product:p1',
+    );
+    const js = jetstream(await as('inventory'));
+    const event = stockEvent('inventory.updated', { productId: 'p1', warehouseId: 'w1' });
+    await js.publish(subjectOf(event), JSON.stringify(event));
+    // A live event (live.>), then a replay from a cursor (its own consumers) on a second connection.
+    expect(await client.waitFor((frame) => frame.id === event.id)).toMatchObject({ channel: 'product:p1' });
+    const resumed = await TestWsClient.connect(url, { token: await mintToken({}) });
+    resumed.send({ type: 'subscribe', channel: 'product:p1', cursor });
+    expect(
+      await resumed.waitFor((frame) => frame.type === 'live' && frame.channel === 'product:p1'),
+    ).toMatchObject({
+      replayed: 1,
+    });
+    await Promise.all([client.close(), resumed.close()]);
+
+    for (const subject of [
+      stockSubject,
+      transferSubject,
+      `live.${stockSubject}`,
+      `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.UPDATE.${EVENTS_STREAM}`,
+    ]) {
+      expect(await publishRefusal(gateway.nc, subject), subject).toMatch(/permissions violation/i);
+    }
+  });
+});
