@@ -120,6 +120,15 @@ async function main(): Promise<void> {
     PORT: String(PORTS.webhooks),
     DATABASE_URL: process.env.WEBHOOKS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/webhooks',
   });
+  // `npm start -- --with-examples` (or START_EXAMPLES=true): the example consumers under examples/ too.
+  if (process.argv.includes('--with-examples') || process.env.START_EXAMPLES === 'true') {
+    run('example-reorder', node, ['examples/reorder/dist/main.js'], {
+      ...common,
+      DATABASE_URL: process.env.REORDER_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reorder',
+      INVENTORY_URL: `http://127.0.0.1:${PORTS.inventory}`,
+      TRANSFER_URL: `http://127.0.0.1:${PORTS.transfer}`,
+    });
+  }
   run('dashboard', node, ['services/dashboard/dist/server/main.js'], {
     ...common,
     PORT: String(PORTS.dashboard),
