@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEvent, type DomainEvent, subjectOf } from '@inv/contracts';
+import { run } from '@inv/invctl';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { verifyWebhook, WEBHOOK_HEADERS } from '../src/index.js';
@@ -98,4 +99,27 @@ export async function publishStockEvent(
   }) as DomainEvent;
   await jetstream(nc).publish(subjectOf(event), JSON.stringify(event), { msgID: event.id });
   return event;
+}
+
+/** invctl run in-process, capturing its output. */
+export async function invctl(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(argv, {
+    stdout: {
+      write: (text: string) => {
+        stdout += text;
+        return true;
+      },
+    },
+    stderr: {
+      write: (text: string) => {
+        stderr += text;
+        return true;
+      },
+    },
+    stdin: process.stdin,
+    env: {},
+  } as never);
+  return { code, stdout, stderr };
 }

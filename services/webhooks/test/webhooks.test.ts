@@ -18,7 +18,7 @@ import {
   verifyWebhook,
   type WebhooksService,
 } from '../src/index.js';
-import { publishStockEvent, TestReceiver } from './support.js';
+import { invctl, publishStockEvent, TestReceiver } from './support.js';
 
 const SECRET = 'a-secret-of-at-least-16-chars';
 
@@ -191,6 +191,42 @@ describe('webhook bridge', () => {
     await eventually(() => r.uniqueIds().includes(c.id), { message: 'the event published while paused' });
     expect(r.uniqueIds()).toEqual([a.id, b.id, c.id]);
     expect(r.verified(SECRET)).toBe(true);
+    await api('DELETE', `/api/webhooks/${endpointId}`);
+  });
+
+  it('lets an operator list and redrive dead letters with invctl', async () => {
+    const r = await receiver();
+    const endpointId = await register(r.url, ['inventory.low_stock'], ['W5']);
+    r.respond = () => 500;
+    const a = await publishStockEvent(nc, 'inventory.low_stock', 'W5');
+    const token = await mintToken({ roles: ['admin'], warehouses: ['*'] });
+    const cli = (...argv: string[]) =>
+      invctl(['webhooks', ...argv, '--webhooks-url', service.url, '--token', token]);
+    const listed = await eventually(
+      async () => {
+        const result = await cli('dead-letters', endpointId);
+        return result.stdout.includes(a.id) ? result : null;
+      },
+      { timeoutMs: 15_000, message: 'the dead letter in invctl' },
+    );
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('HTTP 500');
+    expect((await cli('redrive', endpointId)).code).toBe(3);
+    r.respond = () => 204;
+    const redriven = await cli('redrive', endpointId);
+    expect(redriven.code).toBe(0);
+    expect(redriven.stdout).toContain('delivered');
+    expect(r.requests.at(-1)!.eventId).toBe(a.id);
+    expect((await cli('dead-letters', endpointId)).stdout).not.toContain(a.id);
+    const refused = await invctl([
+      'webhooks',
+      'list',
+      '--webhooks-url',
+      service.url,
+      '--token',
+      await mintToken({ roles: ['viewer'] }),
+    ]);
+    expect(refused.code).toBe(2);
     await api('DELETE', `/api/webhooks/${endpointId}`);
   });
 

@@ -6,6 +6,7 @@ import { registerEvents } from './commands/events.js';
 import { registerRebuild } from './commands/rebuild.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStreams } from './commands/streams.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { contextOf, type Runner } from './lib/context.js';
 import { CliError, EXIT } from './lib/errors.js';
 import type { Io } from './lib/io.js';
@@ -37,6 +38,7 @@ export function buildProgram(io: Io, runner: Runner): Command {
   registerReplay(program, runner);
   registerConsumers(program, runner);
   registerRebuild(program, runner, io.env);
+  registerWebhooks(program, runner, io.env);
   return program;
 }
 
