@@ -25,11 +25,18 @@ export const docsPlugin = fp(
       if (route.url.startsWith('/docs') || route.url.startsWith('/asyncapi'))
         route.config = { ...route.config, public: true };
     });
-    const asyncapi = buildAsyncApiDocument({ version: options.version });
-    const asyncapiPage = renderAsyncApiPage(asyncapi);
-    app.get('/asyncapi.json', { schema: { hide: true } }, async () => asyncapi);
+    // Built on first request: generating the JSON Schemas costs start-up time every service (and test) would pay.
+    let asyncapi: { doc: Record<string, unknown>; page: string } | null = null;
+    const asyncapiOnce = () => {
+      if (!asyncapi) {
+        const doc = buildAsyncApiDocument({ version: options.version });
+        asyncapi = { doc, page: renderAsyncApiPage(doc) };
+      }
+      return asyncapi;
+    };
+    app.get('/asyncapi.json', { schema: { hide: true } }, async () => asyncapiOnce().doc);
     app.get('/asyncapi', { schema: { hide: true } }, async (_request, reply) =>
-      reply.type('text/html; charset=utf-8').send(asyncapiPage),
+      reply.type('text/html; charset=utf-8').send(asyncapiOnce().page),
     );
     await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   },
