@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 
 // Tests run against the TypeScript sources of every workspace package, so no build is needed first.
 const root = import.meta.dirname;
-const workspaceDirs = ['packages', 'services', 'tools']
+const workspaceDirs = ['packages', 'services', 'tools', 'examples']
   .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
   .concat([join(root, 'infra'), join(root, 'bench')]);
 const alias = workspaceDirs
@@ -15,7 +15,7 @@ const alias = workspaceDirs
   }));
 
 const shared = { resolve: { alias } };
-const everyTest = ['{packages,services,tools,infra,bench}/**/{src,test}/**/*.test.ts'];
+const everyTest = ['{packages,services,tools,infra,bench,examples}/**/{src,test}/**/*.test.ts'];
 
 export default defineConfig({
   test: {

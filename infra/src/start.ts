@@ -18,6 +18,7 @@ const PORTS = {
   inventory: Number(process.env.INVENTORY_PORT ?? 3001),
   transfer: Number(process.env.TRANSFER_PORT ?? 3002),
   dashboard: Number(process.env.DASHBOARD_PORT ?? 8080),
+  webhooks: Number(process.env.WEBHOOKS_PORT ?? 3003),
 };
 const NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
 const INVENTORY_DATABASE_URL =
@@ -113,6 +114,21 @@ async function main(): Promise<void> {
     DATABASE_URL: TRANSFER_DATABASE_URL,
   });
   run('gateway', node, ['services/gateway/dist/main.js'], { ...common, PORT: String(PORTS.gateway) });
+  // The webhook bridge migrates its own database on start.
+  run('webhooks', node, ['services/webhooks/dist/main.js'], {
+    ...common,
+    PORT: String(PORTS.webhooks),
+    DATABASE_URL: process.env.WEBHOOKS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/webhooks',
+  });
+  // `npm start -- --with-examples` (or START_EXAMPLES=true): the example consumers under examples/ too.
+  if (process.argv.includes('--with-examples') || process.env.START_EXAMPLES === 'true') {
+    run('example-reorder', node, ['examples/reorder/dist/main.js'], {
+      ...common,
+      DATABASE_URL: process.env.REORDER_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/reorder',
+      INVENTORY_URL: `http://127.0.0.1:${PORTS.inventory}`,
+      TRANSFER_URL: `http://127.0.0.1:${PORTS.transfer}`,
+    });
+  }
   run('dashboard', node, ['services/dashboard/dist/server/main.js'], {
     ...common,
     PORT: String(PORTS.dashboard),
@@ -128,6 +144,7 @@ async function main(): Promise<void> {
       `  Gateway    ws://127.0.0.1:${PORTS.gateway}/ws  (and /ws/warehouses)`,
       `  Inventory  http://127.0.0.1:${PORTS.inventory}/docs`,
       `  Transfer   http://127.0.0.1:${PORTS.transfer}/docs`,
+      `  Webhooks   http://127.0.0.1:${PORTS.webhooks}/docs  (events: /asyncapi)`,
       '  Ctrl-C stops everything.',
       '',
     ].join('\n'),

@@ -1,3 +1,4 @@
+export * from './asyncapi.js';
 export * from './auth.js';
 export * from './channels.js';
 export * from './cursor.js';

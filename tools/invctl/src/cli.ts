@@ -8,6 +8,7 @@ import { registerRebuild } from './commands/rebuild.js';
 import { registerReconcile } from './commands/reconcile.js';
 import { registerReplay } from './commands/replay.js';
 import { registerStreams } from './commands/streams.js';
+import { registerWebhooks } from './commands/webhooks.js';
 import { contextOf, type Runner } from './lib/context.js';
 import { CliError, EXIT } from './lib/errors.js';
 import type { Io } from './lib/io.js';
@@ -41,6 +42,7 @@ export function buildProgram(io: Io, runner: Runner): Command {
   registerDeadLetters(program, runner);
   registerRebuild(program, runner, io.env);
   registerReconcile(program, runner, io.env);
+  registerWebhooks(program, runner, io.env);
   return program;
 }
 

@@ -1,0 +1,3 @@
+export * from './consumer.js';
+export * from './filter.js';
+export * from './processed.js';

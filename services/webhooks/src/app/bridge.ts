@@ -1,0 +1,194 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AccessClaims,
+  ALL_WAREHOUSES,
+  canSeeWarehouse,
+  DomainError,
+  EVENTS_STREAM,
+} from '@inv/contracts';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { canTransition, type Endpoint } from '../domain/endpoint.js';
+import { checkWebhookUrl } from '../domain/url.js';
+import type { DeadLetter, WebhookStore } from '../infra/db/store.js';
+import { deliverOnce } from './deliver.js';
+import {
+  consumerNameOf,
+  deleteEndpointConsumer,
+  EndpointWorker,
+  ensureEndpointConsumer,
+  type WorkerSettings,
+} from './endpoint-worker.js';
+import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
+
+export interface RegisterEndpoint {
+  url: string;
+  eventTypes: string[];
+  warehouses: string[];
+  secret: string;
+}
+
+/** What the API shows of an endpoint: never its secret. */
+export type PublicEndpoint = Omit<Endpoint, 'secret'>;
+export const publicEndpoint = ({ secret: _, ...rest }: Endpoint): PublicEndpoint => rest;
+
+/** Registration, one worker per active endpoint, pause/resume and dead-letter redrive. */
+export class WebhookBridge {
+  private readonly workers = new Map<string, EndpointWorker>();
+  private readonly metrics: WebhookMetrics;
+  private jsm!: JetStreamManager;
+
+  constructor(
+    private readonly deps: {
+      nc: NatsConnection;
+      store: WebhookStore;
+      logger: Logger;
+      registry: Registry;
+      settings: WorkerSettings;
+    },
+  ) {
+    this.metrics = createWebhookMetrics(deps.registry, () => this.lag());
+  }
+
+  private get ackWaitMs() {
+    return this.deps.settings.timeoutMs + 5_000;
+  }
+
+  async start(): Promise<void> {
+    this.jsm = await jetstreamManager(this.deps.nc);
+    for (const endpoint of await this.deps.store.listEndpoints()) {
+      if (endpoint.state === 'active') await this.startWorker(endpoint);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+  }
+
+  /** Confines the warehouses to the admin's claims: an endpoint never receives what its registrant cannot see. */
+  async register(input: RegisterEndpoint, claims: AccessClaims, allowPrivate: boolean): Promise<Endpoint> {
+    const url = checkWebhookUrl(input.url, allowPrivate);
+    if (!url.ok) throw new DomainError('VALIDATION_FAILED', `url ${url.message}`, {}, 'url');
+    for (const warehouse of input.warehouses) {
+      const allowed =
+        warehouse === ALL_WAREHOUSES
+          ? claims.warehouses.includes(ALL_WAREHOUSES)
+          : canSeeWarehouse(claims, warehouse);
+      if (!allowed) {
+        throw new DomainError(
+          'FORBIDDEN',
+          `no access to warehouse ${warehouse}`,
+          { warehouse },
+          'warehouses',
+        );
+      }
+    }
+    const endpointId = randomUUID();
+    await ensureEndpointConsumer(this.jsm, endpointId, this.ackWaitMs);
+    const endpoint = await this.deps.store.insertEndpoint({
+      endpointId,
+      url: url.url.toString(),
+      eventTypes: [...new Set(input.eventTypes)],
+      warehouses: [...new Set(input.warehouses)],
+      secret: input.secret,
+      createdBy: claims.sub,
+    });
+    await this.startWorker(endpoint);
+    return endpoint;
+  }
+
+  async remove(endpointId: string): Promise<boolean> {
+    await this.stopWorker(endpointId);
+    const removed = await this.deps.store.deleteEndpoint(endpointId);
+    await deleteEndpointConsumer(this.jsm, endpointId);
+    return removed;
+  }
+
+  /** Resumes a paused endpoint where its consumer stopped: nothing it missed while paused is lost. */
+  async resume(endpointId: string): Promise<Endpoint> {
+    const endpoint = await this.require(endpointId);
+    if (!canTransition(endpoint.state, 'active')) {
+      throw new DomainError('INVALID_TRANSITION', `endpoint is ${endpoint.state}`, { state: endpoint.state });
+    }
+    await this.deps.store.setState(endpointId, 'paused', 'active', null);
+    const resumed = await this.require(endpointId);
+    await this.startWorker(resumed);
+    return resumed;
+  }
+
+  /** Sends one dead letter again, now; it leaves the list only when the endpoint accepts it. */
+  async redrive(endpointId: string, deadLetterId: string): Promise<{ delivered: boolean; error?: string }> {
+    const endpoint = await this.require(endpointId);
+    const letter = (await this.deps.store.listDeadLetters(endpointId)).find(
+      (d) => d.deadLetterId === deadLetterId,
+    );
+    if (!letter) throw new DomainError('NOT_FOUND', `no dead letter ${deadLetterId}`, {}, 'deadLetterId');
+    const result = await deliverOnce(
+      {
+        url: endpoint.url,
+        secret: endpoint.secret,
+        eventId: letter.eventId,
+        eventType: letter.eventType,
+        body: letter.body,
+      },
+      { timeoutMs: this.deps.settings.timeoutMs, allowPrivate: this.deps.settings.allowPrivate },
+    );
+    if (!result.ok) return { delivered: false, error: result.error };
+    await this.deps.store.removeDeadLetter(endpointId, deadLetterId);
+    this.metrics.deliveries.inc({ endpoint: endpointId });
+    return { delivered: true };
+  }
+
+  list(): Promise<Endpoint[]> {
+    return this.deps.store.listEndpoints();
+  }
+
+  async deadLetters(endpointId: string): Promise<DeadLetter[]> {
+    await this.require(endpointId);
+    return this.deps.store.listDeadLetters(endpointId);
+  }
+
+  async require(endpointId: string): Promise<Endpoint> {
+    const endpoint = await this.deps.store.getEndpoint(endpointId);
+    if (!endpoint) throw new DomainError('NOT_FOUND', `no webhook endpoint ${endpointId}`, {}, 'endpointId');
+    return endpoint;
+  }
+
+  private async startWorker(endpoint: Endpoint): Promise<void> {
+    if (this.workers.has(endpoint.endpointId)) return;
+    await ensureEndpointConsumer(this.jsm, endpoint.endpointId, this.ackWaitMs);
+    const worker = new EndpointWorker(endpoint, {
+      js: jetstream(this.deps.nc),
+      store: this.deps.store,
+      metrics: this.metrics,
+      logger: this.deps.logger,
+      settings: this.deps.settings,
+      onPaused: (id) => this.workers.delete(id),
+    });
+    this.workers.set(endpoint.endpointId, worker);
+    worker.start();
+  }
+
+  private async stopWorker(endpointId: string): Promise<void> {
+    const worker = this.workers.get(endpointId);
+    this.workers.delete(endpointId);
+    await worker?.stop();
+  }
+
+  /** Events each endpoint has not handled yet: pending in its consumer plus the one in flight. */
+  private async lag(): Promise<Map<string, number>> {
+    const lag = new Map<string, number>();
+    for (const endpoint of await this.deps.store.listEndpoints()) {
+      try {
+        const info = await this.jsm.consumers.info(EVENTS_STREAM, consumerNameOf(endpoint.endpointId));
+        lag.set(endpoint.endpointId, info.num_pending + info.num_ack_pending);
+      } catch {
+        // a consumer deleted under us has no lag to report
+      }
+    }
+    return lag;
+  }
+}

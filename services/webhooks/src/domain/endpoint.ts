@@ -1,0 +1,47 @@
+import {
+  ALL_WAREHOUSES,
+  type DomainEvent,
+  parseSubject,
+  subjectOf,
+  warehousesOfSubject,
+} from '@inv/contracts';
+
+/** `active` delivers; `paused` (failing for long, or by an operator) keeps its place in the stream. */
+export type EndpointState = 'active' | 'paused';
+
+export const ENDPOINT_TRANSITIONS: Record<EndpointState, EndpointState[]> = {
+  active: ['paused'],
+  paused: ['active'],
+};
+
+export function canTransition(from: EndpointState, to: EndpointState): boolean {
+  return ENDPOINT_TRANSITIONS[from].includes(to);
+}
+
+export interface Endpoint {
+  endpointId: string;
+  url: string;
+  eventTypes: string[];
+  /** Already confined to what the registering admin could see; `*` only for an all-warehouse admin. */
+  warehouses: string[];
+  secret: string;
+  state: EndpointState;
+  pausedReason: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+/**
+ * Whether an endpoint gets this event: its type is subscribed and it concerns a subscribed warehouse. Events
+ * with no warehouse on their subject (reservation answers) go only to all-warehouse endpoints.
+ */
+export function endpointWants(
+  endpoint: Pick<Endpoint, 'eventTypes' | 'warehouses'>,
+  event: DomainEvent,
+): boolean {
+  if (!endpoint.eventTypes.includes(event.type)) return false;
+  if (endpoint.warehouses.includes(ALL_WAREHOUSES)) return true;
+  const parsed = parseSubject(subjectOf(event));
+  if (!parsed) return false;
+  return warehousesOfSubject(parsed).some((w) => endpoint.warehouses.includes(w));
+}
