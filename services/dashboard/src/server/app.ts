@@ -61,6 +61,8 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
     const token = await jwt.sign(new TextEncoder().encode(config.JWT_SECRET));
     return { token, user: DEMO_USER };
   });
+  // Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon instead of a 404.
+  app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ok' }));
   return app;

@@ -60,32 +60,36 @@ export function renderStock(container: HTMLElement, store: Store, view: StockVie
   container.replaceChildren(
     h('div', { class: 'panel-head' }, h('h2', {}, `Stock (${records.length})`), filter),
     h(
-      'table',
-      { class: 'stock', 'data-testid': 'stock-table' },
+      'div',
+      { class: 'table-scroll' },
       h(
-        'thead',
-        {},
+        'table',
+        { class: 'stock', 'data-testid': 'stock-table' },
         h(
-          'tr',
+          'thead',
           {},
-          ...[
-            'Warehouse',
-            'Product',
-            'Variant',
-            'UOM',
-            'Available',
-            'Reserved',
-            'Min',
-            'Status',
-            'Location',
-            'Version',
-          ].map((title) => h('th', {}, title)),
+          h(
+            'tr',
+            {},
+            ...[
+              'Warehouse',
+              'Product',
+              'Variant',
+              'UOM',
+              'Available',
+              'Reserved',
+              'Min',
+              'Status',
+              'Location',
+              'Version',
+            ].map((title) => h('th', {}, title)),
+          ),
         ),
-      ),
-      h(
-        'tbody',
-        {},
-        rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'No stock yet')),
+        h(
+          'tbody',
+          {},
+          rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'No stock yet')),
+        ),
       ),
     ),
   );
