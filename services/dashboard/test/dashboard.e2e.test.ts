@@ -73,6 +73,9 @@ describe('dashboard in a real browser', () => {
     await expect
       .poll(() => availableCell(second, 'prod-apple', 'wh-east').textContent(), { timeout: 1_000 })
       .toBe('42');
+    await expect
+      .poll(() => second.locator('li[data-type="inventory.updated"]').first().textContent())
+      .toContain('available 0 → 42');
   });
 
   it('explains a conflict with the new value when someone else changed the record first', async () => {
@@ -110,6 +113,9 @@ describe('dashboard in a real browser', () => {
       await confirmIfAsked(first);
       await expect.poll(() => cardIn(second).getAttribute('data-status'), { timeout: 2_000 }).toBe(status);
     }
+    await expect
+      .poll(() => second.locator('li[data-type="transfer.shipped"]').first().textContent())
+      .toContain('shipped, 4 × prod-pear');
     await expect.poll(() => availableCell(second, 'prod-pear', 'wh-west').textContent()).toBe('6');
     await expect.poll(() => availableCell(second, 'prod-pear', 'wh-north').textContent()).toBe('4');
     await first.screenshot({ path: resolve(ARTIFACTS, 'dashboard-transfers.png'), fullPage: true });

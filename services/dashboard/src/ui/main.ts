@@ -3,6 +3,7 @@ import { Api } from './api.js';
 import { Store } from './store.js';
 import { AdjustForm } from './views/adjust.js';
 import { renderFeed } from './views/feed.js';
+import { renderPickers } from './views/pickers.js';
 import { renderStatus } from './views/status.js';
 import { renderStock, type StockViewState } from './views/stock.js';
 import { TransfersBoard } from './views/transfers.js';
@@ -35,6 +36,7 @@ async function start(): Promise<void> {
     renderStatus(byId('status'), store);
     renderStock(byId('stock'), store, stockView);
     renderFeed(byId('feed'), store);
+    renderPickers(store);
     board.render();
   });
 

@@ -6,7 +6,11 @@ export interface FeedEntry {
   type: string;
   at: string;
   text: string;
+  /** The full id of the transfer the line is about (the text shows its short form). */
+  ref?: string;
 }
+
+const short = (id: string) => (id.length > 8 ? id.slice(-8) : id);
 
 const FEED_SIZE = 100;
 
@@ -64,7 +68,13 @@ export class Store {
 
   apply(event: ClientEvent): void {
     this.feed = [
-      { id: event.id, type: event.type, at: event.occurredAt, text: describe(event) },
+      {
+        id: event.id,
+        type: event.type,
+        at: event.occurredAt,
+        text: describe(event),
+        ref: 'transferId' in event.data ? String(event.data.transferId) : undefined,
+      },
       ...this.feed,
     ].slice(0, FEED_SIZE);
     if (event.type === 'inventory.updated') this.upsertRecord(recordFrom(event.data, this.records));
@@ -142,7 +152,11 @@ function describe(event: ClientEvent): string {
       const d = event.data;
       // Reservations and shipments move reserved stock only: available does not change.
       const change = d.changeAmount === 0 ? '' : ` ${d.changeAmount > 0 ? '+' : ''}${d.changeAmount}`;
-      return `${d.productId} @ ${d.warehouseId}:${change} (${d.movementType}) → ${d.quantityAvailable} available, ${d.quantityReserved} reserved`;
+      const available =
+        d.changeAmount === 0
+          ? `${d.quantityAvailable} available`
+          : `available ${d.quantityAvailable - d.changeAmount} → ${d.quantityAvailable}`;
+      return `${d.productId} @ ${d.warehouseId}:${change} (${d.movementType}) ${available}, ${d.quantityReserved} reserved`;
     }
     case 'inventory.low_stock':
       return `${event.data.productId} @ ${event.data.warehouseId} is low: ${event.data.quantityAvailable} < ${event.data.minimumStock}`;
@@ -151,12 +165,15 @@ function describe(event: ClientEvent): string {
     case 'batch.expiring_soon':
       return `batch ${event.data.batchNumber} of ${event.data.productId} expires in ${event.data.daysUntilExpiry} days`;
     case 'inventory.reserved':
-      return `transfer ${event.data.transferId}: stock reserved at ${event.data.warehouseId}`;
+      return `transfer ${short(event.data.transferId)}: stock reserved at ${event.data.warehouseId}`;
     case 'inventory.reservation_failed':
-      return `transfer ${event.data.transferId}: reservation failed (${event.data.reason})`;
+      return `transfer ${short(event.data.transferId)}: reservation failed (${event.data.reason})`;
     default: {
       const d = event.data as TransferEventData;
-      return `transfer ${d.transferId} ${d.sourceWarehouseId} → ${d.destinationWarehouseId}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`;
+      const lines = d.lines
+        .map((l) => `${l.receivedQuantity ?? l.shippedQuantity ?? l.quantity} × ${l.productId}`)
+        .join(', ');
+      return `transfer ${short(d.transferId)} ${d.sourceWarehouseId} → ${d.destinationWarehouseId}: ${d.status}, ${lines}${d.reason ? ` (${d.reason})` : ''}`;
     }
   }
 }

@@ -5,6 +5,7 @@ import { explainError } from '../errors.js';
 import { type MessageKind, showError, showMessage } from '../message.js';
 import { parseQuantity } from '../quantity.js';
 import type { Store } from '../store.js';
+import { PRODUCT_OPTIONS, WAREHOUSE_OPTIONS } from './pickers.js';
 
 /** The fields that pick the record; the version pin belongs to the record they name. */
 const KEY_FIELDS = ['warehouseId', 'productId', 'variantId', 'uomId'] as const;
@@ -34,8 +35,8 @@ export class AdjustForm {
     this.form = h(
       'form',
       { 'data-testid': 'adjust-form', onsubmit: (e: Event) => this.submit(e) },
-      field('warehouseId', 'Warehouse', { required: true, placeholder: 'wh-001' }),
-      field('productId', 'Product', { required: true, placeholder: 'prod-123' }),
+      field('warehouseId', 'Warehouse', { required: true, placeholder: 'wh-001', list: WAREHOUSE_OPTIONS }),
+      field('productId', 'Product', { required: true, placeholder: 'prod-123', list: PRODUCT_OPTIONS }),
       field('variantId', 'Variant', { placeholder: 'optional' }),
       field('uomId', 'UOM', { placeholder: 'optional' }),
       h(

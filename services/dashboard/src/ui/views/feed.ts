@@ -13,7 +13,7 @@ export function renderFeed(container: HTMLElement, store: Store): void {
           { 'data-event-id': entry.id, 'data-type': entry.type },
           h('time', {}, new Date(entry.at).toLocaleTimeString()),
           h('code', {}, entry.type),
-          h('span', {}, entry.text),
+          h('span', { title: entry.ref }, entry.text),
         ),
       ),
     ),

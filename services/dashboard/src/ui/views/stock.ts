@@ -15,7 +15,16 @@ function status(record: InventoryRecord): HTMLElement {
 
 function location(record: InventoryRecord): string {
   const { zone, aisle, rack, bin } = record.location;
-  return [zone, aisle, rack, bin].filter(Boolean).join(' / ');
+  const parts: [string, string | null][] = [
+    ['zone', zone],
+    ['aisle', aisle],
+    ['rack', rack],
+    ['bin', bin],
+  ];
+  return parts
+    .filter(([, value]) => value)
+    .map(([label, value]) => `${label} ${value}`)
+    .join(' · ');
 }
 
 export function renderStock(container: HTMLElement, store: Store, view: StockViewState): void {

@@ -6,6 +6,7 @@ import { explainError, sentenceFor } from '../errors.js';
 import { type MessageKind, showError, showMessage } from '../message.js';
 import { parseQuantity } from '../quantity.js';
 import type { Store } from '../store.js';
+import { PRODUCT_OPTIONS, WAREHOUSE_OPTIONS } from './pickers.js';
 
 const COLUMNS: TransferStatus[] = [
   'requested',
@@ -72,18 +73,21 @@ export class TransfersBoard {
         name: 'sourceWarehouseId',
         'aria-label': 'From warehouse',
         placeholder: 'from wh',
+        list: WAREHOUSE_OPTIONS,
         required: true,
       }),
       h('input', {
         name: 'destinationWarehouseId',
         'aria-label': 'To warehouse',
         placeholder: 'to wh',
+        list: WAREHOUSE_OPTIONS,
         required: true,
       }),
       h('input', {
         name: 'productId',
         'aria-label': 'Transfer product',
         placeholder: 'product',
+        list: PRODUCT_OPTIONS,
         required: true,
       }),
       h('input', {

@@ -2,6 +2,7 @@ import {
   AdjustRequest,
   AdjustResponse,
   ErrorBody,
+  flattenSettingsLocation,
   Id,
   InventoryListQuery,
   InventoryPage,
@@ -150,7 +151,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         request,
         reply,
         (em) =>
-          updateSettings(em, request.params.inventoryId, request.body, {
+          updateSettings(em, request.params.inventoryId, flattenSettingsLocation(request.body), {
             ...callerOf(request),
             expectedVersion,
           }),
