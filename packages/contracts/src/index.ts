@@ -10,6 +10,7 @@ export * from './events/factory.js';
 export * from './events/inventory.js';
 export * from './events/transfer.js';
 export * from './ids.js';
+export * from './rest/catalog.js';
 export * from './rest/common.js';
 export * from './rest/inventory.js';
 export * from './rest/transfer.js';

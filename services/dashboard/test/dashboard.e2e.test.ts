@@ -190,6 +190,9 @@ describe('dashboard in a real browser', () => {
     const icon = await page.request.get(new URL('/favicon.ico', stack.dashboard!.url).href);
     expect(icon.status()).toBe(200);
     expect(failures).toEqual([]);
+    // The pickers are fed by GET /api/warehouses and /api/products through the dashboard's origin.
+    await page.locator('#warehouse-options option[value="wh-north"]').waitFor({ state: 'attached' });
+    await page.locator('#product-options option[value="prod-pear"]').waitFor({ state: 'attached' });
     await page.close();
   });
 

@@ -26,6 +26,7 @@ import type { InventoryConfig } from './config.js';
 import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
+import { catalogRoutes } from './infra/http/catalog-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
 export const inventoryMigrations = INVENTORY_MIGRATIONS;
@@ -122,6 +123,7 @@ export async function startInventoryService(
   });
   await app.register(stockRoutes, { orm, notify });
   await app.register(batchRoutes, { orm, notify });
+  await app.register(catalogRoutes, { orm, notify });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

@@ -37,6 +37,9 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
     prefix: '/api/inventory',
     rewritePrefix: '/api/inventory',
   });
+  for (const prefix of ['/api/warehouses', '/api/products']) {
+    await app.register(httpProxy, { upstream: config.INVENTORY_URL, prefix, rewritePrefix: prefix });
+  }
   await app.register(httpProxy, {
     upstream: config.TRANSFER_URL,
     prefix: '/api/transfers',

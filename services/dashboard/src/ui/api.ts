@@ -59,6 +59,15 @@ export class Api {
     return items;
   }
 
+  /** The first page of warehouse or product summaries (ids only are used, for the pickers). */
+  async catalog(kind: 'warehouses' | 'products'): Promise<string[]> {
+    const page = await this.call<{ items: { warehouseId?: string; productId?: string }[] }>(
+      'GET',
+      `/api/${kind}?limit=200`,
+    );
+    return page.items.map((item) => item.warehouseId ?? item.productId ?? '');
+  }
+
   adjust(body: AdjustRequest): Promise<AdjustResponse> {
     return this.call('POST', '/api/inventory/adjust', body);
   }

@@ -41,7 +41,13 @@ async function start(): Promise<void> {
   });
 
   const reload = async () => {
-    const [records, transfers] = await Promise.all([api.allInventory(), api.recentTransfers()]);
+    const [records, transfers, warehouses, products] = await Promise.all([
+      api.allInventory(),
+      api.recentTransfers(),
+      api.catalog('warehouses'),
+      api.catalog('products'),
+    ]);
+    store.catalog = { warehouses, products };
     store.replaceRecords(records);
     store.replaceTransfers(transfers);
   };

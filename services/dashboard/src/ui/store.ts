@@ -22,6 +22,8 @@ export class Store {
   readonly records = new Map<string, InventoryRecord>();
   readonly transfers = new Map<string, Transfer>();
   feed: FeedEntry[] = [];
+  /** Warehouse and product ids from the inventory service's summaries, for the pickers. */
+  catalog = { warehouses: [] as string[], products: [] as string[] };
   connection: ConnectionState = 'connecting';
   private readonly listeners = new Set<() => void>();
   private scheduled = false;

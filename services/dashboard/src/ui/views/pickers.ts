@@ -1,7 +1,10 @@
 import { h } from '../dom.js';
 import type { Store } from '../store.js';
 
-/** Lists the warehouse and product inputs offer (searchable as you type), from the records the page holds. */
+/**
+ * Lists the warehouse and product inputs offer (searchable as you type): the inventory service's summaries
+ * plus any id a live event brought since.
+ */
 export const WAREHOUSE_OPTIONS = 'warehouse-options';
 export const PRODUCT_OPTIONS = 'product-options';
 
