@@ -7,4 +7,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build --silent
 
-exec node infra/dist/start.js
+exec node infra/dist/start.js "$@"

@@ -61,6 +61,24 @@ describe('dashboard in a real browser', () => {
     await stack?.stop();
   });
 
+  it('loads the sample from the empty state, and loading it again adds nothing', async () => {
+    await first.getByTestId('load-demo').click();
+    await expect.poll(() => second.locator('tr[data-key]').count(), { timeout: 60_000 }).toBe(90);
+    await expect.poll(() => second.locator('article.card').count(), { timeout: 30_000 }).toBe(6);
+    const states = await second
+      .locator('article.card')
+      .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-status')));
+    expect(new Set(states)).toEqual(
+      new Set(['requested', 'approved', 'packed', 'shipped', 'completed', 'cancelled']),
+    );
+    expect(await second.locator('tr.low').count()).toBeGreaterThan(0);
+    const again = await fetch(`${stack.dashboard!.url}/demo`, { method: 'POST' });
+    expect(await again.json()).toEqual({ records: 0, batches: 0, transfers: 0 });
+    await first.reload();
+    await expect.poll(() => first.locator('tr[data-key]').count()).toBe(90);
+    expect(await first.locator('article.card').count()).toBe(6);
+  });
+
   it('shows a stock change made in one tab in the other within a second', async () => {
     const form = adjustForm(first);
     await form.getByLabel('Warehouse', { exact: true }).fill('wh-east');
@@ -74,7 +92,9 @@ describe('dashboard in a real browser', () => {
       .poll(() => availableCell(second, 'prod-apple', 'wh-east').textContent(), { timeout: 1_000 })
       .toBe('42');
     await expect
-      .poll(() => second.locator('li[data-type="inventory.updated"]').first().textContent())
+      .poll(() =>
+        second.locator('li[data-type="inventory.updated"]', { hasText: 'prod-apple' }).first().textContent(),
+      )
       .toContain('available 0 → 42');
   });
 

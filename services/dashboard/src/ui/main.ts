@@ -31,6 +31,14 @@ async function start(): Promise<void> {
   const adjust = new AdjustForm(byId('adjust'), api, store);
   const board = new TransfersBoard(byId('transfers'), api, store);
   const stockView: StockViewState = { warehouseFilter: '', onSelect: (record) => adjust.select(record) };
+  if (config.demoLogin) {
+    stockView.onLoadDemo = (button) => {
+      button.disabled = true;
+      button.textContent = 'Loading sample…';
+      // Events bring the sample in as it is booked; a reload afterwards fills in anything missed.
+      void fetch('/demo', { method: 'POST' }).then(() => reload());
+    };
+  }
 
   store.onChange(() => {
     renderStatus(byId('status'), store);

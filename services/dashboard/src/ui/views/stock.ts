@@ -5,6 +5,18 @@ import type { Store } from '../store.js';
 export interface StockViewState {
   warehouseFilter: string;
   onSelect: (record: InventoryRecord) => void;
+  /** Offered in the empty state where the dashboard server has the demo login. */
+  onLoadDemo?: (button: HTMLButtonElement) => void;
+}
+
+function emptyState(view: StockViewState): HTMLElement {
+  const button = h('button', { type: 'button', 'data-testid': 'load-demo' }, 'Load sample data');
+  button.addEventListener('click', () => view.onLoadDemo?.(button));
+  return h(
+    'tr',
+    {},
+    h('td', { colspan: 10, class: 'muted' }, 'No stock yet. ', view.onLoadDemo ? button : ''),
+  );
 }
 
 function status(record: InventoryRecord): HTMLElement {
@@ -94,11 +106,7 @@ export function renderStock(container: HTMLElement, store: Store, view: StockVie
             ].map((title) => h('th', {}, title)),
           ),
         ),
-        h(
-          'tbody',
-          {},
-          rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'No stock yet')),
-        ),
+        h('tbody', {}, rows.length ? rows : emptyState(view)),
       ),
     ),
   );
