@@ -79,6 +79,18 @@ describe('dashboard in a real browser', () => {
     expect(await first.locator('article.card').count()).toBe(6);
   });
 
+  it('shows the recent events after a reload, replayed through the gateway from a cursor', async () => {
+    await second.reload();
+    await second.locator('[data-testid=connection-status] [data-state=open]').waitFor();
+    await second.locator('li[data-type="transfer.completed"]').waitFor();
+    const lines = await second.locator('ol.feed li').count();
+    expect(lines).toBeGreaterThan(50);
+    const ids = await second
+      .locator('ol.feed li')
+      .evaluateAll((items) => items.map((li) => li.dataset.eventId));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
   it('shows a stock change made in one tab in the other within a second', async () => {
     const form = adjustForm(first);
     await form.getByLabel('Warehouse', { exact: true }).fill('wh-east');

@@ -69,6 +69,15 @@ export class Store {
   }
 
   apply(event: ClientEvent): void {
+    if (!this.feed.some((entry) => entry.id === event.id)) this.addToFeed(event);
+    if (event.type === 'inventory.updated') this.upsertRecord(recordFrom(event.data, this.records));
+    else if (event.type.startsWith('transfer.'))
+      this.upsertTransfer(transferFrom(event.data as TransferEventData, this.transfers));
+    this.changed();
+  }
+
+  /** Newest first by the time the event happened: a replayed history and live events interleave correctly. */
+  private addToFeed(event: ClientEvent): void {
     this.feed = [
       {
         id: event.id,
@@ -78,11 +87,9 @@ export class Store {
         ref: 'transferId' in event.data ? String(event.data.transferId) : undefined,
       },
       ...this.feed,
-    ].slice(0, FEED_SIZE);
-    if (event.type === 'inventory.updated') this.upsertRecord(recordFrom(event.data, this.records));
-    else if (event.type.startsWith('transfer.'))
-      this.upsertTransfer(transferFrom(event.data as TransferEventData, this.transfers));
-    this.changed();
+    ]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, FEED_SIZE);
   }
 
   setConnection(state: ConnectionState): void {
