@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type Stack, startStack } from '@inv/testkit';
 import type { Browser, Page } from 'playwright-core';
@@ -75,7 +77,7 @@ describe('dashboard in a real browser', () => {
     const again = await fetch(`${stack.dashboard!.url}/demo`, { method: 'POST' });
     expect(await again.json()).toEqual({ records: 0, batches: 0, transfers: 0 });
     await first.reload();
-    await expect.poll(() => first.locator('tr[data-key]').count()).toBe(90);
+    await expect.poll(() => first.locator('tr[data-key]').count(), { timeout: 15_000 }).toBe(90);
     expect(await first.locator('article.card').count()).toBe(6);
   });
 
@@ -295,5 +297,27 @@ describe('dashboard in a real browser', () => {
     await expect.poll(() => card.getByTestId('discrepancy').textContent()).toBe('2 missing');
     expect(await card.textContent()).toContain('Short: two crushed');
     await expect.poll(() => availableCell(second, 'prod-plum', 'wh-east').textContent()).toBe('3');
+  });
+
+  it('has no serious or critical accessibility violations (axe-core)', async () => {
+    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+    await first.addScriptTag({ content: axeSource });
+    const violations = await first.evaluate(async () => {
+      const axe = (window as unknown as { axe: { run: (context: Document) => Promise<AxeResults> } }).axe;
+      type AxeResults = {
+        violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
+      };
+      const results = await axe.run(document);
+      return results.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map(
+          (v) =>
+            `${v.id} (${v.impact}): ${v.nodes
+              .map((n) => n.target.join(' '))
+              .slice(0, 3)
+              .join(', ')}`,
+        );
+    });
+    expect(violations).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ export function renderFeed(container: HTMLElement, store: Store): void {
     h('h2', {}, 'Live events'),
     h(
       'ol',
-      { class: 'feed', 'data-testid': 'event-feed' },
+      { class: 'feed', 'data-testid': 'event-feed', tabindex: 0, 'aria-label': 'Recent events' },
       ...store.feed.map((entry) =>
         h(
           'li',

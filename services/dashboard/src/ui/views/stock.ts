@@ -82,7 +82,8 @@ export function renderStock(container: HTMLElement, store: Store, view: StockVie
     h('div', { class: 'panel-head' }, h('h2', {}, `Stock (${records.length})`), filter),
     h(
       'div',
-      { class: 'table-scroll' },
+      // A scrolling region must be reachable by keyboard.
+      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Stock records' },
       h(
         'table',
         { class: 'stock', 'data-testid': 'stock-table' },
