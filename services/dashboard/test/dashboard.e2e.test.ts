@@ -178,6 +178,10 @@ describe('dashboard in a real browser', () => {
 
   it('clears the version pin when the warehouse changes, so Apply goes to the other record', async () => {
     await first.locator('tr[data-key="prod-apple@wh-east"]').click();
+    // Picking a record also shows its movement ledger, each line from → to.
+    await expect
+      .poll(() => first.getByTestId('ledger').textContent(), { timeout: 5_000 })
+      .toContain('available 0 → 42');
     await applyAdjust(first, { Quantity: '1' });
     await expect.poll(() => first.getByTestId('adjust-message').textContent()).toContain('available');
     await expect.poll(() => first.getByTestId('pinned-version').textContent()).toMatch(/version \d+/);

@@ -3,6 +3,7 @@ import type {
   AdjustResponse,
   ErrorBody,
   InventoryRecord,
+  Movement,
   Transfer,
   TransferAction,
 } from '@inv/contracts';
@@ -66,6 +67,15 @@ export class Api {
       `/api/${kind}?limit=200`,
     );
     return page.items.map((item) => item.warehouseId ?? item.productId ?? '');
+  }
+
+  /** The newest movements of one record (its ledger), newest first as the service pages them. */
+  async movements(inventoryId: string): Promise<Movement[]> {
+    const page = await this.call<{ items: Movement[] }>(
+      'GET',
+      `/api/inventory/${encodeURIComponent(inventoryId)}/movements?limit=50`,
+    );
+    return page.items;
   }
 
   adjust(body: AdjustRequest): Promise<AdjustResponse> {

@@ -4,6 +4,7 @@ import { Api } from './api.js';
 import { Store } from './store.js';
 import { AdjustForm } from './views/adjust.js';
 import { renderFeed } from './views/feed.js';
+import { showLedger } from './views/ledger.js';
 import { renderPickers } from './views/pickers.js';
 import { renderStatus } from './views/status.js';
 import { renderStock, type StockViewState } from './views/stock.js';
@@ -34,7 +35,13 @@ async function start(): Promise<void> {
   const store = new Store();
   const adjust = new AdjustForm(byId('adjust'), api, store);
   const board = new TransfersBoard(byId('transfers'), api, store);
-  const stockView: StockViewState = { warehouseFilter: '', onSelect: (record) => adjust.select(record) };
+  const stockView: StockViewState = {
+    warehouseFilter: '',
+    onSelect: (record) => {
+      adjust.select(record);
+      void showLedger(byId('ledger'), api, record);
+    },
+  };
   if (config.demoLogin) {
     stockView.onLoadDemo = (button) => {
       button.disabled = true;
