@@ -151,6 +151,25 @@ async function main(): Promise<void> {
   );
   process.once('SIGINT', () => void stopAll(0));
   process.once('SIGTERM', () => void stopAll(0));
+  if (process.argv.includes('--demo')) await loadSample();
+}
+
+/** `npm start -- --demo`: the dashboard loads its sample through the REST APIs (a second run adds nothing). */
+async function loadSample(): Promise<void> {
+  const url = `http://127.0.0.1:${PORTS.dashboard}`;
+  for (
+    let i = 0;
+    i < 100 &&
+    !(await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
+    i++
+  ) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const response = await fetch(`${url}/demo`, { method: 'POST' });
+  console.log(`  sample data: ${response.status} ${await response.text()}`);
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,7 @@ export * from './events/inventory.js';
 export * from './events/reservation.js';
 export * from './events/transfer.js';
 export * from './ids.js';
+export * from './rest/catalog.js';
 export * from './rest/common.js';
 export * from './rest/inventory.js';
 export * from './rest/reservation.js';

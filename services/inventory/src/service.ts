@@ -34,6 +34,7 @@ import { INVENTORY_ENTITIES } from './infra/db/entities.js';
 import { INVENTORY_MIGRATIONS } from './infra/db/Migration20261122100000_inventory.js';
 import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
+import { catalogRoutes } from './infra/http/catalog-routes.js';
 import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
@@ -190,6 +191,7 @@ export async function startInventoryService(
   await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals });
   await app.register(batchRoutes, { orm, db, notify, reads });
   await app.register(reservationRoutes, { orm, db, notify, reads });
+  await app.register(catalogRoutes, { orm, db, notify, reads });
 
   let stopping: Promise<void> | null = null;
   const stop = () => {

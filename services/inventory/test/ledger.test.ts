@@ -213,4 +213,20 @@ describe('threshold events', () => {
     const empty = await f.api('PATCH', `/api/inventory/${inventoryId}`, { body: {} });
     expect(empty.status).toBe(400);
   });
+
+  it('accepts a location in the shape GET returns, as well as flat fields', async () => {
+    const created = await f.adjust({ ...uniqueKey('loc'), quantity: 1, movementType: 'in' });
+    const inventoryId = created.body.inventory.inventoryId;
+    const nested = await f.api('PATCH', `/api/inventory/${inventoryId}`, {
+      body: { location: { rack: 'R2', bin: '07', zone: 'Cold' } },
+    });
+    expect(nested.status).toBe(200);
+    expect(nested.body.inventory.location).toEqual({ rack: 'R2', bin: '07', zone: 'Cold', aisle: null });
+    const flat = await f.api('PATCH', `/api/inventory/${inventoryId}`, { body: { aisle: 'A4' } });
+    expect(flat.body.inventory.location).toEqual({ rack: 'R2', bin: '07', zone: 'Cold', aisle: 'A4' });
+    const unknown = await f.api('PATCH', `/api/inventory/${inventoryId}`, {
+      body: { location: { shelf: 'S1' } },
+    });
+    expect(unknown.status).toBe(400);
+  });
 });

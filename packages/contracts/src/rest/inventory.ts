@@ -153,14 +153,32 @@ export const InventoryListQuery = PageQuery.extend({ warehouseId: Id.optional(),
 export const InventoryPage = pageOf(InventoryRecord);
 export const MovementPage = pageOf(Movement);
 
+/**
+ * Location takes the shape GET returns (`location: {rack, bin, zone, aisle}`, documented) or, as before, flat
+ * fields; a flat field wins over the same field in `location`.
+ */
 export const UpdateInventorySettingsRequest = z.strictObject({
   minimumStock: Quantity.max(1_000_000_000).optional(),
+  location: z
+    .strictObject({ rack: LocationField, bin: LocationField, zone: LocationField, aisle: LocationField })
+    .optional(),
   rack: LocationField,
   bin: LocationField,
   zone: LocationField,
   aisle: LocationField,
   expectedVersion: ExpectedVersion,
 });
+export type UpdateInventorySettingsRequest = z.infer<typeof UpdateInventorySettingsRequest>;
+
+/** The settings with a nested `location` folded into the flat fields the write path reads. */
+export function flattenSettingsLocation(
+  request: UpdateInventorySettingsRequest,
+): Omit<UpdateInventorySettingsRequest, 'location'> {
+  const { location, ...flat } = request;
+  if (!location) return flat;
+  const given = Object.fromEntries(Object.entries(flat).filter(([, value]) => value !== undefined));
+  return { ...location, ...given };
+}
 
 export const CreateBatchRequest = z.strictObject({
   batchNumber: Text(64).min(1),

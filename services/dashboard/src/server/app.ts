@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
 import type { DashboardConfig } from './config.js';
+import { type DemoSummary, loadDemo } from './demo.js';
 
 export const DEMO_USER = { sub: 'demo-manager', roles: ['manager'], warehouses: ['*'] } as const;
 
@@ -37,6 +38,9 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
     prefix: '/api/inventory',
     rewritePrefix: '/api/inventory',
   });
+  for (const prefix of ['/api/warehouses', '/api/products']) {
+    await app.register(httpProxy, { upstream: config.INVENTORY_URL, prefix, rewritePrefix: prefix });
+  }
   await app.register(httpProxy, {
     upstream: config.TRANSFER_URL,
     prefix: '/api/transfers',
@@ -50,18 +54,57 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
     if (!config.DASHBOARD_DEMO_LOGIN || !config.JWT_SECRET) {
       return reply.code(404).send(errorBody('NOT_FOUND', 'demo login is disabled'));
     }
-    // The services require exp (at most 24 h after iat by default) and, when configured, iss and aud.
-    const jwt = new SignJWT({ warehouses: [...DEMO_USER.warehouses], roles: [...DEMO_USER.roles] })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(DEMO_USER.sub)
-      .setIssuedAt()
-      .setExpirationTime('12h');
-    if (config.JWT_ISSUER) jwt.setIssuer(config.JWT_ISSUER);
-    if (config.JWT_AUDIENCE) jwt.setAudience(config.JWT_AUDIENCE);
-    const token = await jwt.sign(new TextEncoder().encode(config.JWT_SECRET));
-    return { token, user: DEMO_USER };
+    return { token: await demoToken(config), user: DEMO_USER };
   });
+  // The sample loads through the public REST APIs with the demo manager's token: only where demo login is on.
+  // One load at a time: a second click waits for the first instead of racing its check-then-create.
+  let loading: Promise<DemoSummary> | null = null;
+  app.post('/demo', async (_request, reply) => {
+    if (!config.DASHBOARD_DEMO_LOGIN || !config.JWT_SECRET) {
+      return reply.code(404).send(errorBody('NOT_FOUND', 'demo data is only offered with the demo login'));
+    }
+    loading ??= demoToken(config)
+      .then((token) => loadDemo(restClient(config, token)))
+      .finally(() => {
+        loading = null;
+      });
+    return loading;
+  });
+  // Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon instead of a 404.
+  app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ok' }));
   return app;
+}
+
+async function demoToken(config: DashboardConfig): Promise<string> {
+  // The services require exp (at most 24 h after iat by default) and, when configured, iss and aud.
+  const jwt = new SignJWT({ warehouses: [...DEMO_USER.warehouses], roles: [...DEMO_USER.roles] })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(DEMO_USER.sub)
+    .setIssuedAt()
+    .setExpirationTime('12h');
+  if (config.JWT_ISSUER) jwt.setIssuer(config.JWT_ISSUER);
+  if (config.JWT_AUDIENCE) jwt.setAudience(config.JWT_AUDIENCE);
+  return jwt.sign(new TextEncoder().encode(config.JWT_SECRET ?? ''));
+}
+
+/** REST calls to the inventory and transfer services, as an outside client makes them. */
+function restClient(config: DashboardConfig, token: string) {
+  return {
+    async call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+      const base = path.startsWith('/api/transfers') ? config.TRANSFER_URL : config.INVENTORY_URL;
+      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = (await response.json()) as T;
+      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+  };
 }

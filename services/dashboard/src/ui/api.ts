@@ -3,6 +3,7 @@ import type {
   AdjustResponse,
   ErrorBody,
   InventoryRecord,
+  Movement,
   Transfer,
   TransferAction,
 } from '@inv/contracts';
@@ -57,6 +58,24 @@ export class Api {
       after = page.page.nextCursor;
     } while (after && items.length < 5_000);
     return items;
+  }
+
+  /** The first page of warehouse or product summaries (ids only are used, for the pickers). */
+  async catalog(kind: 'warehouses' | 'products'): Promise<string[]> {
+    const page = await this.call<{ items: { warehouseId?: string; productId?: string }[] }>(
+      'GET',
+      `/api/${kind}?limit=200`,
+    );
+    return page.items.map((item) => item.warehouseId ?? item.productId ?? '');
+  }
+
+  /** The newest movements of one record (its ledger), newest first as the service pages them. */
+  async movements(inventoryId: string): Promise<Movement[]> {
+    const page = await this.call<{ items: Movement[] }>(
+      'GET',
+      `/api/inventory/${encodeURIComponent(inventoryId)}/movements?limit=50`,
+    );
+    return page.items;
   }
 
   adjust(body: AdjustRequest): Promise<AdjustResponse> {

@@ -33,3 +33,8 @@ export function formValues(form: HTMLFormElement): Record<string, string> {
   });
   return values;
 }
+
+/** Ids are shown by their last 8 characters everywhere, with the full id on hover. */
+export function shortId(id: string): HTMLElement {
+  return h('code', { class: 'id', title: id }, id.length > 8 ? id.slice(-8) : id);
+}

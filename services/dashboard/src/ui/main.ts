@@ -1,11 +1,17 @@
 import { InventoryClient } from '@inv/client';
+import { decodeCursor, encodeCursor } from '@inv/contracts';
 import { Api } from './api.js';
 import { Store } from './store.js';
 import { AdjustForm } from './views/adjust.js';
 import { renderFeed } from './views/feed.js';
+import { showLedger } from './views/ledger.js';
+import { renderPickers } from './views/pickers.js';
 import { renderStatus } from './views/status.js';
 import { renderStock, type StockViewState } from './views/stock.js';
 import { TransfersBoard } from './views/transfers.js';
+
+/** How many events back the feed starts when the page opens. */
+const HISTORY = 100;
 
 interface DashboardConfig {
   gatewayUrl: string;
@@ -29,17 +35,38 @@ async function start(): Promise<void> {
   const store = new Store();
   const adjust = new AdjustForm(byId('adjust'), api, store);
   const board = new TransfersBoard(byId('transfers'), api, store);
-  const stockView: StockViewState = { warehouseFilter: '', onSelect: (record) => adjust.select(record) };
+  const stockView: StockViewState = {
+    warehouseFilter: '',
+    onSelect: (record) => {
+      adjust.select(record);
+      void showLedger(byId('ledger'), api, record);
+    },
+  };
+  if (config.demoLogin) {
+    stockView.onLoadDemo = (button) => {
+      button.disabled = true;
+      button.textContent = 'Loading sample…';
+      // Events bring the sample in as it is booked; a reload afterwards fills in anything missed.
+      void fetch('/demo', { method: 'POST' }).then(() => reload());
+    };
+  }
 
   store.onChange(() => {
     renderStatus(byId('status'), store);
     renderStock(byId('stock'), store, stockView);
     renderFeed(byId('feed'), store);
+    renderPickers(store);
     board.render();
   });
 
   const reload = async () => {
-    const [records, transfers] = await Promise.all([api.allInventory(), api.recentTransfers()]);
+    const [records, transfers, warehouses, products] = await Promise.all([
+      api.allInventory(),
+      api.recentTransfers(),
+      api.catalog('warehouses'),
+      api.catalog('products'),
+    ]);
+    store.catalog = { warehouses, products };
     store.replaceRecords(records);
     store.replaceTransfers(transfers);
   };
@@ -51,8 +78,20 @@ async function start(): Promise<void> {
     session: { storage: sessionStorage },
   });
   client.on('state', (state) => store.setConnection(state));
-  client.subscribe('global', (event) => store.apply(event), {
-    onReset: () => void reload(),
+  const follow = { onReset: () => void reload() };
+  let unsubscribe = client.subscribe('global', (event) => store.apply(event), follow);
+  // History through the gateway: once the first `subscribed` says where the stream is, subscribe again from a
+  // cursor HISTORY events earlier. The replay fills the feed (after a reload too); records and transfers only
+  // move forward by version, and the feed skips ids it has, so nothing shows twice or goes back.
+  let historyAsked = false;
+  client.on('subscribed', ({ channel, cursor }) => {
+    if (channel !== 'global' || historyAsked) return;
+    historyAsked = true;
+    const position = decodeCursor(cursor);
+    if (!position || position.seq === 0) return;
+    const from = encodeCursor({ seq: Math.max(0, position.seq - HISTORY), epoch: position.epoch });
+    unsubscribe();
+    unsubscribe = client.subscribe('global', (event) => store.apply(event), { ...follow, cursor: from });
   });
   client.connect();
   await reload();

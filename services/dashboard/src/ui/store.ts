@@ -6,7 +6,11 @@ export interface FeedEntry {
   type: string;
   at: string;
   text: string;
+  /** The full id of the transfer the line is about (the text shows its short form). */
+  ref?: string;
 }
+
+const short = (id: string) => (id.length > 8 ? id.slice(-8) : id);
 
 const FEED_SIZE = 100;
 
@@ -18,6 +22,8 @@ export class Store {
   readonly records = new Map<string, InventoryRecord>();
   readonly transfers = new Map<string, Transfer>();
   feed: FeedEntry[] = [];
+  /** Warehouse and product ids from the inventory service's summaries, for the pickers. */
+  catalog = { warehouses: [] as string[], products: [] as string[] };
   connection: ConnectionState = 'connecting';
   private readonly listeners = new Set<() => void>();
   private scheduled = false;
@@ -63,14 +69,27 @@ export class Store {
   }
 
   apply(event: ClientEvent): void {
-    this.feed = [
-      { id: event.id, type: event.type, at: event.occurredAt, text: describe(event) },
-      ...this.feed,
-    ].slice(0, FEED_SIZE);
+    if (!this.feed.some((entry) => entry.id === event.id)) this.addToFeed(event);
     if (event.type === 'inventory.updated') this.upsertRecord(recordFrom(event.data, this.records));
     else if (event.type.startsWith('transfer.'))
       this.upsertTransfer(transferFrom(event.data as TransferEventData, this.transfers));
     this.changed();
+  }
+
+  /** Newest first by the time the event happened: a replayed history and live events interleave correctly. */
+  private addToFeed(event: ClientEvent): void {
+    this.feed = [
+      {
+        id: event.id,
+        type: event.type,
+        at: event.occurredAt,
+        text: describe(event),
+        ref: 'transferId' in event.data ? String(event.data.transferId) : undefined,
+      },
+      ...this.feed,
+    ]
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, FEED_SIZE);
   }
 
   setConnection(state: ConnectionState): void {
@@ -142,7 +161,11 @@ function describe(event: ClientEvent): string {
       const d = event.data;
       // Reservations and shipments move reserved stock only: available does not change.
       const change = d.changeAmount === 0 ? '' : ` ${d.changeAmount > 0 ? '+' : ''}${d.changeAmount}`;
-      return `${d.productId} @ ${d.warehouseId}:${change} (${d.movementType}) → ${d.quantityAvailable} available, ${d.quantityReserved} reserved`;
+      const available =
+        d.changeAmount === 0
+          ? `${d.quantityAvailable} available`
+          : `available ${d.quantityAvailable - d.changeAmount} → ${d.quantityAvailable}`;
+      return `${d.productId} @ ${d.warehouseId}:${change} (${d.movementType}) ${available}, ${d.quantityReserved} reserved`;
     }
     case 'inventory.low_stock':
       return `${event.data.productId} @ ${event.data.warehouseId} is low: ${event.data.quantityAvailable} < ${event.data.minimumStock}`;
@@ -151,9 +174,9 @@ function describe(event: ClientEvent): string {
     case 'batch.expiring_soon':
       return `batch ${event.data.batchNumber} of ${event.data.productId} expires in ${event.data.daysUntilExpiry} days`;
     case 'inventory.reserved':
-      return `transfer ${event.data.transferId}: stock reserved at ${event.data.warehouseId}`;
+      return `transfer ${short(event.data.transferId)}: stock reserved at ${event.data.warehouseId}`;
     case 'inventory.reservation_failed':
-      return `transfer ${event.data.transferId}: reservation failed (${event.data.reason})`;
+      return `transfer ${short(event.data.transferId)}: reservation failed (${event.data.reason})`;
     case 'inventory.reservation_created':
       return `${event.data.productId} @ ${event.data.warehouseId}: ${event.data.quantity} reserved for ${event.data.reference}`;
     case 'inventory.reservation_committed':
@@ -164,7 +187,10 @@ function describe(event: ClientEvent): string {
       return `${event.data.productId} @ ${event.data.warehouseId}: ${event.data.reference} held until ${event.data.expiresAt}`;
     default: {
       const d = event.data as TransferEventData;
-      return `transfer ${d.transferId} ${d.sourceWarehouseId} → ${d.destinationWarehouseId}: ${d.status}${d.reason ? ` (${d.reason})` : ''}`;
+      const lines = d.lines
+        .map((l) => `${l.receivedQuantity ?? l.shippedQuantity ?? l.quantity} × ${l.productId}`)
+        .join(', ');
+      return `transfer ${short(d.transferId)} ${d.sourceWarehouseId} → ${d.destinationWarehouseId}: ${d.status}, ${lines}${d.reason ? ` (${d.reason})` : ''}`;
     }
   }
 }

@@ -1,16 +1,29 @@
 import type { AdjustRequest, InventoryRecord } from '@inv/contracts';
 import { type Api, ApiError } from '../api.js';
 import { formValues, h } from '../dom.js';
+import { explainError } from '../errors.js';
+import { type MessageKind, showError, showMessage } from '../message.js';
+import { parseQuantity } from '../quantity.js';
 import type { Store } from '../store.js';
+import { PRODUCT_OPTIONS, WAREHOUSE_OPTIONS } from './pickers.js';
+
+/** The fields that pick the record; the version pin belongs to the record they name. */
+const KEY_FIELDS = ['warehouseId', 'productId', 'variantId', 'uomId'] as const;
+
+interface Pin {
+  key: string;
+  version: number;
+}
 
 /**
  * The adjust form. Picking a row fills it and pins the row's version: if someone else changes the record
- * first, the service answers 409 and the form shows the new value and pins the new version.
+ * first, the service answers 409 and the form shows the new value and pins the new version. Editing any
+ * key field drops the pin, so a version never travels to another record.
  */
 export class AdjustForm {
   private readonly form: HTMLFormElement;
   private readonly message = h('div', { class: 'message', 'data-testid': 'adjust-message', role: 'status' });
-  private pinnedVersion: number | undefined;
+  private pinned: Pin | undefined;
 
   constructor(
     container: HTMLElement,
@@ -22,8 +35,8 @@ export class AdjustForm {
     this.form = h(
       'form',
       { 'data-testid': 'adjust-form', onsubmit: (e: Event) => this.submit(e) },
-      field('warehouseId', 'Warehouse', { required: true, placeholder: 'wh-001' }),
-      field('productId', 'Product', { required: true, placeholder: 'prod-123' }),
+      field('warehouseId', 'Warehouse', { required: true, placeholder: 'wh-001', list: WAREHOUSE_OPTIONS }),
+      field('productId', 'Product', { required: true, placeholder: 'prod-123', list: PRODUCT_OPTIONS }),
       field('variantId', 'Variant', { placeholder: 'optional' }),
       field('uomId', 'UOM', { placeholder: 'optional' }),
       h(
@@ -38,12 +51,31 @@ export class AdjustForm {
           h('option', { value: 'adjustment' }, 'count (set to)'),
         ),
       ),
-      field('quantity', 'Quantity', { type: 'number', min: '0', step: '1', required: true, value: '1' }),
+      field('quantity', 'Quantity', {
+        inputmode: 'numeric',
+        autocomplete: 'off',
+        required: true,
+        value: '1',
+      }),
       field('reason', 'Reason', { placeholder: 'optional' }),
       h('div', { class: 'pinned muted', 'data-testid': 'pinned-version' }),
       h('button', { type: 'submit' }, 'Apply'),
     );
+    for (const name of KEY_FIELDS) {
+      (this.form.elements.namedItem(name) as HTMLInputElement).addEventListener('input', () =>
+        this.unpinIfKeyChanged(),
+      );
+    }
     container.replaceChildren(h('h2', {}, 'Adjust stock'), this.form, this.message);
+  }
+
+  private key(): string {
+    const v = formValues(this.form);
+    return KEY_FIELDS.map((name) => v[name] ?? '').join('|');
+  }
+
+  private unpinIfKeyChanged(): void {
+    if (this.pinned && this.pinned.key !== this.key()) this.pin(undefined);
   }
 
   select(record: InventoryRecord): void {
@@ -60,29 +92,31 @@ export class AdjustForm {
   }
 
   private pin(version: number | undefined): void {
-    this.pinnedVersion = version;
+    this.pinned = version === undefined ? undefined : { key: this.key(), version };
     const text = version === undefined ? '' : `Applying to version ${version}`;
     (this.form.querySelector('.pinned') as HTMLElement).textContent = text;
   }
 
-  private say(text: string, kind: 'ok' | 'error' | 'conflict' | '' = ''): void {
-    this.message.textContent = text;
-    this.message.className = `message ${kind}`;
+  private say(text: string, kind: MessageKind = ''): void {
+    showMessage(this.message, text, kind);
   }
 
   private async submit(event: Event): Promise<void> {
     event.preventDefault();
+    this.unpinIfKeyChanged();
     const v = formValues(this.form);
+    const quantity = parseQuantity(v.quantity ?? '', v.movementType === 'adjustment' ? 0 : 1);
+    if (!quantity.ok) return this.say(quantity.message, 'error');
     const body: AdjustRequest = {
       warehouseId: v.warehouseId!,
       productId: v.productId!,
       variantId: v.variantId || null,
       uomId: v.uomId || null,
       movementType: v.movementType as AdjustRequest['movementType'],
-      quantity: Number(v.quantity),
+      quantity: quantity.value,
       reason: v.reason || null,
       source: 'dashboard',
-      ...(this.pinnedVersion === undefined ? {} : { expectedVersion: this.pinnedVersion }),
+      ...(this.pinned === undefined ? {} : { expectedVersion: this.pinned.version }),
     };
     try {
       const result = await this.api.adjust(body);
@@ -98,25 +132,28 @@ export class AdjustForm {
   }
 
   private explain(error: unknown): void {
-    this.say(...this.describe(error));
-  }
-
-  private describe(error: unknown): [string, 'error' | 'conflict'] {
-    if (!(error instanceof ApiError)) return [`Could not reach the service: ${String(error)}`, 'error'];
-    const current = error.body.details?.current as InventoryRecord | undefined;
-    if (error.body.code === 'OPTIMISTIC_LOCK_FAILURE' && current) {
+    const current =
+      error instanceof ApiError ? (error.body.details?.current as InventoryRecord | undefined) : undefined;
+    if (error instanceof ApiError && error.body.code === 'OPTIMISTIC_LOCK_FAILURE' && current) {
       this.store.upsertRecord(current);
       this.pin(current.version);
-      return [
+      this.say(
         `Changed by someone else: now ${current.quantityAvailable} available, ${current.quantityReserved} reserved ` +
           `(version ${current.version}). Check the quantity and apply again.`,
         'conflict',
-      ];
+      );
+      return;
     }
-    if (error.body.code === 'OPTIMISTIC_LOCK_FAILURE') {
-      return ['Too many people are changing this record right now; try again.', 'conflict'];
+    if (error instanceof ApiError && error.body.code === 'OPTIMISTIC_LOCK_FAILURE') {
+      // Without the current record there is no version to retry with: drop the pin rather than fail forever.
+      this.pin(undefined);
+      showError(
+        this.message,
+        { ...explainError(error), text: 'Someone else changed this record; check it and apply again.' },
+        'conflict',
+      );
+      return;
     }
-    const field = error.body.field ? ` (${error.body.field})` : '';
-    return [`${error.body.message}${field}`, 'error'];
+    showError(this.message, explainError(error));
   }
 }

@@ -5,6 +5,18 @@ import type { Store } from '../store.js';
 export interface StockViewState {
   warehouseFilter: string;
   onSelect: (record: InventoryRecord) => void;
+  /** Offered in the empty state where the dashboard server has the demo login. */
+  onLoadDemo?: (button: HTMLButtonElement) => void;
+}
+
+function emptyState(view: StockViewState): HTMLElement {
+  const button = h('button', { type: 'button', 'data-testid': 'load-demo' }, 'Load sample data');
+  button.addEventListener('click', () => view.onLoadDemo?.(button));
+  return h(
+    'tr',
+    {},
+    h('td', { colspan: 10, class: 'muted' }, 'No stock yet. ', view.onLoadDemo ? button : ''),
+  );
 }
 
 function status(record: InventoryRecord): HTMLElement {
@@ -15,7 +27,16 @@ function status(record: InventoryRecord): HTMLElement {
 
 function location(record: InventoryRecord): string {
   const { zone, aisle, rack, bin } = record.location;
-  return [zone, aisle, rack, bin].filter(Boolean).join(' / ');
+  const parts: [string, string | null][] = [
+    ['zone', zone],
+    ['aisle', aisle],
+    ['rack', rack],
+    ['bin', bin],
+  ];
+  return parts
+    .filter(([, value]) => value)
+    .map(([label, value]) => `${label} ${value}`)
+    .join(' · ');
 }
 
 export function renderStock(container: HTMLElement, store: Store, view: StockViewState): void {
@@ -60,32 +81,33 @@ export function renderStock(container: HTMLElement, store: Store, view: StockVie
   container.replaceChildren(
     h('div', { class: 'panel-head' }, h('h2', {}, `Stock (${records.length})`), filter),
     h(
-      'table',
-      { class: 'stock', 'data-testid': 'stock-table' },
+      'div',
+      // A scrolling region must be reachable by keyboard.
+      { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-label': 'Stock records' },
       h(
-        'thead',
-        {},
+        'table',
+        { class: 'stock', 'data-testid': 'stock-table' },
         h(
-          'tr',
+          'thead',
           {},
-          ...[
-            'Warehouse',
-            'Product',
-            'Variant',
-            'UOM',
-            'Available',
-            'Reserved',
-            'Min',
-            'Status',
-            'Location',
-            'Version',
-          ].map((title) => h('th', {}, title)),
+          h(
+            'tr',
+            {},
+            ...[
+              'Warehouse',
+              'Product',
+              'Variant',
+              'UOM',
+              'Available',
+              'Reserved',
+              'Min',
+              'Status',
+              'Location',
+              'Version',
+            ].map((title) => h('th', {}, title)),
+          ),
         ),
-      ),
-      h(
-        'tbody',
-        {},
-        rows.length ? rows : h('tr', {}, h('td', { colspan: 10, class: 'muted' }, 'No stock yet')),
+        h('tbody', {}, rows.length ? rows : emptyState(view)),
       ),
     ),
   );

@@ -1,7 +1,12 @@
 import type { Transfer, TransferAction, TransferStatus } from '@inv/contracts';
-import { type Api, ApiError } from '../api.js';
-import { formValues, h } from '../dom.js';
+import type { Api } from '../api.js';
+import { ask } from '../confirm.js';
+import { formValues, h, shortId } from '../dom.js';
+import { explainError, sentenceFor } from '../errors.js';
+import { type MessageKind, showError, showMessage } from '../message.js';
+import { parseQuantity } from '../quantity.js';
 import type { Store } from '../store.js';
+import { PRODUCT_OPTIONS, WAREHOUSE_OPTIONS } from './pickers.js';
 
 const COLUMNS: TransferStatus[] = [
   'requested',
@@ -35,7 +40,18 @@ const LABELS: Record<TransferAction, string> = {
   cancel: 'Cancel',
 };
 
-/** The transfers board: one column per state, a card per transfer with the buttons of its next steps. */
+/** Steps that cannot be undone ask first; reject and cancel ask for the reason in the same dialog. */
+const CONFIRMED: Partial<Record<TransferAction, string>> = {
+  ship: 'Ship this transfer? The stock leaves the source warehouse.',
+  cancel: 'Cancel this transfer? Any reserved stock is released.',
+  reject: 'Reject this transfer request?',
+};
+
+/**
+ * The transfers board: one column per state, a card per transfer with the buttons of its next steps. The
+ * message under the form follows the last transfer it spoke about: when the server moves it on (a rejected
+ * reservation after "approved"), the message says the new state.
+ */
 export class TransfersBoard {
   private readonly board = h('div', { class: 'board', 'data-testid': 'transfers-board' });
   private readonly message = h('div', {
@@ -43,11 +59,7 @@ export class TransfersBoard {
     'data-testid': 'transfer-message',
     role: 'status',
   });
-  private readonly reason = h('input', {
-    name: 'reason',
-    'aria-label': 'Reason for reject or cancel',
-    placeholder: 'reason (reject/cancel)',
-  });
+  private reported: { transferId: string; status: TransferStatus } | undefined;
 
   constructor(
     container: HTMLElement,
@@ -61,25 +73,28 @@ export class TransfersBoard {
         name: 'sourceWarehouseId',
         'aria-label': 'From warehouse',
         placeholder: 'from wh',
+        list: WAREHOUSE_OPTIONS,
         required: true,
       }),
       h('input', {
         name: 'destinationWarehouseId',
         'aria-label': 'To warehouse',
         placeholder: 'to wh',
+        list: WAREHOUSE_OPTIONS,
         required: true,
       }),
       h('input', {
         name: 'productId',
         'aria-label': 'Transfer product',
         placeholder: 'product',
+        list: PRODUCT_OPTIONS,
         required: true,
       }),
       h('input', {
         name: 'quantity',
         'aria-label': 'Transfer quantity',
-        type: 'number',
-        min: '1',
+        inputmode: 'numeric',
+        autocomplete: 'off',
         value: '1',
         required: true,
       }),
@@ -87,12 +102,13 @@ export class TransfersBoard {
     );
     container.replaceChildren(
       h('div', { class: 'panel-head' }, h('h2', {}, 'Transfers'), create),
-      h('div', { class: 'inline' }, this.reason, this.message),
+      this.message,
       this.board,
     );
   }
 
   render(): void {
+    this.followReported();
     const transfers = [...this.store.transfers.values()].sort((a, b) =>
       b.createdAt.localeCompare(a.createdAt),
     );
@@ -108,16 +124,34 @@ export class TransfersBoard {
     );
   }
 
+  private followReported(): void {
+    if (!this.reported) return;
+    const current = this.store.transfers.get(this.reported.transferId);
+    if (!current || current.status === this.reported.status) return;
+    const why = current.rejectionReason ? `: ${sentenceFor(current.rejectionReason)}` : '';
+    this.report(current, current.status === 'rejected' ? 'error' : 'ok', why);
+  }
+
+  private report(t: Transfer, kind: MessageKind, suffix = ''): void {
+    this.reported = { transferId: t.transferId, status: t.status };
+    showMessage(
+      this.message,
+      `Transfer ${t.transferId.slice(-8)} is now ${t.status.replace('_', ' ')}${suffix}.`,
+      kind,
+    );
+  }
+
   private card(t: Transfer): HTMLElement {
     const waitingForStock = t.status === 'approved' && t.reservationStatus !== 'reserved';
+    const receipt = t.history.find((step) => step.to === 'received');
     return h(
       'article',
       { class: 'card', 'data-transfer-id': t.transferId, 'data-status': t.status },
       h(
         'header',
         {},
-        h('code', {}, t.transferId.slice(-8)),
-        ` ${t.sourceWarehouseId} → ${t.destinationWarehouseId}`,
+        shortId(t.transferId),
+        h('span', {}, ` ${t.sourceWarehouseId} → ${t.destinationWarehouseId}`),
       ),
       h(
         'ul',
@@ -128,15 +162,20 @@ export class TransfersBoard {
             {},
             `${l.quantity} × ${l.productId}`,
             l.receivedQuantity !== null ? ` (received ${l.receivedQuantity})` : '',
-            (l.discrepancy ?? 0) > 0 ? h('span', { class: 'badge low' }, `${l.discrepancy} missing`) : '',
+            (l.discrepancy ?? 0) > 0
+              ? h('span', { class: 'badge low', 'data-testid': 'discrepancy' }, `${l.discrepancy} missing`)
+              : '',
           ),
         ),
       ),
+      t.hasDiscrepancy && receipt?.reason ? h('div', { class: 'muted' }, `Short: ${receipt.reason}`) : '',
       h(
         'div',
         { class: 'muted' },
         `stock: ${t.reservationStatus}`,
-        t.rejectionReason ? ` — ${t.rejectionReason}` : '',
+        t.rejectionReason
+          ? h('span', { title: t.rejectionReason }, ` — ${sentenceFor(t.rejectionReason)}`)
+          : '',
       ),
       h(
         'div',
@@ -164,49 +203,87 @@ export class TransfersBoard {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const v = formValues(form);
+    const quantity = parseQuantity(v.quantity ?? '', 1);
+    if (!quantity.ok) return showMessage(this.message, quantity.message, 'error');
     await this.attempt(async () => {
       const transfer = await this.api.createTransfer({
         sourceWarehouseId: v.sourceWarehouseId,
         destinationWarehouseId: v.destinationWarehouseId,
-        lines: [{ productId: v.productId, quantity: Number(v.quantity) }],
+        lines: [{ productId: v.productId, quantity: quantity.value }],
       });
       this.store.upsertTransfer(transfer);
-      return `Transfer ${transfer.transferId.slice(-8)} requested.`;
+      return transfer;
     });
+  }
+
+  /** The body of a step, after asking where the step needs a confirmation, a reason or received quantities. */
+  private async bodyFor(t: Transfer, action: TransferAction): Promise<Record<string, unknown> | null> {
+    const body: Record<string, unknown> = { expectedVersion: t.version };
+    if (action === 'receive') return this.askReceipt(t, body);
+    const question = CONFIRMED[action];
+    if (!question) return body;
+    const needsReason = action === 'reject' || action === 'cancel';
+    const answer = await ask(
+      question,
+      needsReason
+        ? [h('label', {}, 'Reason', h('input', { name: 'reason', required: true, 'aria-label': 'Reason' }))]
+        : [h('p', {}, `${t.transferId.slice(-8)}: ${t.sourceWarehouseId} → ${t.destinationWarehouseId}`)],
+      (v) => (needsReason && !v.reason ? 'Give a reason.' : null),
+    );
+    if (!answer) return null;
+    return needsReason ? { ...body, reason: answer.reason } : body;
+  }
+
+  private async askReceipt(t: Transfer, body: Record<string, unknown>) {
+    const shipped = (l: Transfer['lines'][number]) => l.shippedQuantity ?? l.quantity;
+    const answer = await ask(
+      'Receive this transfer',
+      [
+        ...t.lines.map((l) =>
+          h(
+            'label',
+            {},
+            `Received of ${l.productId} (shipped ${shipped(l)})`,
+            h('input', { name: `line:${l.lineId}`, value: String(shipped(l)), inputmode: 'numeric' }),
+          ),
+        ),
+        h('label', {}, 'Reason for a short receipt', h('input', { name: 'reason' })),
+      ],
+      (v) => {
+        for (const l of t.lines) {
+          const parsed = parseQuantity(v[`line:${l.lineId}`] ?? '', 0);
+          if (!parsed.ok) return parsed.message;
+          if (parsed.value > shipped(l)) return `At most ${shipped(l)} of ${l.productId} were shipped.`;
+        }
+        const short = t.lines.some((l) => Number(v[`line:${l.lineId}`]) < shipped(l));
+        return short && !v.reason ? 'Give a reason for the short receipt.' : null;
+      },
+    );
+    if (!answer) return null;
+    return {
+      ...body,
+      lines: t.lines.map((l) => ({ lineId: l.lineId, receivedQuantity: Number(answer[`line:${l.lineId}`]) })),
+      ...(answer.reason ? { reason: answer.reason } : {}),
+    };
   }
 
   private async transition(t: Transfer, action: TransferAction): Promise<void> {
-    const reason = this.reason.value.trim();
-    const body: Record<string, unknown> = { expectedVersion: t.version };
-    if (action === 'reject' || action === 'cancel') {
-      if (!reason) return this.say('Give a reason to reject or cancel.', 'error');
-      body.reason = reason;
-    }
-    if (action === 'receive') {
-      body.lines = t.lines.map((l) => ({
-        lineId: l.lineId,
-        receivedQuantity: l.shippedQuantity ?? l.quantity,
-      }));
-    }
+    const body = await this.bodyFor(t, action);
+    if (!body) return;
     await this.attempt(async () => {
       const updated = await this.api.transition(t.transferId, action, body);
       this.store.upsertTransfer(updated);
-      return `Transfer ${t.transferId.slice(-8)}: ${updated.status}.`;
+      return updated;
     });
   }
 
-  private async attempt(run: () => Promise<string>): Promise<void> {
+  private async attempt(run: () => Promise<Transfer>): Promise<void> {
     try {
-      this.say(await run(), 'ok');
+      const transfer = await run();
+      this.report(this.store.transfers.get(transfer.transferId) ?? transfer, 'ok');
     } catch (error) {
-      if (error instanceof ApiError)
-        this.say(`${error.body.message}${error.body.field ? ` (${error.body.field})` : ''}`, 'error');
-      else this.say(`Could not reach the service: ${String(error)}`, 'error');
+      this.reported = undefined;
+      showError(this.message, explainError(error));
     }
-  }
-
-  private say(text: string, kind: 'ok' | 'error'): void {
-    this.message.textContent = text;
-    this.message.className = `message ${kind}`;
   }
 }

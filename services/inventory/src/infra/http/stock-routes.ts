@@ -2,6 +2,7 @@ import {
   AdjustRequest,
   AdjustResponse,
   ErrorBody,
+  flattenSettingsLocation,
   Id,
   InventoryListQuery,
   InventoryPage,
@@ -176,10 +177,18 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       return command(
         request,
         reply,
-        (em) => updateSettings(em, entityManagerClient(em), inventoryId, request.body, caller),
+        (em) =>
+          updateSettings(
+            em,
+            entityManagerClient(em),
+            inventoryId,
+            flattenSettingsLocation(request.body),
+            caller,
+          ),
         {
           expectedVersion,
-          direct: (db) => updateSettings(orm.em.fork(), db, inventoryId, request.body, caller),
+          direct: (db) =>
+            updateSettings(orm.em.fork(), db, inventoryId, flattenSettingsLocation(request.body), caller),
         },
       );
     },
