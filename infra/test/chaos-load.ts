@@ -236,6 +236,11 @@ export class ResumingClient {
         this.cursor = frame.cursor;
       }
     }
+    // Once subscribed nobody waits on this connection's frames: drop them, a 10-minute run would keep millions.
+    if (this.connection === client) {
+      frames.length = 0;
+      this.counted = 0;
+    }
   }
 
   get connected(): boolean {

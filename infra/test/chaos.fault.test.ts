@@ -197,6 +197,7 @@ describe(`chaos: ${SECONDS} s of load while processes are killed and PostgreSQL 
       const finals = new Map<string, number>();
       const stuck: string[] = [];
       const unbalanced: string[] = [];
+      let shortReceipts = 0;
       for (const id of transfers.created) {
         const t = (await fetchJson<Transfer>(`${stack.transfer.url}/api/transfers/${id}`, { token: admin }))
           .body;
@@ -207,6 +208,7 @@ describe(`chaos: ${SECONDS} s of load while processes are killed and PostgreSQL 
             stuck.push(`${id} ${t.status}/${t.reservationStatus}: ${own.map((r) => r.status).join(',')}`);
           }
         }
+        if (t.lines.some((line) => (line.discrepancy ?? 0) > 0)) shortReceipts++;
         for (const line of t.lines) {
           if (line.receivedQuantity === null) continue;
           const row = own.find((r) => r.product_id === line.productId);
@@ -306,7 +308,9 @@ describe(`chaos: ${SECONDS} s of load while processes are killed and PostgreSQL 
       const states = [...finals].map(([state, n]) => `${state} ${n}`).join(', ');
       console.log(
         `chaos: seed ${SEED}, ${SECONDS}s, ${adjusts.applied} adjusts applied (${adjusts.refused} refused, ${adjusts.unavailable} unanswered), ` +
-          `${transfers.created.length} transfers (${states}), kills: ${TARGETS.filter((t) => t !== 'postgres')
+          `${transfers.created.length} transfers (${states}; ${shortReceipts} received short), kills: ${TARGETS.filter(
+            (t) => t !== 'postgres',
+          )
             .map((t) => `${t} ${faults.get(t) ?? 0}`)
             .join(', ')}, PG pauses ${faults.get('postgres') ?? 0}, ` +
           `${CLIENTS} clients, ${reconnects} reconnects, ${delivered} events delivered, ${gaps} gaps, ${duplicates} duplicates, ` +
