@@ -54,6 +54,9 @@ const CONNECTION_ERROR_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
+  // query_canceled: statement_timeout fired, e.g. for a statement caught in a database freeze (found by the
+  // chaos soak); retrying later is the answer, not a 500.
+  '57014',
   '08000',
   '08003',
   '08006',
