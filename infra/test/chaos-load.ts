@@ -100,6 +100,10 @@ export async function driveTransfer(options: {
   while (!options.until()) {
     const read = await call<Transfer>(`${base}/${id}`, 'GET', options.requester);
     if (read.status !== 200) {
+      if (read.status !== 0 && read.status !== 503) {
+        tally.unclean.push(`read ${read.status} ${JSON.stringify(read.body).slice(0, 200)}`);
+        return;
+      }
       await pause(200);
       continue;
     }
