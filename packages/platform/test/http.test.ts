@@ -56,6 +56,17 @@ describe('HTTP server', () => {
         { name: 'DriverException' },
       );
     });
+    app.get('/db-frozen', { config: { public: true } }, async () => {
+      // A statement running while PostgreSQL was frozen longer than statement_timeout is cancelled on resume.
+      throw Object.assign(new Error('canceling statement due to statement timeout'), {
+        name: 'DriverException',
+        code: '57014',
+      });
+    });
+    app.get('/db-connect-timeout', { config: { public: true } }, async () => {
+      // What MikroORM throws when `pg` cannot open a connection in time (the server accepts no connection).
+      throw Object.assign(new Error('timeout expired'), { name: 'DriverException' });
+    });
     app.get('/bug', { config: { public: true } }, async () => {
       throw new TypeError('undefined is not a function');
     });
@@ -203,6 +214,10 @@ describe('HTTP server', () => {
     expect(restarted.json().code).toBe('SERVICE_UNAVAILABLE');
     const midTransaction = await app.inject({ method: 'GET', url: '/db-restarted-mid-transaction' });
     expect(midTransaction.statusCode).toBe(503);
+    const frozen = await app.inject({ method: 'GET', url: '/db-frozen' });
+    expect(frozen.statusCode).toBe(503);
+    const connectTimeout = await app.inject({ method: 'GET', url: '/db-connect-timeout' });
+    expect(connectTimeout.statusCode).toBe(503);
     const bug = await app.inject({ method: 'GET', url: '/bug' });
     expect(bug.statusCode).toBe(500);
     expect(bug.json()).toEqual(errorBody('INTERNAL_ERROR', 'Internal error'));

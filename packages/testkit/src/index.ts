@@ -5,6 +5,7 @@ export * from './nats-server.js';
 export * from './ports.js';
 export * from './postgres.js';
 export * from './processes.js';
+export * from './random.js';
 export * from './service-process.js';
 export * from './stack.js';
 export * from './stream.js';

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -144,6 +144,25 @@ export class PostgresServer {
     await this.launch();
   }
 
+  /**
+   * Freezes the server with SIGSTOP (postmaster first, so it forks no new backend, then every backend): queries
+   * hang and connections are neither accepted nor refused, like a stalled disk or a VM paused by its host.
+   */
+  pause(): void {
+    const postmaster = this.process?.child.pid;
+    if (postmaster === undefined) return;
+    process.kill(postmaster, 'SIGSTOP');
+    for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGSTOP');
+  }
+
+  /** Lets a paused server run again (SIGCONT to the backends, then the postmaster). */
+  resume(): void {
+    const postmaster = this.process?.child.pid;
+    if (postmaster === undefined) return;
+    for (const pid of childrenOf(postmaster)) process.kill(pid, 'SIGCONT');
+    process.kill(postmaster, 'SIGCONT');
+  }
+
   async stop(): Promise<void> {
     await this.kill('SIGINT');
     rmSync(this.dataDir, { recursive: true, force: true });
@@ -155,4 +174,21 @@ function postgresUserIds(): { uid: number; gid: number } {
   const uid = Number(/uid=(\d+)/.exec(out)?.[1]);
   const gid = Number(/gid=(\d+)/.exec(out)?.[1]);
   return { uid, gid };
+}
+
+/** Process ids whose parent is `parent` (Linux /proc). */
+function childrenOf(parent: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 is the parent pid; the command (field 2) may contain spaces, so split after its ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) children.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return children;
 }

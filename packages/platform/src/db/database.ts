@@ -54,6 +54,9 @@ const CONNECTION_ERROR_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now
+  // query_canceled: statement_timeout fired, e.g. for a statement caught in a database freeze (found by the
+  // chaos soak); retrying later is the answer, not a 500.
+  '57014',
   '08000',
   '08003',
   '08006',
@@ -64,10 +67,11 @@ const CONNECTION_ERROR_CODES = new Set([
 /**
  * Messages of errors without a code that still mean the connection is gone: `pg` on a pooled client whose
  * connection broke (a PostgreSQL restart), and knex on the next query of a transaction that the broken
- * connection already ended (our transactions never outlive their callback, so nothing else ends them early).
+ * connection already ended (our transactions never outlive their callback, so nothing else ends them early), and
+ * `pg`'s connect timeout ("timeout expired") against a server that accepts no connection (frozen).
  */
 const CONNECTION_LOST_MESSAGE =
-  /Connection terminated|Timeout acquiring a connection|timeout exceeded when trying to connect|connection error and is not queryable|Transaction query already complete/;
+  /Connection terminated|Timeout acquiring a connection|timeout exceeded when trying to connect|(^| - )timeout expired$|connection error and is not queryable|Transaction query already complete/;
 
 /** True for errors that mean "the database is not there right now" rather than "the query is wrong". */
 export function isDatabaseUnavailable(error: unknown): boolean {
