@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { DURABLE_CONSUMERS, EVENTS_STREAM, subjectOf } from '@inv/contracts';
+import {
+  DEAD_LETTERS_STREAM,
+  DURABLE_CONSUMERS,
+  deadLetterSubject,
+  EVENTS_STREAM,
+  redriveSubject,
+  subjectOf,
+} from '@inv/contracts';
 import { type Gateway, loadGatewayConfig, startGateway } from '@inv/gateway';
-import { ensureDurableConsumer, ensureEventsStream } from '@inv/platform';
+import { ensureDeadLettersStream, ensureDurableConsumer, ensureEventsStream } from '@inv/platform';
 import { mintToken, NatsServer, TEST_JWT_SECRET, TestWsClient, testLogger } from '@inv/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
@@ -58,6 +65,7 @@ describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
     // The operator creates the stream and the durable consumers, as the setup does in compose.
     const jsm = await jetstreamManager(await as('operator'));
     await ensureEventsStream(jsm, {});
+    await ensureDeadLettersStream(jsm, {});
     for (const durable of Object.values(DURABLE_CONSUMERS)) await ensureDurableConsumer(jsm, durable);
   });
   afterAll(async () => {
@@ -98,6 +106,30 @@ describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
     const message = await consumer.next({ expires: 2_000 });
     expect(message?.subject).toBe(transferSubject);
     await message!.ackAck();
+  });
+
+  it("lets inventory dead-letter its own events and answer a redrive, and nothing of transfer's", async () => {
+    const nc = await as('inventory');
+    const jsm = await jetstreamManager(nc);
+    await ensureDeadLettersStream(jsm, {});
+    const ack = await jetstream(nc).publish(deadLetterSubject('inventory', transferSubject), '{}');
+    expect(ack.stream).toBe(DEAD_LETTERS_STREAM);
+    for (const subject of [
+      deadLetterSubject('transfer', reservationSubject),
+      `$JS.API.STREAM.DELETE.${DEAD_LETTERS_STREAM}`,
+      `$JS.API.STREAM.PURGE.${DEAD_LETTERS_STREAM}`,
+    ]) {
+      expect(await publishRefusal(nc, subject), subject).toMatch(/permissions violation/i);
+    }
+    const name = DURABLE_CONSUMERS.inventoryTransfers.name;
+    const redrives = nc.subscribe(redriveSubject(name), {
+      queue: 'redrive',
+      callback: (_error, msg) => void msg.respond(JSON.stringify({ outcome: 'duplicate' })),
+    });
+    await nc.flush();
+    const answer = await (await as('operator')).request(redriveSubject(name), '{}', { timeout: 5_000 });
+    expect(answer.json()).toEqual({ outcome: 'duplicate' });
+    redrives.unsubscribe();
   });
 
   it('lets transfer publish its own events and nothing of inventory', async () => {
@@ -149,6 +181,8 @@ describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
       `live.${stockSubject}`,
       `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`,
       `$JS.API.STREAM.UPDATE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.INFO.${DEAD_LETTERS_STREAM}`,
+      deadLetterSubject('gateway', stockSubject),
     ]) {
       expect(await publishRefusal(gateway.nc, subject), subject).toMatch(/permissions violation/i);
     }

@@ -16,7 +16,18 @@ import { gracefulShutdown } from './shutdown.js';
 
 /** Building blocks every service's start-up shares, so each service wires only what is its own. */
 
-/** Connects to NATS (reconnecting forever) and brings the EVENTS stream up to the configured settings. */
+export interface EventBusOptions {
+  /**
+   * Also brings the DEAD_LETTERS stream up: only for a service whose consumers dead-letter (inventory, transfer).
+   * The gateway only reads, and its NATS user may not touch that stream.
+   */
+  deadLetters?: boolean;
+}
+
+/**
+ * Connects to NATS (reconnecting forever) and brings the EVENTS stream (and, when asked, DEAD_LETTERS) up to the
+ * configured settings.
+ */
 export async function connectEventBus(
   config: Pick<
     BaseConfig,
@@ -24,6 +35,7 @@ export async function connectEventBus(
   >,
   name: string,
   logger: Logger,
+  options: EventBusOptions = {},
 ): Promise<NatsConnection> {
   const nc = await connectNats({
     servers: natsServers(config),
@@ -38,7 +50,7 @@ export async function connectEventBus(
       replicas: config.STREAM_REPLICAS,
       maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
     });
-    await ensureDeadLettersStream(jsm, { replicas: config.STREAM_REPLICAS });
+    if (options.deadLetters) await ensureDeadLettersStream(jsm, { replicas: config.STREAM_REPLICAS });
   } catch (error) {
     await nc.close();
     throw error;

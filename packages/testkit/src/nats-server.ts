@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager, StorageType } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { canConnect, eventually, freePort } from './ports.js';
 import { onPath, type Spawned, spawnServer, stopChild } from './processes.js';
@@ -126,16 +126,28 @@ export class NatsCluster {
     return cluster;
   }
 
-  /** Waits until the cluster has elected its JetStream meta leader and answers API requests. */
+  /**
+   * Waits until the cluster has elected its JetStream meta leader and can place an asset on every node: a meta
+   * leader answers API requests before it knows its peers are current, and then refuses an R3 stream with
+   * `no suitable peers for placement` (seen on a loaded machine). A throwaway stream of the cluster's size proves it.
+   */
   async waitForJetStream(timeoutMs = 30_000): Promise<void> {
     const nc = await connect({ servers: this.servers });
+    const probe = 'TESTKIT_PLACEMENT_PROBE';
     try {
       await eventually(
         async () => {
-          const jsm = await jetstreamManager(nc, { timeout: 1_000 });
-          return (await jsm.getAccountInfo()) !== null;
+          const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+          await jsm.streams.add({
+            name: probe,
+            subjects: ['testkit.placement-probe'],
+            storage: StorageType.Memory,
+            num_replicas: this.nodes.length,
+          });
+          await jsm.streams.delete(probe);
+          return true;
         },
-        { timeoutMs, message: 'JetStream meta leader' },
+        { timeoutMs, message: `JetStream able to place an R${this.nodes.length} stream` },
       );
     } finally {
       await nc.close();

@@ -97,7 +97,7 @@ export async function startInventoryService(
   const logger = options.logger ?? createLogger('inventory', config.LOG_LEVEL);
   if (options.migrate ?? true) await migrateInventoryDatabase(config, logger);
   const registry = createMetricsRegistry('inventory');
-  const nc = await connectEventBus(config, 'inventory', logger);
+  const nc = await connectEventBus(config, 'inventory', logger, { deadLetters: true });
   const orm = await createOrm(ormOptions(config, logger));
   const pool = createStockPool(config, logger);
 

@@ -74,7 +74,7 @@ export async function startTransferService(
   const logger = options.logger ?? createLogger('transfer', config.LOG_LEVEL);
   if (options.migrate ?? true) await migrateTransferDatabase(config, logger);
   const registry = createMetricsRegistry('transfer');
-  const nc = await connectEventBus(config, 'transfer', logger);
+  const nc = await connectEventBus(config, 'transfer', logger, { deadLetters: true });
   const orm = await createOrm(ormOptions(config, logger));
 
   const relay = new OutboxRelay({

@@ -19,6 +19,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
+import { backoffDelay, sleep } from '../retry.js';
 
 const STREAM_NOT_FOUND = 10059;
 const CONSUMER_NOT_FOUND = 10014;
@@ -76,7 +77,32 @@ export function ensureDeadLettersStream(
   return ensureStream(jsm, deadLettersStreamConfig(options));
 }
 
+/** `no suitable peers for placement`: a fresh cluster's meta leader does not yet know its peers are current. */
+const NO_SUITABLE_PEERS = 10005;
+/** How long a start waits for a fresh cluster to be able to place the stream before it gives up. */
+const PLACEMENT_WAIT_MS = 30_000;
+
+/**
+ * Brings a stream up, waiting (bounded) while a freshly started cluster cannot place it yet; any other error, or
+ * the same one for longer than that, is the caller's.
+ */
 async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo> {
+  const deadline = Date.now() + PLACEMENT_WAIT_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await ensureStreamOnce(jsm, config);
+    } catch (error) {
+      const unplaceable = error instanceof JetStreamApiError && error.code === NO_SUITABLE_PEERS;
+      if (!unplaceable || Date.now() > deadline) throw error;
+      await sleep(backoffDelay(attempt, 200, 2_000));
+    }
+  }
+}
+
+async function ensureStreamOnce(
   jsm: JetStreamManager,
   config: Partial<StreamConfig> & { name: string },
 ): Promise<StreamInfo> {

@@ -23,6 +23,8 @@ export class SessionTracker {
   private readonly bound = new Set<Connection>();
   /** Connections whose session a newer connection took: they write nothing more. */
   private readonly fenced = new WeakSet<Connection>();
+  /** The bind of each session now under way, which the next bind of the same session waits for. */
+  private readonly binding = new Map<string, Promise<Map<string, string> | null>>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -45,11 +47,28 @@ export class SessionTracker {
    * connection then goes on without one).
    */
   async bind(connection: Connection, sessionId: string): Promise<Map<string, string> | null> {
+    const prefix = sessionPrefix(connection.user, sessionId);
+    // Binds of one session run one after the other: the per-user count makes a bind slow (a KV key listing), and
+    // a newer connection's bind overtaking an older one's would claim first, so the older would own the session.
+    const previous = this.binding.get(prefix) ?? Promise.resolve(null);
+    const current = previous.catch(() => null).then(() => this.bindInTurn(connection, sessionId, prefix));
+    this.binding.set(prefix, current);
+    try {
+      return await current;
+    } finally {
+      if (this.binding.get(prefix) === current) this.binding.delete(prefix);
+    }
+  }
+
+  private async bindInTurn(
+    connection: Connection,
+    sessionId: string,
+    prefix: string,
+  ): Promise<Map<string, string> | null> {
     if (Number.isFinite(this.maxPerUser)) {
       const held = await this.repository.sessionsOf(userKey(connection.user));
       if (!held.has(sessionId) && held.size >= this.maxPerUser) return null;
     }
-    const prefix = sessionPrefix(connection.user, sessionId);
     connection.session = { id: sessionId, prefix };
     for (const holder of [...this.bound]) {
       if (holder !== connection && holder.session?.prefix === prefix) await this.takeOver(holder);
