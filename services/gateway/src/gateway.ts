@@ -22,6 +22,7 @@ import { Semaphore } from './app/semaphore.js';
 import { SessionTracker } from './app/sessions.js';
 import { Subscriptions } from './app/subscriptions.js';
 import { connectionLimits, type GatewayConfig } from './config.js';
+import { RecentWindow } from './domain/recent-window.js';
 import { RecentEvents } from './domain/stored-event.js';
 import { authenticator } from './infra/http/authenticate.js';
 import { wsRoutes } from './infra/http/ws-routes.js';
@@ -98,6 +99,7 @@ export async function startGateway(
         readSlots: backfillSlots,
         metrics,
         logger,
+        recent: new RecentWindow(config.RECENT_WINDOW_EVENTS, config.RECENT_WINDOW_BYTES),
       },
       hubs,
     );
@@ -120,6 +122,7 @@ export async function startGateway(
       reader,
       stream,
       readSlots,
+      recent: router,
       maxLiveChannels: config.WS_MAX_LIVE_CHANNELS,
       lastMatching: lastMatching(jsm),
       metrics,
