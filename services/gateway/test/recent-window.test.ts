@@ -117,4 +117,27 @@ describe('the recent-events window', () => {
     expect(await metric(f, 1, 'gateway_window_replays_total')).toBe(windowReplays);
     expect(consumersCreated).toBeGreaterThan(consumersBefore);
   });
+
+  it('hands over from the window to live without a gap or a duplicate while events keep coming', async () => {
+    const channel = 'product:p4';
+    const { watcher, cursor } = await watchUntilRouted(0, channel, productTraffic('p4', 2));
+    const missed = productTraffic('p4', 40, 2);
+    await f.publish(...missed);
+    await watcher.waitForEvents(channel, 42);
+    const consumersBefore = consumersCreated;
+
+    // Published one at a time while ten clients resume from the window.
+    const during = productTraffic('p4', 60, 42);
+    const publishing = (async () => {
+      for (const event of during) await f.publish(event);
+    })();
+    const clients = await Promise.all(Array.from({ length: 10 }, () => f.client({ instance: 0 })));
+    await Promise.all(clients.map((client) => subscribe(client, channel, cursor)));
+    await publishing;
+    for (const client of clients) {
+      const all = await client.waitForEvents(channel, 100);
+      expect(ids(all)).toEqual(ids([...missed, ...during]));
+    }
+    expect(consumersCreated).toBe(consumersBefore);
+  });
 });
