@@ -1,5 +1,5 @@
 import { type ControlFrame, isControlFrame, WS_CLOSE, WS_LIMITS } from '@inv/contracts';
-import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay } from './backoff.js';
+import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay, suggestedDelay } from './backoff.js';
 import { RecentIds } from './dedupe.js';
 import { Emitter } from './emitter.js';
 import type {
@@ -112,6 +112,8 @@ export class InventoryClient {
   private attempt = 0;
   private closedByUser = true;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The delay the gateway suggested for the next reconnect (its shutdown spreads its clients out). */
+  private suggestedDelayMs: number | null = null;
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -281,7 +283,9 @@ export class InventoryClient {
   private scheduleReconnect(): void {
     if (this.closedByUser || this.reconnectTimer) return;
     this.setState('reconnecting');
-    const delay = reconnectDelay(this.attempt++, this.backoff);
+    const delay = this.suggestedDelayMs ?? reconnectDelay(this.attempt, this.backoff);
+    this.suggestedDelayMs = null;
+    this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       void this.open();
@@ -345,8 +349,10 @@ export class InventoryClient {
         this.emitter.emit('error', { code: frame.code, message: frame.message, channel: frame.channel });
         return;
       case 'reconnect':
-        // The gateway is shutting down: go to another instance at once, resuming by cursor.
+        // The gateway is shutting down: go to another instance, resuming by cursor, after the delay it chose
+        // for this client (its clients come back spread out, not all at once), or at once.
         this.attempt = 0;
+        this.suggestedDelayMs = suggestedDelay(frame.afterMs, this.backoff);
         this.socket?.close(1000, 'server asked to reconnect');
         return;
       default:

@@ -152,4 +152,43 @@ describe('SDK delivery semantics', () => {
     expect(FakeSocket.instances).toHaveLength(2);
     client.close();
   });
+
+  it('waits the delay the gateway suggested in its reconnect frame, then reconnects', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({ backoff: { initialMs: 10 } });
+    socket.receive({ type: 'reconnect', reason: 'shutdown', afterMs: 3_000 });
+    expect(client.state).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(2_990);
+    expect(FakeSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(FakeSocket.instances).toHaveLength(2);
+    // Only that once: the next close backs off as usual (10 ms here).
+    FakeSocket.instances[1]!.open();
+    FakeSocket.instances[1]!.close(WS_CLOSE.goingAway, 'gone');
+    await vi.advanceTimersByTimeAsync(20);
+    expect(FakeSocket.instances).toHaveLength(3);
+    client.close();
+  });
+
+  it("bounds a gateway's suggested delay by its own backoff cap", async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({ backoff: { initialMs: 10, maxMs: 2_000 } });
+    socket.receive({ type: 'reconnect', reason: 'shutdown', afterMs: 3_600_000 });
+    await vi.advanceTimersByTimeAsync(1_990);
+    expect(FakeSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(FakeSocket.instances).toHaveLength(2);
+    client.close();
+  });
+
+  it('reconnects at once on a reconnect frame without a delay (an older gateway)', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({ backoff: { initialMs: 10_000, jitter: 0 } });
+    socket.receive({ type: 'reconnect', reason: 'shutdown' });
+    await vi.advanceTimersByTimeAsync(9_990);
+    expect(FakeSocket.instances).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(FakeSocket.instances).toHaveLength(2);
+    client.close();
+  });
 });

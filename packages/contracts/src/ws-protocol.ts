@@ -188,8 +188,16 @@ export const RefreshedFrame = z.object({
   expiresAt: z.string().nullable(),
   requestId: RequestId,
 });
-/** Graceful shutdown: the gateway asks clients to reconnect elsewhere before it closes with 1001. */
-export const ReconnectFrame = z.object({ type: z.literal('reconnect'), reason: z.string() });
+/**
+ * Graceful shutdown: the gateway asks clients to reconnect elsewhere before it closes with 1001. `afterMs` (when
+ * present) is how long this client should wait first: the gateway spreads its clients' reconnects over a window
+ * so that a deploy does not send them all to the other instances at once.
+ */
+export const ReconnectFrame = z.object({
+  type: z.literal('reconnect'),
+  reason: z.string(),
+  afterMs: z.number().int().nonnegative().optional(),
+});
 
 /** One event as a client receives it: the original `{type, data}` plus routing and resume fields. */
 export const EventFrame = z.object({

@@ -37,6 +37,21 @@ export const GatewayConfig = BaseConfig.extend({
    * after it is read back within two intervals.
    */
   LIVE_AUDIT_MS: positiveInt.default(500),
+  /**
+   * The recent-events window of this instance (one, shared by every channel): resumes from a cursor it covers
+   * are served from memory. Bounded by both; 0 turns it off (every resume reads the stream).
+   */
+  RECENT_WINDOW_EVENTS: z.coerce.number().int().min(0).default(10_000),
+  RECENT_WINDOW_BYTES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(64 * 1024 * 1024),
+  /**
+   * On shutdown each client is told to wait a random delay below this before reconnecting (`afterMs` of the
+   * `reconnect` frame), so that a deploy spreads the instance's clients out; 0 asks them to come back at once.
+   */
+  SHUTDOWN_RECONNECT_SPREAD_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
   /** How often connections are checked for an expired token (closed with 4401 at most this long after `exp`). */
   TOKEN_EXPIRY_CHECK_MS: positiveInt.max(60_000).default(1_000),
 });

@@ -22,6 +22,8 @@ import { Semaphore } from './app/semaphore.js';
 import { SessionTracker } from './app/sessions.js';
 import { Subscriptions } from './app/subscriptions.js';
 import { connectionLimits, type GatewayConfig } from './config.js';
+import { shutdownNotice } from './domain/frames.js';
+import { RecentWindow } from './domain/recent-window.js';
 import { RecentEvents } from './domain/stored-event.js';
 import { authenticator } from './infra/http/authenticate.js';
 import { wsRoutes } from './infra/http/ws-routes.js';
@@ -98,6 +100,7 @@ export async function startGateway(
         readSlots: backfillSlots,
         metrics,
         logger,
+        recent: new RecentWindow(config.RECENT_WINDOW_EVENTS, config.RECENT_WINDOW_BYTES),
       },
       hubs,
     );
@@ -120,6 +123,7 @@ export async function startGateway(
       reader,
       stream,
       readSlots,
+      recent: router,
       maxLiveChannels: config.WS_MAX_LIVE_CHANNELS,
       lastMatching: lastMatching(jsm),
       metrics,
@@ -183,7 +187,7 @@ export async function startGateway(
         stopping = true;
         connections.stopHeartbeat();
         for (const connection of connections.all()) {
-          connection.sendControl({ type: 'reconnect', reason: 'shutdown' });
+          connection.sendControl(shutdownNotice(config.SHUTDOWN_RECONNECT_SPREAD_MS));
           connection.close(WS_CLOSE.goingAway, 'server shutting down; reconnect and resume');
         }
         await sessions.stop();

@@ -142,6 +142,8 @@ describe('abuse limits', () => {
       MAX_CONCURRENT_REPLAYS: '1',
       WS_MAX_REPLAYS_PER_CONNECTION: '1',
       WS_MAX_SEND_QUEUE_BYTES: String(64 * 1024),
+      // Replays from the stream are what this is about: none served from the recent-events window.
+      RECENT_WINDOW_EVENTS: '0',
     });
     const stalled = await f.client({ instance });
     const victim = await f.client({ instance });
@@ -185,7 +187,12 @@ describe('abuse limits', () => {
   });
 
   it('fills live channels after a stream leader change at once, not behind queued client replays', async () => {
-    const instance = await instanceWith({ MAX_CONCURRENT_REPLAYS: '1', WS_MAX_REPLAYS_PER_CONNECTION: '1' });
+    const instance = await instanceWith({
+      MAX_CONCURRENT_REPLAYS: '1',
+      WS_MAX_REPLAYS_PER_CONNECTION: '1',
+      // Client replays that read the stream (and take the slot): none served from the recent-events window.
+      RECENT_WINDOW_EVENTS: '0',
+    });
     const clients = await Promise.all(Array.from({ length: 6 }, () => f.client({ instance })));
     const from = (await subscribe(clients[0]!, 'product:warm')).cursor as string;
     await f.publish(

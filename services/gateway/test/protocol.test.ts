@@ -172,4 +172,29 @@ describe('gateway protocol', () => {
     expect(await client.nextFrame('reconnect')).toMatchObject({ reason: 'shutdown' });
     expect((await client.closed).code).toBe(WS_CLOSE.goingAway);
   });
+
+  it('spreads the reconnect hints of its clients over SHUTDOWN_RECONNECT_SPREAD_MS on shutdown', async () => {
+    const gateway = await f.startGateway({ SHUTDOWN_RECONNECT_SPREAD_MS: '5000' });
+    const clients = await Promise.all(
+      Array.from({ length: 10 }, async () =>
+        TestWsClient.connect(`ws://127.0.0.1:${gateway.port}/ws`, { token: await f.token() }),
+      ),
+    );
+    await Promise.all(clients.map((client) => client.waitFor((frame) => frame.type === 'subscribed')));
+    await gateway.stop();
+    const delays: number[] = [];
+    for (const client of clients) {
+      const notice = await client.nextFrame('reconnect');
+      expect(notice).toMatchObject({ reason: 'shutdown' });
+      delays.push(notice.afterMs as number);
+      expect((await client.closed).code).toBe(WS_CLOSE.goingAway);
+    }
+    for (const delay of delays) {
+      expect(Number.isInteger(delay)).toBe(true);
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThan(5000);
+    }
+    // Jittered per connection, not one delay for all.
+    expect(new Set(delays).size).toBeGreaterThan(1);
+  });
 });

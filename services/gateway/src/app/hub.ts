@@ -1,5 +1,6 @@
 import { type Channel, channelFilters, channelsOfSubject, formatChannel } from '@inv/contracts';
 import { eventFrame, type Frame } from '../domain/frames.js';
+import type { WindowEntry } from '../domain/recent-window.js';
 import type { RecentEvents, StoredEvent } from '../domain/stored-event.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import type { LiveRouter, LiveRoutes } from './live-router.js';
@@ -28,6 +29,8 @@ export interface HubContext {
 export class ChannelHub {
   readonly filters: readonly string[];
   readonly channelJson: string;
+  /** The canonical channel, as `HubRegistry.route` matches messages to it. */
+  readonly key: string;
   readonly members = new Set<HubMember>();
   position = 0;
   /** Subscriptions holding this hub (members attach only once the hub is ready). */
@@ -43,6 +46,7 @@ export class ChannelHub {
   ) {
     this.filters = channelFilters(channel);
     this.channelJson = JSON.stringify(name);
+    this.key = formatChannel(channel);
     // Everything the router has routed so far is before this channel's time.
     this.ready = ctx.router.ready.then(() => {
       this.position = Math.max(this.position, ctx.router.position);
@@ -74,6 +78,13 @@ export class ChannelHub {
       this.ctx.metrics.framesOut.inc(sent);
       this.ctx.metrics.deliveryLag.observe(Math.max(0, Date.now() - event.occurredAtMs) / 1000);
     }
+  }
+
+  /** Whether a recent message belongs to this channel: the same rule as routing a live one to it. */
+  carries(entry: WindowEntry): boolean {
+    if (this.channel.kind === 'global') return true;
+    entry.channels ??= new Set(channelsOfSubject(entry.subject).map(formatChannel));
+    return entry.channels.has(this.key);
   }
 
   close(): void {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { HeldMessages, type LiveRejection } from '../domain/live-sequence.js';
+import type { RecentWindow, WindowEntry } from '../domain/recent-window.js';
 import type { GatewayMetrics } from '../infra/metrics.js';
 import type {
   LiveFeed,
@@ -20,6 +21,8 @@ export interface LiveRouterContext {
   readSlots: Semaphore;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Keeps the most recent routed messages for resumes (none: every resume reads the stream). */
+  recent?: RecentWindow;
 }
 
 /** Where routed messages go: the hubs of the channels a message belongs to. */
@@ -82,6 +85,8 @@ export class LiveRouter {
     // Interest first, then the stream's end: every message after that end reaches the subscription.
     await this.ctx.feed.flush();
     this.position = (await this.ctx.stream.current()).lastSeq;
+    // Everything after the starting position is routed from here on.
+    this.ctx.recent?.restart(this.position);
     this.started = true;
     void this.settle();
   }
@@ -110,6 +115,7 @@ export class LiveRouter {
 
   private routeNext(message: RawMessage): void {
     if (message.seq <= this.position) return;
+    this.ctx.recent?.append(this.position, message);
     this.position = message.seq;
     this.routes.route(message);
   }
@@ -273,9 +279,19 @@ export class LiveRouter {
     return false;
   }
 
+  /**
+   * The routed messages after `seq`, in stream order, when the recent window holds every one of them up to
+   * `position`; null otherwise. Everything returned was routed already, and everything after `position` is
+   * routed later: a hub member attached in the same tick gets exactly the rest.
+   */
+  recentAfter(seq: number): WindowEntry[] | null {
+    return this.ctx.recent?.after(seq, this.position) ?? null;
+  }
+
   /** The stream was recreated: its sequences start again, so every position held is void. */
   rebase(position: number): void {
     this.position = position;
+    this.ctx.recent?.restart(position);
     this.auditedEnd = 0;
     if (this.held) this.held = this.newHeld();
     this.gapSuspected = false;

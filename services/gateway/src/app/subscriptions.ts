@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { canSeeEvent, refuseSubscribe } from '../domain/access.js';
 import { resetReasonFor } from '../domain/cursor-check.js';
 import { eventFrame } from '../domain/frames.js';
+import { eventOfEntry, type WindowEntry } from '../domain/recent-window.js';
 import { SeqBuffer } from '../domain/seq-buffer.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
 import { visibleFilters } from '../domain/visible-filters.js';
@@ -31,6 +32,8 @@ export interface SubscriptionsContext {
   stream: StreamStateSource;
   /** Bounds the replays in flight; a client waiting for a slot holds nothing back yet. */
   readSlots: Semaphore;
+  /** The recent-events window (the live router): resumes it covers are served from memory. */
+  recent?: { recentAfter(seq: number): WindowEntry[] | null };
   /** Finds the newest event a caller may see, for cursors that reveal nothing else. */
   lastMatching?: LastMatching;
   /** Live channels this process serves at most; a new one beyond is refused, existing ones go on. */
@@ -281,6 +284,8 @@ export class Subscriptions {
     const releaseOwn = await subscription.connection.replaySlots.acquire();
     try {
       if (subscription.cancelled) return;
+      // From memory when the window covers the cursor: no stream read, no slot of the process's replays.
+      if (await this.resumeFromWindow(subscription, cursor, requestId)) return;
       const slot = await LendableSlot.take(this.ctx.readSlots);
       try {
         await this.resumeInSlot(subscription, cursor, slot, requestId);
@@ -344,6 +349,90 @@ export class Subscriptions {
     if (subscription.cancelled || connection.closing) return;
     this.goLive(subscription, end);
     connection.sendControl({ type: 'live', channel: subscription.name, replayed });
+  }
+
+  /**
+   * Serves a resume from the recent-events window; false (having sent and joined nothing) when the window does
+   * not hold every event after the cursor, or the cursor must be reset: the stream path then does it as before.
+   *
+   * Exactness: the window holds every stream message in `(cursor, end]`, `end` being the router's position, and
+   * the member joins the hub in the same tick, so the hub offers it exactly the events after `end` (held back
+   * while the window's are sent). Each event is checked against the connection's claims when it is sent.
+   */
+  private async resumeFromWindow(
+    subscription: ClientChannel,
+    cursor: CursorPosition,
+    requestId?: string,
+  ): Promise<boolean> {
+    const { recent } = this.ctx;
+    const { hub, connection } = subscription;
+    if (!recent || cursor.epoch !== this.ctx.stream.epoch) return false;
+    await hub.ready;
+    if (subscription.cancelled || connection.closing) return true;
+    // The stream's bounds, as the stream path checks them: a cursor retention passed is reset all the same.
+    const stream = await this.ctx.stream.current();
+    if (subscription.cancelled || connection.closing) return true;
+    if (resetReasonFor(cursor, stream)) return false;
+    const missed = recent.recentAfter(cursor.seq);
+    if (!missed) return false;
+    const end = missed.at(-1)?.seq ?? cursor.seq;
+    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
+    hub.attach(subscription);
+    this.position(subscription, cursor.seq);
+    connection.sendControl({
+      type: 'subscribed',
+      channel: subscription.name,
+      cursor: encodeCursor(cursor),
+      requestId,
+    });
+    this.ctx.metrics.windowReplays.inc();
+    let replayed = await this.sendFromWindow(subscription, missed);
+    if (subscription.cancelled || connection.closing) return true;
+    let liveAfter = end;
+    if ((subscription.catchUp?.droppedUpTo ?? 0) > end) {
+      // More live traffic while sending than the held frames keep: the rest comes from the stream.
+      const slot = await LendableSlot.take(this.ctx.readSlots);
+      try {
+        const last = (await this.ctx.stream.current()).lastSeq;
+        const more = await this.replayToEnd(subscription, end, last, slot);
+        replayed += more.replayed;
+        liveAfter = more.end;
+      } finally {
+        slot.done();
+      }
+      if (subscription.cancelled || connection.closing) return true;
+    }
+    this.goLive(subscription, liveAfter);
+    connection.sendControl({ type: 'live', channel: subscription.name, replayed });
+    return true;
+  }
+
+  /** Sends the window's events of the channel the client may see; waits for a congested socket to drain. */
+  private async sendFromWindow(subscription: ClientChannel, entries: WindowEntry[]): Promise<number> {
+    const { connection, hub } = subscription;
+    const epoch = this.ctx.stream.epoch;
+    let sent = 0;
+    try {
+      for (const entry of entries) {
+        if (subscription.cancelled || connection.closing) break;
+        if (entry.seq <= subscription.position || !hub.carries(entry)) continue;
+        const event = eventOfEntry(entry);
+        if (!event) {
+          this.ctx.metrics.undecodable.inc();
+          continue;
+        }
+        if (!canSeeEvent(connection.scope, event.warehouses)) continue;
+        subscription.position = entry.seq;
+        sent++;
+        const frame = eventFrame(event, hub.channelJson, epoch);
+        if (!connection.congested()) connection.send(frame);
+        else await connection.sendWhenWritten(frame, REPLAY_STALL_MS);
+      }
+    } finally {
+      this.ctx.metrics.windowReplayedEvents.inc(sent);
+      this.ctx.metrics.framesOut.inc(sent);
+    }
+    return sent;
   }
 
   /** Replays (from, end], and further while live frames were dropped from the held ones. */

@@ -24,3 +24,15 @@ export function controlFrame(frame: ControlFrame): string {
 export function errorFrame(error: ProtocolError): string {
   return controlFrame({ type: 'error', ...error });
 }
+
+/**
+ * The `reconnect` frame of one client at shutdown: with a spread, a delay drawn uniformly from it, so that the
+ * instance's clients reach the other instances (and read the stream) spread over the window, not all at once.
+ */
+export function shutdownNotice(
+  spreadMs: number,
+  random = Math.random,
+): Extract<ControlFrame, { type: 'reconnect' }> {
+  if (spreadMs <= 0) return { type: 'reconnect', reason: 'shutdown' };
+  return { type: 'reconnect', reason: 'shutdown', afterMs: Math.floor(random() * spreadMs) };
+}

@@ -54,6 +54,16 @@ export function createGatewayMetrics(registry: Registry) {
       help: 'Events sent to clients from the stream when resuming from a cursor',
       registers,
     }),
+    windowReplays: new Counter({
+      name: 'gateway_window_replays_total',
+      help: 'Resumes served from the recent-events window in memory, without reading the stream',
+      registers,
+    }),
+    windowReplayedEvents: new Counter({
+      name: 'gateway_window_replayed_events_total',
+      help: 'Events sent to clients from the recent-events window when resuming from a cursor',
+      registers,
+    }),
     slowConsumerCloses: new Counter({
       name: 'gateway_slow_consumer_closes_total',
       help: 'Connections closed because their send queue overflowed',
