@@ -185,32 +185,4 @@ describe('abuse limits', () => {
     expect(await metric(f, instance, 'gateway_active_replays')).toBe(1);
     stalled.resume();
   });
-
-  it('fills live channels after a stream leader change at once, not behind queued client replays', async () => {
-    const instance = await instanceWith({
-      MAX_CONCURRENT_REPLAYS: '1',
-      WS_MAX_REPLAYS_PER_CONNECTION: '1',
-      // Client replays that read the stream (and take the slot): none served from the recent-events window.
-      RECENT_WINDOW_EVENTS: '0',
-    });
-    const clients = await Promise.all(Array.from({ length: 6 }, () => f.client({ instance })));
-    const from = (await subscribe(clients[0]!, 'product:warm')).cursor as string;
-    await f.publish(
-      ...Array.from({ length: 3_000 }, () =>
-        stockEvent('inventory.updated', { productId: 'bulk', warehouseId: 'w1' }),
-      ),
-    );
-    // Six resumes of 1,500 events each, one at a time: the replay slot is taken for a while.
-    for (const client of clients) client.send({ type: 'subscribe', channel: 'product:bulk', cursor: from });
-    const live = () =>
-      clients.filter((client) => client.frames.some((frame) => frame.type === 'live')).length;
-    await eventually(async () => (await metric(f, instance, 'gateway_active_replays')) === 1);
-    const before = await metric(f, instance, 'gateway_backfills_total');
-    // What the server announces when the stream gets a new leader: every live channel fills from the stream.
-    f.nc.publish('$JS.EVENT.ADVISORY.STREAM.LEADER_ELECTED.EVENTS', '{}');
-    await eventually(async () => (await metric(f, instance, 'gateway_backfills_total')) > before);
-    expect(live()).toBeLessThan(clients.length);
-    for (const client of clients)
-      await client.waitFor((frame) => frame.type === 'live', { timeoutMs: 30_000 });
-  });
 });
