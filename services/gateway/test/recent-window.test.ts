@@ -27,7 +27,7 @@ describe('the recent-events window', () => {
   let consumersCreated = 0;
   beforeAll(async () => {
     f = await gatewayFixture({ instances: 0 });
-    await f.startGateway({ WS_MAX_CONNECTIONS_PER_USER: '100' });
+    await f.startGateway({ WS_MAX_CONNECTIONS_PER_USER: '100', RECENT_WINDOW_EVENTS: '10000' });
     await f.startGateway({ RECENT_WINDOW_EVENTS: '10' });
     const creates = f.nc.subscribe('$JS.API.CONSUMER.CREATE.>');
     void (async () => {
