@@ -1,66 +1,9 @@
-import {
-  createEvent,
-  DURABLE_CONSUMERS,
-  EVENTS_STREAM,
-  subjectOf,
-  type TransferEventData,
-  type TransferEventType,
-  type TransferLineSnapshot,
-  type TransferStatus,
-} from '@inv/contracts';
+import { createEvent, DURABLE_CONSUMERS, EVENTS_STREAM, subjectOf } from '@inv/contracts';
 import { eventually, readStoredEvents } from '@inv/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InventoryFixture, inventoryFixture, ledgerBalances } from './support.js';
-
-const SOURCE = 'wh-src';
-const DESTINATION = 'wh-dst';
-let transfers = 0;
-
-/** A transfer as the transfer service describes it in its events: the whole snapshot after each transition. */
-function newTransfer(lines: { productId: string; quantity: number }[]) {
-  transfers++;
-  const transferId = `t-${Date.now().toString(36)}-${transfers}`;
-  let version = 1;
-  const snapshot = (
-    status: TransferStatus,
-    lineChanges: Partial<TransferLineSnapshot>[] = [],
-  ): TransferEventData => ({
-    transferId,
-    sourceWarehouseId: SOURCE,
-    destinationWarehouseId: DESTINATION,
-    status,
-    previousStatus: null,
-    reservationStatus: 'pending',
-    version: ++version,
-    lines: lines.map((line, i) => ({
-      lineId: `l${i + 1}`,
-      productId: line.productId,
-      variantId: null,
-      uomId: null,
-      quantity: line.quantity,
-      shippedQuantity: null,
-      receivedQuantity: null,
-      discrepancy: null,
-      ...lineChanges[i],
-    })),
-    actor: 'manager-1',
-    reason: null,
-    timestamp: new Date().toISOString(),
-  });
-  const event = (
-    type: TransferEventType,
-    status: TransferStatus,
-    lineChanges?: Partial<TransferLineSnapshot>[],
-  ) => {
-    const data = snapshot(status, lineChanges);
-    return createEvent(type, data, {
-      aggregate: { type: 'transfer', id: transferId, version: data.version },
-      correlationId: `corr-${transferId}`,
-    });
-  };
-  return { transferId, event };
-}
+import { DESTINATION, newTransfer, SOURCE } from './transfer-events.js';
 
 describe('transfer saga (inventory side)', () => {
   let f: InventoryFixture;
