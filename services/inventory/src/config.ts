@@ -12,6 +12,13 @@ export const InventoryConfig = BaseConfig.extend({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/inventory'),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  /**
+   * Connections of the write path's own pool (stock changes without an Idempotency-Key), opened on demand. A
+   * commit waits for its WAL flush, and PostgreSQL flushes the commits waiting together at once (group commit),
+   * so concurrent writers get through in proportion to the connections they hold: with 10 connections 32
+   * writers reached 38% of what the same transaction does raw over 32 (full bench, 2026-12-01).
+   */
+  WRITE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(32),
   /** How often batches are scanned for expiry; 0 turns the periodic scan off. */
   BATCH_SCAN_INTERVAL_MS: z.coerce
     .number()

@@ -49,12 +49,12 @@ export function entityManagerClient(em: EntityManager): SqlClient {
  * (waiting for a connection, statement time), and a connection that breaks while idle is logged, not fatal.
  */
 export function createStockPool(
-  settings: { DATABASE_URL: string; DB_POOL_SIZE: number },
+  settings: { DATABASE_URL: string; WRITE_POOL_SIZE: number },
   logger: Logger,
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: settings.DATABASE_URL,
-    max: settings.DB_POOL_SIZE,
+    max: settings.WRITE_POOL_SIZE,
     connectionTimeoutMillis: 5_000,
     statement_timeout: 15_000,
   });
