@@ -194,6 +194,10 @@ export class OutboxRelay {
       });
       client.on('notification', () => this.notify());
       await client.connect();
+      // Marking rows published need not wait for its WAL flush (a commit's largest cost under load): a mark that
+      // a PostgreSQL crash loses is the same case as this process dying between publish and mark — the rows are
+      // published again and the stream drops them by `Nats-Msg-Id` (or `findStored` finds them, past its window).
+      await client.query('set synchronous_commit = off');
       this.client = client;
       this.leader = false;
     }
