@@ -59,7 +59,6 @@ export const WsErrorCode = z.enum([
   'TOO_MANY_CHANNELS',
   'RATE_LIMITED',
   'NOT_SUBSCRIBED',
-  'REPLAY_FAILED',
   /** A `refresh` token that does not verify (or names another subject): the connection keeps its old claims. */
   'INVALID_TOKEN',
   /** This gateway instance serves its maximum of live channels: a new channel is refused, existing ones go on. */
