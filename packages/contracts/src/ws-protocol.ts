@@ -226,7 +226,6 @@ export const CONTROL_FRAME_TYPES = [
   'reconnect',
   'refreshed',
 ] as const;
-export type ControlFrameType = (typeof CONTROL_FRAME_TYPES)[number];
 
 export const ControlFrame = z.discriminatedUnion('type', [
   WelcomeFrame,
