@@ -7,12 +7,18 @@ const root = import.meta.dirname;
 const workspaceDirs = ['packages', 'services', 'tools', 'examples']
   .flatMap((group) => readdirSync(join(root, group)).map((name) => join(root, group, name)))
   .concat([join(root, 'infra'), join(root, 'bench')]);
+// `@inv/x` is src/index.ts, and a package's internal entry point `@inv/x/internal` is src/internal.ts.
 const alias = workspaceDirs
   .filter((dir) => existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'src/index.ts')))
-  .map((dir) => ({
-    find: new RegExp(`^${JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name}$`),
-    replacement: resolve(dir, 'src/index.ts'),
-  }));
+  .flatMap((dir) => {
+    const name = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name;
+    return ['index', 'internal']
+      .filter((entry) => existsSync(join(dir, `src/${entry}.ts`)))
+      .map((entry) => ({
+        find: new RegExp(`^${name}${entry === 'index' ? '' : `/${entry}`}$`),
+        replacement: resolve(dir, `src/${entry}.ts`),
+      }));
+  });
 
 const shared = { resolve: { alias } };
 const everyTest = ['{packages,services,tools,infra,bench,examples}/**/{src,test}/**/*.test.ts'];

@@ -53,7 +53,7 @@ export interface PageLifecycle {
 }
 
 /** The browser's page lifecycle: `pagehide` (unload, bfcache) and `visibilitychange` to hidden. */
-export const browserPage: PageLifecycle = {
+const browserPage: PageLifecycle = {
   onHidden(listener) {
     const scope = globalThis as {
       addEventListener?: (type: string, listener: () => void) => void;

@@ -1,4 +1,4 @@
-import type { EventData, EventType } from '@inv/contracts';
+import type { EventData, EventType, ResetReason } from '@inv/contracts';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -9,7 +9,7 @@ export type ClientEvent<T extends EventType = EventType> = {
 
 export interface ResetNotice {
   channel: string;
-  reason: 'cursor_expired' | 'stream_recreated' | 'cursor_ahead';
+  reason: ResetReason;
 }
 
 export interface ServerError {

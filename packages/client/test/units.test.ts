@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, RecentIds, reconnectDelay, subscribeBatches } from '../src/index.js';
+import { DEFAULT_BACKOFF, reconnectDelay } from '../src/backoff.js';
+import { subscribeBatches } from '../src/client.js';
+import { RecentIds } from '../src/dedupe.js';
 
 describe('reconnect backoff', () => {
   it('grows exponentially up to the cap', () => {

@@ -4,9 +4,9 @@ import {
   type EventType,
   parseSubject,
   subjectOf,
-  subjectPatternOf,
   warehousesOfSubject,
 } from '@inv/contracts';
+import { subjectPatternOf } from '@inv/contracts/internal';
 
 export interface EventSelection {
   types: EventType[];

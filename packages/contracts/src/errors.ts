@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Every machine-readable error code a REST or WebSocket client can receive. */
+/** Every machine-readable error code a REST client can receive (the WebSocket's are `WsErrorCode`); see docs/errors.md. */
 export const ErrorCode = z.enum([
   'VALIDATION_FAILED',
   'INVALID_JSON',
@@ -15,7 +15,6 @@ export const ErrorCode = z.enum([
   'IDEMPOTENCY_KEY_IN_PROGRESS',
   'UNAUTHORIZED',
   'FORBIDDEN',
-  'RATE_LIMITED',
   'SERVICE_UNAVAILABLE',
   /** Too many expensive reads at once: retry after `Retry-After` seconds. */
   'SERVER_BUSY',
@@ -58,8 +57,4 @@ export class DomainError extends Error {
     super(message);
     this.name = 'DomainError';
   }
-}
-
-export function isDomainError(value: unknown): value is DomainError {
-  return value instanceof DomainError;
 }

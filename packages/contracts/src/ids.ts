@@ -31,8 +31,6 @@ export const Id = z
   });
 export type Id = z.infer<typeof Id>;
 
-export const OptionalId = Id.nullable().optional();
-
 export function isValidId(value: unknown): value is string {
   return typeof value === 'string' && ID_PATTERN.test(value);
 }

@@ -59,7 +59,6 @@ export const WsErrorCode = z.enum([
   'TOO_MANY_CHANNELS',
   'RATE_LIMITED',
   'NOT_SUBSCRIBED',
-  'REPLAY_FAILED',
   /** A `refresh` token that does not verify (or names another subject): the connection keeps its old claims. */
   'INVALID_TOKEN',
   /** This gateway instance serves its maximum of live channels: a new channel is refused, existing ones go on. */
@@ -168,10 +167,16 @@ export const UnsubscribedFrame = z.object({
 });
 /** Sent once a channel subscribed with a cursor has delivered everything missed; what follows is live. */
 export const LiveFrame = z.object({ type: z.literal('live'), channel: z.string(), replayed: z.int() });
+/**
+ * Why a cursor cannot be resumed (the client reloads over REST): retention removed events after it, the stream
+ * was recreated, or it names a position the stream never reached.
+ */
+export const ResetReason = z.enum(['cursor_expired', 'stream_recreated', 'cursor_ahead']);
+export type ResetReason = z.infer<typeof ResetReason>;
 export const ResetFrame = z.object({
   type: z.literal('reset'),
   channel: z.string(),
-  reason: z.enum(['cursor_expired', 'stream_recreated', 'cursor_ahead']),
+  reason: ResetReason,
   cursor: z.string(),
 });
 export const PongFrame = z.object({ type: z.literal('pong'), requestId: RequestId, time: z.string() });
@@ -221,7 +226,6 @@ export const CONTROL_FRAME_TYPES = [
   'reconnect',
   'refreshed',
 ] as const;
-export type ControlFrameType = (typeof CONTROL_FRAME_TYPES)[number];
 
 export const ControlFrame = z.discriminatedUnion('type', [
   WelcomeFrame,

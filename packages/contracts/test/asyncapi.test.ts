@@ -6,11 +6,10 @@ import { describe, expect, it } from 'vitest';
 import {
   ASYNCAPI_REGENERATE_COMMAND,
   buildAsyncApiDocument,
-  EVENT_CATALOG,
-  EVENT_TYPES,
   formatAsyncApiDocument,
   subjectPatternOf,
-} from '../src/index.js';
+} from '../src/asyncapi.js';
+import { EVENT_CATALOG, EVENT_TYPES } from '../src/index.js';
 
 const CHECKED_IN = resolve(import.meta.dirname, '../../../docs/asyncapi.json');
 

@@ -1,15 +1,15 @@
+import { sampleEvent, VALID_DATA } from '@inv/testkit';
 import { describe, expect, it } from 'vitest';
+import { eventIdTime } from '../src/event-id.js';
 import {
   DomainEvent,
   decodeEvent,
   EVENT_CATALOG,
   EVENT_TYPES,
-  eventIdTime,
   newEventId,
   parseEvent,
   SEED_EVENT_TYPES,
 } from '../src/index.js';
-import { sampleEvent, VALID_DATA } from './samples.js';
 
 describe('event catalogue', () => {
   it('holds the thirteen event types of the original contract', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Id, isPrototypeName, isValidId } from '../src/index.js';
+import { isPrototypeName } from '../src/ids.js';
+import { Id, isValidId } from '../src/index.js';
 
 describe('ID grammar', () => {
   it.each([

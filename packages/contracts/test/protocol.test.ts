@@ -5,12 +5,12 @@ import {
   CreateTransferRequest,
   canSeeWarehouse,
   decodeCursor,
-  ErrorFrame,
   encodeCursor,
   errorBody,
   hasPermission,
   ReceiveTransferRequest,
 } from '../src/index.js';
+import { ErrorFrame } from '../src/ws-protocol.js';
 
 describe('cursors', () => {
   it('round-trip a position', () => {

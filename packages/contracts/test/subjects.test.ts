@@ -1,18 +1,18 @@
+import { sampleEvent } from '@inv/testkit';
 import { describe, expect, it } from 'vitest';
+import { ORDER_RESERVATION_EVENT_TYPES } from '../src/events/catalog.js';
 import {
   channelsOfSubject,
   EVENT_TYPES,
   formatChannel,
-  ORDER_RESERVATION_EVENT_TYPES,
   parseSubject,
-  reservationSubject,
   stockSubject,
   subjectMatches,
   subjectOf,
   transferSubject,
   warehousesOfSubject,
 } from '../src/index.js';
-import { sampleEvent } from './samples.js';
+import { reservationSubject } from '../src/subjects.js';
 
 describe('subjects', () => {
   it('puts stock events under product, warehouse, variant and UOM tokens', () => {

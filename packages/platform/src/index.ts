@@ -1,33 +1,49 @@
-export * from './auth.js';
-export * from './cluster.js';
-export * from './concurrency.js';
-export * from './config.js';
-export * from './db/database.js';
-export * from './db/orm.js';
-export * from './http/pagination.js';
-// The auth and context plugins also declare `request.claims` and `request.correlationId` for route handlers.
-export * from './http/plugins/auth.js';
-export * from './http/plugins/context.js';
-export * from './http/plugins/health.js';
-export * from './http/plugins/request-log.js';
-export * from './http/read-gate.js';
-export * from './http/request.js';
-export * from './http/server.js';
-export * from './http/status.js';
-export * from './idempotency/command.js';
-export * from './inbox/consumer.js';
-export * from './inbox/dead-letters.js';
-export * from './inbox/inbox.entity.js';
-export * from './logger.js';
-export * from './maintenance/table-purger.js';
-export * from './metrics.js';
-export * from './nats/connect.js';
-export * from './nats/retention.js';
-export * from './nats/streams.js';
-export * from './outbox/metrics.js';
-export * from './outbox/outbox.entity.js';
-export * from './outbox/relay.js';
-export * from './outbox/writer.js';
-export * from './retry.js';
-export * from './runtime.js';
-export * from './shutdown.js';
+// The shared infrastructure of the services: only what a service uses is exported.
+// The auth and context plugins declare `request.claims` and `request.correlationId` for route handlers.
+import './http/plugins/auth.js';
+import './http/plugins/context.js';
+
+export { AuthError, authSettingsFrom, bearerToken, createTokenVerifier, type TokenVerifier } from './auth.js';
+export { clusterWorkerIndex } from './cluster.js';
+export { ConcurrencyConflict } from './concurrency.js';
+export { BaseConfig, ConfigError, loadConfig, natsServers, requireAuthSettings } from './config.js';
+export { DatabaseUnreachableError } from './db/database.js';
+export { createOrm, migrateDatabase, type Orm } from './db/orm.js';
+export { decodePageCursor, keysetPage } from './http/pagination.js';
+export { requestLogPlugin } from './http/plugins/request-log.js';
+export { ReadGate } from './http/read-gate.js';
+export {
+  actorOf,
+  assertWarehouseAccess,
+  expectedVersionFrom,
+  idempotencyFrom,
+  sendOutcome,
+} from './http/request.js';
+export { type AppServer, createHttpServer } from './http/server.js';
+export { type CommandRouteOptions, runCommand } from './idempotency/command.js';
+export { InboxConsumer, type InboxContext } from './inbox/consumer.js';
+export { PermanentEventError } from './inbox/dead-letters.js';
+export { createLogger } from './logger.js';
+export { TablePurger } from './maintenance/table-purger.js';
+export { createMetricsRegistry } from './metrics.js';
+export { connectNats, NatsUnreachableError } from './nats/connect.js';
+export { type RetentionPressure, RetentionWatch, retentionPressure } from './nats/retention.js';
+export {
+  ensureDeadLettersStream,
+  ensureDurableConsumer,
+  ensureEventsStream,
+  eventsStreamConfig,
+} from './nats/streams.js';
+export { registerOutboxGauges } from './outbox/metrics.js';
+export { OutboxRelay, relayLockKey } from './outbox/relay.js';
+export { appendToOutbox, OUTBOX_NOTIFY_CHANNEL } from './outbox/writer.js';
+export { sleep, withTimeout } from './retry.js';
+export {
+  closeConnections,
+  closeNats,
+  connectEventBus,
+  databaseAndNatsReadiness,
+  listenOn,
+  runServiceMain,
+} from './runtime.js';
+export { gracefulShutdown } from './shutdown.js';

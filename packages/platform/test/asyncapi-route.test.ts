@@ -1,4 +1,4 @@
-import { formatAsyncApiDocument } from '@inv/contracts';
+import { formatAsyncApiDocument } from '@inv/contracts/internal';
 import { TEST_JWT_SECRET, testLogger } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

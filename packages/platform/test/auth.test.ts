@@ -1,12 +1,11 @@
 import { mintToken, TEST_JWT_SECRET } from '@inv/testkit';
 import { describe, expect, it } from 'vitest';
+import { type AuthSettings, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS } from '../src/auth.js';
 import {
-  type AuthSettings,
   authSettingsFrom,
   BaseConfig,
   ConfigError,
   createTokenVerifier,
-  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
   loadConfig,
   requireAuthSettings,
 } from '../src/index.js';

@@ -1,6 +1,7 @@
 import { DomainError } from '@inv/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConcurrencyConflict, hashRequest, runCommand } from '../src/index.js';
+import { hashRequest } from '../src/idempotency/command.js';
+import { ConcurrencyConflict, runCommand } from '../src/index.js';
 import { type PlatformFixture, platformFixture, scalar } from './support.js';
 
 describe('commands', () => {

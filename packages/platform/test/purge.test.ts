@@ -2,7 +2,8 @@ import { DEAD_LETTERS_STREAM } from '@inv/contracts';
 import { eventually, testLogger } from '@inv/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { purgeLockKey, TablePurger } from '../src/index.js';
+import { TablePurger } from '../src/index.js';
+import { purgeLockKey } from '../src/maintenance/table-purger.js';
 import { type PlatformFixture, platformFixture, scalar } from './support.js';
 
 const DAY_MS = 86_400_000;

@@ -2,12 +2,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { mintToken, TEST_JWT_SECRET } from '@inv/testkit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { redactUrl } from '../src/http/plugins/request-log.js';
 import {
   type AppServer,
   createHttpServer,
   createMetricsRegistry,
   createTokenVerifier,
-  redactUrl,
 } from '../src/index.js';
 
 /** A logger whose lines are kept in memory, at the given level. */

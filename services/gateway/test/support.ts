@@ -17,12 +17,12 @@ import {
   TestWsClient,
   type TestWsClientOptions,
   testLogger,
+  VALID_DATA,
 } from '@inv/testkit';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
-import { VALID_DATA } from '../../../packages/contracts/test/samples.js';
 import { type Gateway, loadGatewayConfig, startGateway } from '../src/index.js';
 
 export type StockType =

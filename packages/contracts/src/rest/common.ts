@@ -25,8 +25,3 @@ export function pageOf<T extends z.ZodType>(item: T) {
 
 /** Optional expected version for optimistic concurrency, also accepted as `If-Match: "<version>"`. */
 export const ExpectedVersion = z.int().min(0).optional();
-
-export const HealthResponse = z.object({
-  status: z.enum(['ok', 'unavailable']),
-  checks: z.record(z.string(), z.object({ ok: z.boolean(), detail: z.string().optional() })).optional(),
-});

@@ -6,9 +6,8 @@ import { controlFrame, errorFrame, type Frame } from '../domain/frames.js';
 import type { SeqBuffer } from '../domain/seq-buffer.js';
 import type { StoredEvent } from '../domain/stored-event.js';
 import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type { ChannelHub, HubMember } from './hub.js';
-import type { GatewaySocket } from './ports.js';
+import type { GatewayMetrics, GatewaySocket } from './ports.js';
 import { Semaphore } from './semaphore.js';
 
 /** A client flooding at ten times its allowed rate for about a second is disconnected. */
@@ -143,13 +142,11 @@ export class Connection {
    */
   private batchWrites(): void {
     if (this.corked) return;
-    const raw = (this.socket as { _socket?: { cork(): void; uncork(): void } })._socket;
-    if (!raw) return;
     this.corked = true;
-    raw.cork();
+    this.socket.cork();
     process.nextTick(() => {
       this.corked = false;
-      raw.uncork();
+      this.socket.uncork();
     });
   }
 

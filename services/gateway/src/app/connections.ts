@@ -1,6 +1,6 @@
 import { WS_CLOSE } from '@inv/contracts';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
+import type { GatewayMetrics } from './ports.js';
 
 /**
  * Every open connection of the process and the one heartbeat sweep over them (no timer per connection). A

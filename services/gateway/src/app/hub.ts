@@ -2,9 +2,8 @@ import { type Channel, channelFilters, channelsOfSubject, formatChannel } from '
 import { eventFrame, type Frame } from '../domain/frames.js';
 import type { WindowEntry } from '../domain/recent-window.js';
 import type { RecentEvents, StoredEvent } from '../domain/stored-event.js';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type { LiveRouter, LiveRoutes } from './live-router.js';
-import type { RawMessage, StreamStateSource } from './ports.js';
+import type { GatewayMetrics, RawMessage, StreamStateSource } from './ports.js';
 
 /** A client's subscription to a channel, as the channel's hub sees it. */
 export interface HubMember {

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import { HeldMessages, type LiveRejection } from '../domain/live-sequence.js';
 import type { RecentWindow, WindowEntry } from '../domain/recent-window.js';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type {
+  GatewayMetrics,
   LiveFeed,
   LiveMessage,
   RawMessage,

@@ -1,4 +1,4 @@
-import type { AccessClaims } from '@inv/contracts';
+import type { AccessClaims, ChannelKind } from '@inv/contracts';
 import type { StreamState } from '../domain/cursor-check.js';
 import type { LiveRejection } from '../domain/live-sequence.js';
 
@@ -80,6 +80,9 @@ export interface GatewaySocket {
   close(code: number, reason: string): void;
   terminate(): void;
   ping(): void;
+  /** Holds the writes that follow in the underlying stream until `uncork()`, so that they leave together. */
+  cork(): void;
+  uncork(): void;
 }
 
 export type Authentication =
@@ -96,3 +99,50 @@ export type Authenticate = (token: string | undefined | null) => Promise<Authent
 
 /** The sequence of the newest stream message matching any of these filters; 0 when none does. */
 export type LastMatching = (filters: readonly string[]) => Promise<number>;
+
+/** A count that only goes up (prom-client's `Counter` fits). */
+export interface Count {
+  inc(value?: number): void;
+}
+
+/** A count split by one label (prom-client's `Counter` with that label fits). */
+export interface LabelledCount<Label extends string> {
+  inc(labels: Record<Label, string | number>, value?: number): void;
+}
+
+/** Observed values, such as durations in seconds (prom-client's `Histogram` fits). */
+export interface Observations {
+  observe(value: number): void;
+}
+
+/**
+ * What the gateway's use cases count. `live` holds the figures read at scrape time, kept up to date by the use
+ * cases; `infra/metrics.ts` registers all of it with Prometheus.
+ */
+export interface GatewayMetrics {
+  readonly live: {
+    connections: { inventory: number; warehouses: number };
+    hubs: number;
+    replays: number;
+  };
+  subscribed(kind: ChannelKind, delta: 1 | -1): void;
+  framesOut: Count;
+  replayedEvents: Count;
+  windowReplays: Count;
+  windowReplayedEvents: Count;
+  slowConsumerCloses: Count;
+  heartbeatCloses: Count;
+  deliveryLag: Observations;
+  authFailures: LabelledCount<'reason'>;
+  connectionLimitCloses: Count;
+  tokenExpiryCloses: Count;
+  refreshes: LabelledCount<'outcome'>;
+  resets: LabelledCount<'reason'>;
+  errorFrames: LabelledCount<'code'>;
+  backfills: Count;
+  liveRejected: LabelledCount<'reason'>;
+  liveGaps: LabelledCount<'found_by'>;
+  undecodable: Count;
+  sessionTakeovers: Count;
+  sessionWriteFailures: Count;
+}

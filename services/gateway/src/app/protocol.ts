@@ -3,10 +3,9 @@ import { withTimeout } from '@inv/platform';
 import type { Logger } from 'pino';
 import { defaultChannels, refuseSubscribe, scopeOf } from '../domain/access.js';
 import { type ParsedClientMessage, parseClientFrame } from '../domain/client-message.js';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
 import type { ConnectionRegistry } from './connections.js';
-import type { Authenticate } from './ports.js';
+import type { Authenticate, GatewayMetrics } from './ports.js';
 import type { SessionTracker } from './sessions.js';
 import type { Subscriptions } from './subscriptions.js';
 

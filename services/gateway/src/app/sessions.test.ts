@@ -1,9 +1,8 @@
 import { WS_CLOSE } from '@inv/contracts';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
-import type { SessionRepository, StreamStateSource } from './ports.js';
+import type { GatewayMetrics, SessionRepository, StreamStateSource } from './ports.js';
 import { SessionTracker } from './sessions.js';
 
 /** An in-memory bucket whose per-user listing answers the first caller last (a slow KV key listing). */

@@ -1,9 +1,8 @@
 import { encodeCursor, WS_CLOSE } from '@inv/contracts';
 import type { Logger } from 'pino';
 import { sessionPrefix, userKey } from '../domain/session-keys.js';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import type { Connection } from './connection.js';
-import type { SessionRepository, StreamStateSource } from './ports.js';
+import type { GatewayMetrics, SessionRepository, StreamStateSource } from './ports.js';
 
 /**
  * Durable sessions: per (session, channel) the position a client has reached, kept in the KV bucket so that a

@@ -7,10 +7,9 @@ import { eventOfEntry, type WindowEntry } from '../domain/recent-window.js';
 import { SeqBuffer } from '../domain/seq-buffer.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
 import { visibleFilters } from '../domain/visible-filters.js';
-import type { GatewayMetrics } from '../infra/metrics.js';
 import { ClientChannel, type Connection } from './connection.js';
 import type { HubRegistry } from './hub.js';
-import type { LastMatching, StreamReader, StreamStateSource } from './ports.js';
+import type { GatewayMetrics, LastMatching, StreamReader, StreamStateSource } from './ports.js';
 import { LendableSlot, type Semaphore } from './semaphore.js';
 
 /** Live frames a replaying client may have held back; beyond this the replay reads further instead. */

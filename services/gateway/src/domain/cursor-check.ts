@@ -1,4 +1,4 @@
-import type { CursorPosition } from '@inv/contracts';
+import type { CursorPosition, ResetReason } from '@inv/contracts';
 
 /** What the gateway knows of the EVENTS stream at one moment. */
 export interface StreamState {
@@ -8,8 +8,6 @@ export interface StreamState {
   firstSeq: number;
   lastSeq: number;
 }
-
-export type ResetReason = 'cursor_expired' | 'stream_recreated' | 'cursor_ahead';
 
 /**
  * Whether a client can resume from a cursor, or must reload over REST: the stream was recreated, events after

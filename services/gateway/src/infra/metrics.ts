@@ -1,8 +1,9 @@
 import { CHANNEL_KINDS, type ChannelKind } from '@inv/contracts';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { GatewayMetrics } from '../app/ports.js';
 
 /** What the gateway counts; live figures (connections, subscriptions, channels) are read at scrape time. */
-export function createGatewayMetrics(registry: Registry) {
+export function createGatewayMetrics(registry: Registry): GatewayMetrics {
   const registers = [registry];
   const subscriptionsByKind = new Map<ChannelKind, number>(CHANNEL_KINDS.map((kind) => [kind, 0]));
   const live = { connections: { inventory: 0, warehouses: 0 }, hubs: 0, replays: 0 };
@@ -148,5 +149,3 @@ export function createGatewayMetrics(registry: Registry) {
     }),
   };
 }
-
-export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -6,7 +6,6 @@ import {
   transferSubject,
 } from '@inv/contracts';
 import type { InboxConsumer, Orm } from '@inv/platform';
-import type { JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { findOpenSagas, inboxHas, type OpenSaga } from '../infra/db/open-sagas.js';
@@ -19,9 +18,22 @@ const NEXT_EVENTS: Record<OpenSaga['state'], TransferEventType[]> = {
 const SAGAS_PER_RUN = 1_000;
 const CONSUMER = DURABLE_CONSUMERS.inventoryTransfers.name;
 
+/** The part of JetStream the reconciler reads (the `JetStreamManager` of `@nats-io/jetstream` fits). */
+export interface SagaStreamView {
+  consumers: {
+    info(stream: string, consumer: string): Promise<{ ack_floor: { stream_seq: number } }>;
+  };
+  streams: {
+    getMessage(
+      stream: string,
+      query: { last_by_subj: string },
+    ): Promise<{ seq: number; subject: string; data: Uint8Array } | null>;
+  };
+}
+
 export interface SagaReconcilerOptions {
   orm: Orm;
-  jsm: () => Promise<JetStreamManager>;
+  jsm: () => Promise<SagaStreamView>;
   consumer: InboxConsumer;
   logger: Logger;
   registry?: Registry;

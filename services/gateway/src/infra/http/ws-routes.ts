@@ -5,12 +5,12 @@ import { bearerToken } from '@inv/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { Connection } from '../../app/connection.js';
-import type { Authenticate, Authentication } from '../../app/ports.js';
+import type { Authenticate, Authentication, GatewayMetrics } from '../../app/ports.js';
 import type { Protocol } from '../../app/protocol.js';
 import type { ConnectionLimits } from '../../config.js';
 import { type Endpoint, scopeOf } from '../../domain/access.js';
 import { controlFrame } from '../../domain/frames.js';
-import type { GatewayMetrics } from '../metrics.js';
+import { gatewaySocket } from './gateway-socket.js';
 
 export interface WsRoutesOptions {
   protocol: Protocol;
@@ -82,7 +82,7 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
         }
         const connection = new Connection(
           randomUUID(),
-          socket,
+          gatewaySocket(socket, request.raw.socket),
           endpoint,
           scopeOf(auth.claims),
           auth.claims.sub,

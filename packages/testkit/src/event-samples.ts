@@ -1,4 +1,4 @@
-import { createEvent, type DomainEvent, type EventData, type EventType } from '../src/index.js';
+import { createEvent, type DomainEvent, type EventData, type EventType } from '@inv/contracts';
 
 const timestamp = '2026-11-22T10:00:00.000Z';
 const record = {
