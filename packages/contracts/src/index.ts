@@ -11,6 +11,7 @@ export * from './events/factory.js';
 export * from './events/inventory.js';
 export * from './events/reservation.js';
 export * from './events/transfer.js';
+export * from './events/webhook.js';
 export * from './ids.js';
 export * from './rest/catalog.js';
 export * from './rest/common.js';
