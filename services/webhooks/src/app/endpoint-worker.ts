@@ -73,7 +73,8 @@ export class EndpointWorker {
       metrics: WebhookMetrics;
       logger: Logger;
       settings: WorkerSettings;
-      onPaused: (endpointId: string) => void;
+      /** Pauses the endpoint and publishes that it did (the bridge); false if it was no longer active. */
+      pause: (endpointId: string, failures: number) => Promise<boolean>;
     },
   ) {}
 
@@ -166,11 +167,8 @@ export class EndpointWorker {
     log.warn({ eventId: event.id, attempts: attempt, error: result.error }, 'webhook event dead-lettered');
     this.consecutiveDeadLetters++;
     if (this.consecutiveDeadLetters >= settings.pauseAfterDeadLetters) {
-      const reason = `${this.consecutiveDeadLetters} consecutive events failed for the whole retry period`;
-      await store.setState(endpointId, 'active', 'paused', reason);
-      metrics.paused.inc({ endpoint: endpointId });
-      log.warn({ reason }, 'webhook endpoint paused');
-      this.deps.onPaused(endpointId);
+      // Either way this worker is done: paused now, or the endpoint was deleted under it.
+      await this.deps.pause(endpointId, this.consecutiveDeadLetters);
       return 'paused';
     }
     return 'next';

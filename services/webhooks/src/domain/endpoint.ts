@@ -27,6 +27,10 @@ export interface Endpoint {
   secret: string;
   state: EndpointState;
   pausedReason: string | null;
+  /** When the current pause began; null while active. */
+  pausedAt: string | null;
+  /** Bumped by every pause and resume: the aggregate version of the endpoint's events. */
+  version: number;
   createdBy: string;
   createdAt: string;
 }

@@ -1,5 +1,6 @@
-import type { Orm } from '@inv/platform';
-import type { Endpoint, EndpointState } from '../../domain/endpoint.js';
+import type { DomainEvent } from '@inv/contracts';
+import { appendToOutbox, type Orm } from '@inv/platform';
+import { canTransition, type Endpoint, type EndpointState } from '../../domain/endpoint.js';
 
 interface EndpointRow {
   endpoint_id: string;
@@ -9,6 +10,8 @@ interface EndpointRow {
   secret: string;
   state: EndpointState;
   paused_reason: string | null;
+  paused_at: Date | null;
+  version: number;
   created_by: string;
   created_at: Date;
 }
@@ -34,10 +37,17 @@ function toEndpoint(row: EndpointRow): Endpoint {
     secret: row.secret,
     state: row.state,
     pausedReason: row.paused_reason,
+    pausedAt: row.paused_at ? new Date(row.paused_at).toISOString() : null,
+    version: Number(row.version),
     createdBy: row.created_by,
     createdAt: new Date(row.created_at).toISOString(),
   };
 }
+
+export type TransitionResult =
+  | { outcome: 'moved'; before: Endpoint; after: Endpoint }
+  | { outcome: 'refused'; before: Endpoint }
+  | { outcome: 'not_found' };
 
 /** Endpoints and dead letters, in plain SQL: two small tables with no object graph. */
 export class WebhookStore {
@@ -47,7 +57,9 @@ export class WebhookStore {
     return this.orm.em.fork().getConnection().execute<T[]>(sql, params, 'all');
   }
 
-  async insertEndpoint(e: Omit<Endpoint, 'createdAt' | 'state' | 'pausedReason'>): Promise<Endpoint> {
+  async insertEndpoint(
+    e: Omit<Endpoint, 'createdAt' | 'state' | 'pausedReason' | 'pausedAt' | 'version'>,
+  ): Promise<Endpoint> {
     const [row] = await this.run<EndpointRow>(
       `insert into webhook_endpoint (endpoint_id, url, event_types, warehouses, secret, state, created_by)
        values (?, ?, ?::jsonb, ?::jsonb, ?, 'active', ?) returning *`,
@@ -83,14 +95,34 @@ export class WebhookStore {
     return rows.length > 0;
   }
 
-  /** Moves an endpoint between states; false when it was not in `from`. */
-  async setState(endpointId: string, from: EndpointState, to: EndpointState, reason: string | null) {
-    const rows = await this.run(
-      `update webhook_endpoint set state = ?, paused_reason = ?
-       where endpoint_id = ? and state = ? returning endpoint_id`,
-      [to, reason, endpointId, from],
-    );
-    return rows.length > 0;
+  /**
+   * Moves an endpoint to `to` (paused with `reason`, or active) and queues the event `eventOf` describes in the
+   * outbox, in one transaction: the event is published if and only if the change commits, and a transition
+   * refused (already there, or raced by another) publishes nothing.
+   */
+  async transition(
+    endpointId: string,
+    to: EndpointState,
+    change: { reason: string | null; at: Date },
+    eventOf: (before: Endpoint, after: Endpoint) => DomainEvent,
+  ): Promise<TransitionResult> {
+    return this.orm.em.fork().transactional(async (em): Promise<TransitionResult> => {
+      const [row] = await em.execute<EndpointRow[]>(
+        'select * from webhook_endpoint where endpoint_id = ? for update',
+        [endpointId],
+      );
+      if (!row) return { outcome: 'not_found' };
+      const before = toEndpoint(row);
+      if (!canTransition(before.state, to)) return { outcome: 'refused', before };
+      const [updated] = await em.execute<EndpointRow[]>(
+        `update webhook_endpoint set state = ?, paused_reason = ?, paused_at = ?, version = version + 1
+         where endpoint_id = ? returning *`,
+        [to, to === 'paused' ? change.reason : null, to === 'paused' ? change.at : null, endpointId],
+      );
+      const after = toEndpoint(updated!);
+      await appendToOutbox(em, [eventOf(before, after)]);
+      return { outcome: 'moved', before, after };
+    });
   }
 
   /** Idempotent per (endpoint, event): a redelivered message that already failed is not listed twice. */
