@@ -262,6 +262,49 @@ describe('webhook bridge', () => {
     await api('DELETE', `/api/webhooks/${opsId}`);
   });
 
+  it('counts an endpoint’s run of dead letters across a bridge restart, pauses it all the same, and a delivery ends a run', async () => {
+    const r = await receiver();
+    const endpointId = await register(r.url, ['inventory.low_stock'], ['W7']);
+    const endpoint = async () => (await api('GET', `/api/webhooks/${endpointId}`)).body;
+    r.respond = () => 500;
+    await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(async () => (await endpoint()).consecutiveDeadLetters === 1, {
+      timeoutMs: 15_000,
+      message: 'the first dead letter counted',
+    });
+    await service.stop();
+    service = await startWebhooksService(config(), { logger: testLogger() });
+    await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    const paused = await eventually(
+      async () => {
+        const body = await endpoint();
+        return body.state === 'paused' ? body : null;
+      },
+      { timeoutMs: 15_000, message: 'the pause after the restart' },
+    );
+    expect(paused.consecutiveDeadLetters).toBe(2);
+    const [pause] = await eventually(async () => {
+      const stored = await readStoredEvents(nc, `webhooks.endpoint.${endpointId}.>`);
+      return stored.length > 0 ? stored : null;
+    });
+    expect(pause!.event).toMatchObject({ type: 'webhooks.endpoint_paused', data: { failures: 2 } });
+
+    // A resume starts a new run; one more dead letter, then a delivery, ends it.
+    expect((await api('POST', `/api/webhooks/${endpointId}/resume`)).body.consecutiveDeadLetters).toBe(0);
+    await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(async () => (await endpoint()).consecutiveDeadLetters === 1, {
+      timeoutMs: 15_000,
+      message: 'a dead letter after the resume',
+    });
+    r.respond = () => 204;
+    const delivered = await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(() => r.uniqueIds().includes(delivered.id), { message: 'the delivery' });
+    await eventually(async () => (await endpoint()).consecutiveDeadLetters === 0, {
+      message: 'the run ended',
+    });
+    await api('DELETE', `/api/webhooks/${endpointId}`);
+  });
+
   it('lets an operator list and redrive dead letters with invctl', async () => {
     const r = await receiver();
     const endpointId = await register(r.url, ['inventory.low_stock'], ['W5']);

@@ -11,9 +11,9 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Endpoint } from '../domain/endpoint.js';
-import { endpointPausedEvent, endpointResumedEvent } from '../domain/endpoint-events.js';
+import { endpointResumedEvent } from '../domain/endpoint-events.js';
 import { checkWebhookUrl } from '../domain/url.js';
-import type { DeadLetter, TransitionResult, WebhookStore } from '../infra/db/store.js';
+import type { DeadLetter, DeadLetterOutcome, TransitionResult, WebhookStore } from '../infra/db/store.js';
 import { deliverOnce } from './deliver.js';
 import {
   consumerNameOf,
@@ -116,22 +116,14 @@ export class WebhookBridge {
     return removed;
   }
 
-  /**
-   * Pauses an endpoint that kept failing; its pause and the `webhooks.endpoint_paused` event commit together.
-   * False when it was no longer active (deleted meanwhile): nothing is published then.
-   */
-  async pause(endpointId: string, failures: number): Promise<boolean> {
-    const at = new Date();
-    const reason = `${failures} consecutive events failed for the whole retry period`;
-    const result = await this.deps.store.transition(endpointId, 'paused', { reason, at }, (_, paused) =>
-      endpointPausedEvent(paused, failures, at),
-    );
+  /** A worker stopped: its endpoint was paused (now, by this dead letter, or before a crash) or deleted. */
+  private stopped(endpointId: string, outcome: DeadLetterOutcome): void {
     this.workers.delete(endpointId);
-    if (result.outcome !== 'moved') return false;
+    if (!outcome.pausedNow || !outcome.endpoint) return;
+    const { pausedReason: reason, consecutiveDeadLetters: failures } = outcome.endpoint;
     this.deps.notify();
     this.metrics.paused.inc({ endpoint: endpointId });
     this.deps.logger.warn({ endpointId, reason, failures }, 'webhook endpoint paused');
-    return true;
   }
 
   /**
@@ -208,7 +200,7 @@ export class WebhookBridge {
       metrics: this.metrics,
       logger: this.deps.logger,
       settings: this.deps.settings,
-      pause: (id, failures) => this.pause(id, failures),
+      onStopped: (id, outcome) => this.stopped(id, outcome),
     });
     this.workers.set(endpoint.endpointId, worker);
     worker.start();
