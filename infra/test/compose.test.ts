@@ -10,6 +10,7 @@ const SECRETS = [
   'INVENTORY_NATS_PASSWORD',
   'TRANSFER_NATS_PASSWORD',
   'GATEWAY_NATS_PASSWORD',
+  'WEBHOOKS_NATS_PASSWORD',
   'OPERATOR_NATS_PASSWORD',
 ];
 
@@ -18,6 +19,8 @@ interface Service {
   ports?: string[];
   command?: string[];
   volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
 }
 const compose = parse(COMPOSE_TEXT, { merge: true }) as { services: Record<string, Service> };
 
@@ -48,7 +51,7 @@ describe('docker-compose.yml', () => {
     expect(COMPOSE_TEXT).not.toMatch(/trust/);
   });
 
-  it('publishes only the dashboard, the gateway and the REST ports', () => {
+  it('publishes only the dashboard, the gateway and the REST ports (the webhook admin API among them)', () => {
     const published = Object.entries(compose.services).flatMap(([name, service]) =>
       (service.ports ?? []).map((port) => `${name} ${port}`),
     );
@@ -57,6 +60,7 @@ describe('docker-compose.yml', () => {
       'gateway 3000:3000',
       'inventory 3001:3001',
       'transfer 3002:3002',
+      'webhooks 3003:3003',
     ]);
   });
 
@@ -68,7 +72,8 @@ describe('docker-compose.yml', () => {
         .filter(([key]) => key.endsWith('DATABASE_URL'))
         .map(([, url]) => url),
     );
-    expect(urls).toHaveLength(4);
+    // setup's two (it migrates inventory and transfer) and one per service with a database.
+    expect(urls).toHaveLength(5);
     for (const url of urls) expect(new URL(url).password).toBe(secrets.POSTGRES_PASSWORD);
   });
 
@@ -85,13 +90,42 @@ describe('docker-compose.yml', () => {
       user: user!,
       variable: variable!,
     }));
-    expect(users.map(({ user }) => user).sort()).toEqual(['gateway', 'inventory', 'operator', 'transfer']);
-    const expected = { setup: 'operator', inventory: 'inventory', transfer: 'transfer', gateway: 'gateway' };
+    expect(users.map(({ user }) => user).sort()).toEqual([
+      'gateway',
+      'inventory',
+      'operator',
+      'transfer',
+      'webhooks',
+    ]);
+    const expected = {
+      setup: 'operator',
+      inventory: 'inventory',
+      transfer: 'transfer',
+      gateway: 'gateway',
+      webhooks: 'webhooks',
+    };
+    // Every service that connects to NATS has a user of its own in the file, and every user but the operator's
+    // (invctl shares it with the setup) belongs to one service.
+    const composeUsers = Object.values(compose.services).flatMap(
+      (service) => service.environment?.NATS_USER ?? [],
+    );
+    expect([...composeUsers].sort()).toEqual(users.map(({ user }) => user).sort());
     for (const [name, user] of Object.entries(expected)) {
       const environment = compose.services[name]!.environment!;
       expect(environment.NATS_USER, name).toBe(user);
       const variable = users.find((entry) => entry.user === user)!.variable;
       expect(environment.NATS_PASSWORD, name).toMatch(new RegExp(`^\\$\\{${variable}:\\?`));
     }
+  });
+
+  it('runs the webhook bridge after the setup, on its own database, with a health check on /readyz', () => {
+    const webhooks = compose.services.webhooks!;
+    expect(webhooks.command).toEqual(['node', 'services/webhooks/dist/main.js']);
+    expect(webhooks.depends_on).toEqual({ setup: { condition: 'service_completed_successfully' } });
+    expect(webhooks.environment?.PORT).toBe('3003');
+    expect(webhooks.environment?.DATABASE_URL).toMatch(/@postgres:5432\/webhooks$/);
+    // Never private endpoints in a deployment: only tests and development allow them.
+    expect(webhooks.environment).not.toHaveProperty('WEBHOOK_ALLOW_PRIVATE');
+    expect(webhooks.healthcheck?.test.join(' ')).toContain('http://127.0.0.1:3003/readyz');
   });
 });

@@ -9,18 +9,32 @@ import {
 } from '@inv/contracts';
 import { type Gateway, loadGatewayConfig, startGateway } from '@inv/gateway';
 import { ensureDeadLettersStream, ensureDurableConsumer, ensureEventsStream } from '@inv/platform';
-import { mintToken, NatsServer, TEST_JWT_SECRET, TestWsClient, testLogger } from '@inv/testkit';
+import {
+  createTestDatabase,
+  eventually,
+  fetchJson,
+  mintToken,
+  NatsServer,
+  readStoredEvents,
+  TEST_JWT_SECRET,
+  type TestDatabase,
+  TestWsClient,
+  testLogger,
+} from '@inv/testkit';
+import { loadWebhooksConfig, startWebhooksService, type WebhooksService } from '@inv/webhooks';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockEvent } from '../../services/gateway/test/support.js';
+import { publishStockEvent, TestReceiver } from '../../services/webhooks/test/support.js';
 
 const CONFIG = new URL('../nats/nats-accounts.conf', import.meta.url);
 const PASSWORDS = {
   inventory: 'inventory-test-password',
   transfer: 'transfer-test-password',
   gateway: 'gateway-test-password',
+  webhooks: 'webhooks-test-password',
   operator: 'operator-test-password',
 } as const;
 type User = keyof typeof PASSWORDS;
@@ -51,6 +65,9 @@ describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
   let server: NatsServer;
   const connections: NatsConnection[] = [];
   let gateway: Gateway | undefined;
+  let webhooks: WebhooksService | undefined;
+  let webhooksDb: TestDatabase | undefined;
+  const receiver = new TestReceiver();
   const as = async (user: User) => {
     const nc = await connect({ servers: server.url, user, pass: PASSWORDS[user] });
     connections.push(nc);
@@ -70,6 +87,9 @@ describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
   });
   afterAll(async () => {
     await gateway?.stop();
+    await webhooks?.stop();
+    await webhooksDb?.drop();
+    await receiver.stop();
     await Promise.all(connections.map((nc) => nc.close()));
     await server?.stop();
   });
@@ -185,6 +205,76 @@ describe('NATS users per service (infra/nats/nats-accounts.conf)', () => {
       deadLetterSubject('gateway', stockSubject),
     ]) {
       expect(await publishRefusal(gateway.nc, subject), subject).toMatch(/permissions violation/i);
+    }
+  });
+
+  it('runs the webhook bridge with its user: endpoint consumers, deliveries and its own events, nothing else', async () => {
+    webhooksDb = await createTestDatabase('webhooks_permissions');
+    const config = loadWebhooksConfig({
+      NATS_URL: server.url,
+      NATS_USER: 'webhooks',
+      NATS_PASSWORD: PASSWORDS.webhooks,
+      DATABASE_URL: webhooksDb.url,
+      JWT_SECRET: TEST_JWT_SECRET,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_BASE_MS: '50',
+      WEBHOOK_RETRY_FOR_MS: '200',
+      WEBHOOK_PAUSE_AFTER_DEAD_LETTERS: '1',
+    });
+    webhooks = await startWebhooksService(config, { logger: testLogger('webhooks') });
+    await receiver.start();
+    const token = await mintToken({ roles: ['admin'], warehouses: ['*'] });
+    const registered = await fetchJson<{ endpointId: string }>(`${webhooks.url}/api/webhooks`, {
+      method: 'POST',
+      token,
+      body: {
+        url: receiver.url,
+        eventTypes: ['inventory.low_stock'],
+        warehouses: ['*'],
+        secret: 'a-secret-of-at-least-16-chars',
+      },
+    });
+    expect(registered.status).toBe(201);
+    const { endpointId } = registered.body;
+    const inventory = await as('inventory');
+    // A delivery (its consumer created, fetched from and acked), then a failure that pauses the endpoint and
+    // publishes the pause through the bridge's outbox.
+    const delivered = await publishStockEvent(inventory, 'inventory.low_stock', 'w1');
+    await eventually(() => receiver.uniqueIds().includes(delivered.id), { message: 'the delivery' });
+    receiver.respond = () => 500;
+    await publishStockEvent(inventory, 'inventory.low_stock', 'w1');
+    const [paused] = await eventually(async () => {
+      const stored = await readStoredEvents(await as('operator'), `webhooks.endpoint.${endpointId}.>`);
+      return stored.length > 0 ? stored : null;
+    });
+    expect(paused!.event.type).toBe('webhooks.endpoint_paused');
+    const removed = await fetchJson(`${webhooks.url}/api/webhooks/${endpointId}`, {
+      method: 'DELETE',
+      token,
+    });
+    expect(removed.status).toBe(204);
+
+    for (const subject of [
+      stockSubject,
+      transferSubject,
+      `live.webhooks.endpoint.${endpointId}.paused`,
+      `$JS.API.STREAM.DELETE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.UPDATE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.PURGE.${EVENTS_STREAM}`,
+      `$JS.API.STREAM.INFO.${DEAD_LETTERS_STREAM}`,
+      deadLetterSubject('webhooks', stockSubject),
+      ...Object.values(DURABLE_CONSUMERS).flatMap(({ name }) => [
+        `$JS.API.CONSUMER.DELETE.${EVENTS_STREAM}.${name}`,
+        `$JS.API.CONSUMER.CREATE.${EVENTS_STREAM}.${name}`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS_STREAM}.${name}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${EVENTS_STREAM}.${name}`,
+        `$JS.ACK.${EVENTS_STREAM}.${name}.1.1.1.1.1`,
+        redriveSubject(name),
+      ]),
+    ]) {
+      expect(await publishRefusal(webhooks.nc, subject), subject).toMatch(/permissions violation/i);
     }
   });
 });

@@ -9,7 +9,13 @@ import {
 import { EVENT_CATALOG, EVENT_TYPES, type EventType } from './events/catalog.js';
 import { envelopeOf } from './events/envelope.js';
 import { EVENTS_STREAM, EVENTS_STREAM_DEFAULTS, EVENTS_SUBJECTS, LIVE_PREFIX } from './streams.js';
-import { parseSubject, reservationSubject, stockSubject, transferSubject } from './subjects.js';
+import {
+  parseSubject,
+  reservationSubject,
+  stockSubject,
+  transferSubject,
+  webhookEndpointSubject,
+} from './subjects.js';
 import {
   AckMessage,
   ErrorFrame,
@@ -60,6 +66,7 @@ const PARAMETER_DESCRIPTIONS: Record<string, string> = {
   transferId: 'Transfer id.',
   sourceWarehouseId: 'Warehouse the transfer takes stock from.',
   destinationWarehouseId: 'Warehouse the transfer brings stock to.',
+  endpointId: 'Webhook endpoint id (the bridge, `services/webhooks`).',
 };
 const PLACEHOLDER_IDS = Object.keys(PARAMETER_DESCRIPTIONS);
 
@@ -73,6 +80,7 @@ export function subjectPatternOf(type: EventType): { address: string; parameters
     () => stockSubject(ids as never, type as never),
     () => transferSubject(ids as never, type as never),
     () => reservationSubject(ids.transferId!, type as never),
+    () => webhookEndpointSubject(ids.endpointId!, type as never),
   ];
   for (const build of builders) {
     let subject: string;
@@ -279,7 +287,8 @@ export function buildAsyncApiDocument(options: { version?: string } = {}): Json 
       title: 'Real-time inventory events',
       version: options.version ?? '1.0.0',
       description:
-        `Domain events of the inventory platform. All of them live in one JetStream stream, \`${EVENTS_STREAM}\` ` +
+        `Domain events of the inventory platform, and the webhook bridge's events about its endpoints ` +
+        `(\`webhooks.endpoint_paused\`, \`webhooks.endpoint_resumed\`). All of them live in one JetStream stream, \`${EVENTS_STREAM}\` ` +
         `(subjects ${EVENTS_SUBJECTS.map((s) => `\`${s}\``).join(', ')}), so a stream sequence orders them and is ` +
         `a resume cursor. Each event carries its id in \`Nats-Msg-Id\`: delivery is at least once, so consumers ` +
         `dedupe by id. Events of older schema versions may remain in the stream for the retention period; ` +

@@ -3,9 +3,12 @@
  * platform package turns these into stream and consumer configurations.
  */
 
-/** All domain events live in one stream, so a stream sequence orders every channel and is its resume cursor. */
+/**
+ * All events live in one stream, so a stream sequence orders every channel and is its resume cursor: the domain
+ * events of inventory and transfer, and the webhook bridge's few events about its endpoints (`webhooks.>`).
+ */
 export const EVENTS_STREAM = 'EVENTS';
-export const EVENTS_SUBJECTS = ['inventory.>', 'transfer.>'] as const;
+export const EVENTS_SUBJECTS = ['inventory.>', 'transfer.>', 'webhooks.>'] as const;
 
 /**
  * Every stored event is republished by the server to `live.<subject>` with `Nats-Sequence` and

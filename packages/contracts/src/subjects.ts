@@ -8,6 +8,7 @@ import { ABSENT_TOKEN, isValidId } from './ids.js';
  *   inventory.product.{productId}.warehouse.{warehouseId}.variant.{variantId|_}.uom.{uomId|_}.{event}
  *   transfer.{transferId}.from.{sourceWarehouseId}.to.{destinationWarehouseId}.{event}
  *   inventory.reservation.{transferId}.{event}
+ *   webhooks.endpoint.{endpointId}.{event}
  *
  * Order reservations (`inventory.reservation_*`) travel on the stock subjects, one event per line.
  */
@@ -27,7 +28,8 @@ export type ParsedSubject =
       destinationWarehouseId: string;
       eventType: EventType;
     }
-  | { family: 'reservation'; transferId: string; eventType: EventType };
+  | { family: 'reservation'; transferId: string; eventType: EventType }
+  | { family: 'webhook'; endpointId: string; eventType: EventType };
 
 const STOCK_TOKENS = {
   updated: 'inventory.updated',
@@ -58,9 +60,15 @@ const TRANSFER_TOKENS = {
   stock_reserved: 'transfer.stock_reserved',
 } as const satisfies Record<string, EventType>;
 
+const WEBHOOK_TOKENS = {
+  paused: 'webhooks.endpoint_paused',
+  resumed: 'webhooks.endpoint_resumed',
+} as const satisfies Record<string, EventType>;
+
 type StockEventType = (typeof STOCK_TOKENS)[keyof typeof STOCK_TOKENS];
 type TransferEventType = (typeof TRANSFER_TOKENS)[keyof typeof TRANSFER_TOKENS];
 type ReservationEventType = (typeof RESERVATION_TOKENS)[keyof typeof RESERVATION_TOKENS];
+type WebhookEventType = (typeof WEBHOOK_TOKENS)[keyof typeof WEBHOOK_TOKENS];
 
 function tokenOf<M extends Record<string, string>>(map: M, type: string): string {
   const token = Object.keys(map).find((k) => map[k] === type);
@@ -125,6 +133,10 @@ export function reservationSubject(transferId: string, type: ReservationEventTyp
   ].join('.');
 }
 
+export function webhookEndpointSubject(endpointId: string, type: WebhookEventType): string {
+  return ['webhooks.endpoint', requireId('endpointId', endpointId), tokenOf(WEBHOOK_TOKENS, type)].join('.');
+}
+
 /** The subject an event is published on, derived from its type and data. */
 export function subjectOf(event: DomainEvent): string {
   switch (event.type) {
@@ -140,6 +152,9 @@ export function subjectOf(event: DomainEvent): string {
     case 'inventory.reserved':
     case 'inventory.reservation_failed':
       return reservationSubject(event.data.transferId, event.type);
+    case 'webhooks.endpoint_paused':
+    case 'webhooks.endpoint_resumed':
+      return webhookEndpointSubject(event.data.endpointId, event.type);
     default:
       return transferSubject(event.data, event.type);
   }
@@ -169,6 +184,11 @@ export function parseSubject(subject: string): ParsedSubject | null {
     if (!eventType || !isValidId(t[2])) return null;
     return { family: 'reservation', transferId: t[2], eventType };
   }
+  if (t[0] === 'webhooks' && t[1] === 'endpoint' && t.length === 4) {
+    const eventType = eventTypeOfToken(WEBHOOK_TOKENS, t[3]);
+    if (!eventType || !isValidId(t[2])) return null;
+    return { family: 'webhook', endpointId: t[2], eventType };
+  }
   if (t[0] === 'transfer' && t.length === 7 && t[2] === 'from' && t[4] === 'to') {
     const eventType = eventTypeOfToken(TRANSFER_TOKENS, t[6]);
     if (!eventType || !isValidId(t[1]) || !isValidId(t[3]) || !isValidId(t[5])) return null;
@@ -191,6 +211,7 @@ export function warehousesOfSubject(parsed: ParsedSubject): string[] {
     case 'transfer':
       return [parsed.sourceWarehouseId, parsed.destinationWarehouseId];
     case 'reservation':
+    case 'webhook':
       return [];
   }
 }

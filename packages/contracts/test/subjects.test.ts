@@ -88,6 +88,9 @@ describe('subjects', () => {
     'transfer.t1.from.w1.to.w2',
     'transfer.t1.to.w1.from.w2.shipped',
     'inventory.reservation.t1.shipped',
+    'webhooks.endpoint.e1.shipped',
+    'webhooks.endpoint.e.1.paused',
+    'webhooks.ep.e1.paused',
     'live.inventory.product.p1.warehouse.w1.variant._.uom._.updated',
     '',
   ])('returns null for the foreign subject %j', (subject) => {
@@ -100,6 +103,16 @@ describe('subjects', () => {
       warehousesOfSubject(parseSubject('inventory.product.p.warehouse.w9.variant._.uom._.updated')!),
     ).toEqual(['w9']);
     expect(warehousesOfSubject(parseSubject('inventory.reservation.t1.reserved')!)).toEqual([]);
+    expect(warehousesOfSubject(parseSubject('webhooks.endpoint.e1.paused')!)).toEqual([]);
+  });
+
+  it('puts webhook endpoint events on a subject of their own, outside every warehouse', () => {
+    expect(parseSubject('webhooks.endpoint.e1.resumed')).toEqual({
+      family: 'webhook',
+      endpointId: 'e1',
+      eventType: 'webhooks.endpoint_resumed',
+    });
+    expect(channelsOfSubject('webhooks.endpoint.e1.paused')).toEqual([{ kind: 'global' }]);
   });
 
   describe('wildcard matching', () => {
@@ -123,5 +136,6 @@ describe('subjects whose event token is an Object.prototype name', () => {
     expect(parseSubject(`inventory.product.p1.warehouse.w1.variant._.uom._.${name}`)).toBeNull();
     expect(parseSubject(`inventory.reservation.t1.${name}`)).toBeNull();
     expect(parseSubject(`transfer.t1.from.w1.to.w2.${name}`)).toBeNull();
+    expect(parseSubject(`webhooks.endpoint.e1.${name}`)).toBeNull();
   });
 });

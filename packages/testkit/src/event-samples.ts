@@ -133,12 +133,31 @@ export const VALID_DATA: { [T in EventType]: Extract<DomainEvent, { type: T }>['
     note: null,
   },
   'inventory.reservation_extended': { ...reservationLine, previousExpiresAt: timestamp },
+  'webhooks.endpoint_paused': {
+    endpointId: 'ep-1',
+    reason: '3 consecutive events failed for the whole retry period',
+    failures: 3,
+    version: 2,
+    timestamp,
+  },
+  'webhooks.endpoint_resumed': {
+    endpointId: 'ep-1',
+    actor: 'admin-1',
+    pausedAt: '2026-11-22T09:00:00.000Z',
+    version: 3,
+    timestamp,
+  },
 };
 
+function aggregateOf(type: EventType): { type: 'inventory' | 'transfer' | 'webhook_endpoint'; id: string } {
+  if (type.startsWith('transfer.')) return { type: 'transfer', id: 'tr-1' };
+  if (type.startsWith('webhooks.')) return { type: 'webhook_endpoint', id: 'ep-1' };
+  return { type: 'inventory', id: 'inv-1' };
+}
+
 export function sampleEvent<T extends EventType>(type: T): Extract<DomainEvent, { type: T }> {
-  const aggregateType = type.startsWith('transfer.') ? 'transfer' : 'inventory';
   return createEvent(type, VALID_DATA[type] as EventData<T>, {
-    aggregate: { type: aggregateType, id: aggregateType === 'transfer' ? 'tr-1' : 'inv-1', version: 3 },
+    aggregate: { ...aggregateOf(type), version: 3 },
     correlationId: 'corr-1',
   });
 }

@@ -12,6 +12,9 @@ import {
   listenOn,
   migrateDatabase,
   type Orm,
+  OutboxRelay,
+  registerOutboxGauges,
+  relayLockKey,
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
@@ -42,10 +45,14 @@ export interface WebhooksService {
   orm: Orm;
   nc: NatsConnection;
   bridge: WebhookBridge;
+  relay: OutboxRelay;
   stop(): Promise<void>;
 }
 
-/** The webhook bridge: HTTP API for endpoints, one durable consumer and delivery loop per active endpoint. */
+/**
+ * The webhook bridge: HTTP API for endpoints, one durable consumer and delivery loop per active endpoint, and the
+ * outbox relay that publishes its `webhooks.endpoint_*` events.
+ */
 export async function startWebhooksService(
   config: WebhooksConfig,
   options: { logger?: Logger; migrate?: boolean } = {},
@@ -55,6 +62,14 @@ export async function startWebhooksService(
   const registry = createMetricsRegistry('webhooks');
   const nc = await connectEventBus(config, 'webhooks', logger);
   const orm = await createOrm(ormOptions(config, logger));
+  const relay = new OutboxRelay({
+    databaseUrl: config.DATABASE_URL,
+    nc,
+    logger,
+    registry,
+    lockKey: relayLockKey('webhooks'),
+  });
+  registerOutboxGauges(registry, orm);
   const bridge = new WebhookBridge({
     nc,
     store: new WebhookStore(orm),
@@ -70,6 +85,7 @@ export async function startWebhooksService(
       allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
       pauseAfterDeadLetters: config.WEBHOOK_PAUSE_AFTER_DEAD_LETTERS,
     },
+    notify: () => relay.notify(),
   });
   const app = await createHttpServer({
     logger,
@@ -89,15 +105,17 @@ export async function startWebhooksService(
     stopping ??= (async () => {
       await app.close();
       await bridge.stop();
+      await relay.stop();
       await closeConnections(nc, orm);
     })();
     return stopping;
   };
   try {
+    relay.start();
     await bridge.start();
     const { url, port } = await listenOn(app, config);
     logger.info({ port }, 'webhooks service listening');
-    return { url, port, app, orm, nc, bridge, stop };
+    return { url, port, app, orm, nc, bridge, relay, stop };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

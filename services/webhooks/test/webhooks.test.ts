@@ -3,6 +3,7 @@ import {
   eventually,
   fetchJson,
   mintToken,
+  readStoredEvents,
   startTestNats,
   TEST_JWT_SECRET,
   type TestDatabase,
@@ -191,6 +192,116 @@ describe('webhook bridge', () => {
     await eventually(() => r.uniqueIds().includes(c.id), { message: 'the event published while paused' });
     expect(r.uniqueIds()).toEqual([a.id, b.id, c.id]);
     expect(r.verified(SECRET)).toBe(true);
+    await api('DELETE', `/api/webhooks/${endpointId}`);
+  });
+
+  it('publishes webhooks.endpoint_paused once when a failing endpoint is paused and webhooks.endpoint_resumed when resumed', async () => {
+    // An operations endpoint on every warehouse that subscribes to the bridge's own events.
+    const ops = await receiver();
+    const opsId = await register(ops.url, ['webhooks.endpoint_paused', 'webhooks.endpoint_resumed'], ['*']);
+    const r = await receiver();
+    const endpointId = await register(r.url, ['inventory.low_stock'], ['W6']);
+    r.respond = () => 500;
+    await publishStockEvent(nc, 'inventory.low_stock', 'W6');
+    await publishStockEvent(nc, 'inventory.low_stock', 'W6');
+    const paused = await eventually(
+      async () => {
+        const reply = await api('GET', `/api/webhooks/${endpointId}`);
+        return reply.body.state === 'paused' ? reply.body : null;
+      },
+      { timeoutMs: 15_000, message: 'the endpoint paused' },
+    );
+    const subject = `webhooks.endpoint.${endpointId}.>`;
+    const [pause] = await eventually(async () => {
+      const stored = await readStoredEvents(nc, subject);
+      return stored.length > 0 ? stored : null;
+    });
+    expect(pause!.subject).toBe(`webhooks.endpoint.${endpointId}.paused`);
+    expect(pause!.msgId).toBe(pause!.event.id);
+    expect(pause!.event).toMatchObject({
+      type: 'webhooks.endpoint_paused',
+      aggregate: { type: 'webhook_endpoint', id: endpointId, version: paused.version },
+      data: {
+        endpointId,
+        reason: paused.pausedReason,
+        failures: 2,
+        version: paused.version,
+        timestamp: paused.pausedAt,
+      },
+    });
+
+    const resumed = await api('POST', `/api/webhooks/${endpointId}/resume`, undefined, { sub: 'admin-7' });
+    expect(resumed.body).toMatchObject({
+      state: 'active',
+      pausedAt: null,
+      version: Number(paused.version) + 1,
+    });
+    // A second resume is refused and publishes nothing.
+    const again = await api('POST', `/api/webhooks/${endpointId}/resume`);
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('INVALID_TRANSITION');
+    const stored = await eventually(async () => {
+      const events = await readStoredEvents(nc, subject);
+      return events.length >= 2 ? events : null;
+    });
+    // The outbox publishes one endpoint's events in order, so a repeat of the pause would sit before the resume.
+    expect(stored.map((e) => e.event.type)).toEqual([
+      'webhooks.endpoint_paused',
+      'webhooks.endpoint_resumed',
+    ]);
+    expect(stored[1]!.event).toMatchObject({
+      aggregate: { type: 'webhook_endpoint', id: endpointId, version: Number(paused.version) + 1 },
+      data: { endpointId, actor: 'admin-7', pausedAt: paused.pausedAt },
+    });
+
+    // Both reached the operations endpoint as signed webhooks, once each by id.
+    await eventually(() => ops.uniqueIds().length === 2, { message: 'both events at the ops endpoint' });
+    expect(ops.uniqueIds()).toEqual(stored.map((e) => e.event.id));
+    expect(ops.verified(SECRET)).toBe(true);
+    await api('DELETE', `/api/webhooks/${endpointId}`);
+    await api('DELETE', `/api/webhooks/${opsId}`);
+  });
+
+  it('counts an endpoint’s run of dead letters across a bridge restart, pauses it all the same, and a delivery ends a run', async () => {
+    const r = await receiver();
+    const endpointId = await register(r.url, ['inventory.low_stock'], ['W7']);
+    const endpoint = async () => (await api('GET', `/api/webhooks/${endpointId}`)).body;
+    r.respond = () => 500;
+    await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(async () => (await endpoint()).consecutiveDeadLetters === 1, {
+      timeoutMs: 15_000,
+      message: 'the first dead letter counted',
+    });
+    await service.stop();
+    service = await startWebhooksService(config(), { logger: testLogger() });
+    await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    const paused = await eventually(
+      async () => {
+        const body = await endpoint();
+        return body.state === 'paused' ? body : null;
+      },
+      { timeoutMs: 15_000, message: 'the pause after the restart' },
+    );
+    expect(paused.consecutiveDeadLetters).toBe(2);
+    const [pause] = await eventually(async () => {
+      const stored = await readStoredEvents(nc, `webhooks.endpoint.${endpointId}.>`);
+      return stored.length > 0 ? stored : null;
+    });
+    expect(pause!.event).toMatchObject({ type: 'webhooks.endpoint_paused', data: { failures: 2 } });
+
+    // A resume starts a new run; one more dead letter, then a delivery, ends it.
+    expect((await api('POST', `/api/webhooks/${endpointId}/resume`)).body.consecutiveDeadLetters).toBe(0);
+    await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(async () => (await endpoint()).consecutiveDeadLetters === 1, {
+      timeoutMs: 15_000,
+      message: 'a dead letter after the resume',
+    });
+    r.respond = () => 204;
+    const delivered = await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(() => r.uniqueIds().includes(delivered.id), { message: 'the delivery' });
+    await eventually(async () => (await endpoint()).consecutiveDeadLetters === 0, {
+      message: 'the run ended',
+    });
     await api('DELETE', `/api/webhooks/${endpointId}`);
   });
 

@@ -1,4 +1,4 @@
-import { DURABLE_CONSUMERS, EVENTS_STREAM } from '@inv/contracts';
+import { DURABLE_CONSUMERS, EVENTS_STREAM, EVENTS_SUBJECTS } from '@inv/contracts';
 import { ensureDurableConsumer } from '@inv/platform';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -37,7 +37,7 @@ describe('invctl streams', () => {
     const [events_] = JSON.parse(result.stdout);
     expect(events_).toMatchObject({
       name: EVENTS_STREAM,
-      subjects: ['inventory.>', 'transfer.>'],
+      subjects: [...EVENTS_SUBJECTS],
       messages: 25,
       bytes: info.state.bytes,
       firstSeq: 1,
@@ -61,7 +61,7 @@ describe('invctl streams', () => {
     });
 
     const table = await f.cli(['streams', '--consumers']);
-    expect(table.stdout).toMatch(/EVENTS\s+inventory\.>,transfer\.>\s+25\s/);
+    expect(table.stdout).toMatch(/EVENTS\s+inventory\.>,transfer\.>,webhooks\.>\s+25\s/);
     expect(table.stdout).toMatch(new RegExp(`EVENTS\\s+${name}\\s+transfer\\.>\\s+5\\s+0\\s+5`));
   });
 

@@ -17,6 +17,7 @@ import {
   InventoryReservationReleasedV1,
 } from './reservation.js';
 import { TransferEventV1 } from './transfer.js';
+import { WebhookEndpointPausedV1, WebhookEndpointResumedV1 } from './webhook.js';
 
 type Upcaster = (data: never) => unknown;
 
@@ -35,7 +36,7 @@ function single(schema: z.ZodType): CatalogEntry {
 
 /**
  * Every event type on the bus. The first thirteen are the original contract's; then the transfer saga's, then
- * order reservations'.
+ * order reservations', then the webhook bridge's about its endpoints.
  */
 export const EVENT_CATALOG = {
   'inventory.updated': {
@@ -62,6 +63,8 @@ export const EVENT_CATALOG = {
   'inventory.reservation_committed': single(InventoryReservationCommittedV1),
   'inventory.reservation_released': single(InventoryReservationReleasedV1),
   'inventory.reservation_extended': single(InventoryReservationExtendedV1),
+  'webhooks.endpoint_paused': single(WebhookEndpointPausedV1),
+  'webhooks.endpoint_resumed': single(WebhookEndpointResumedV1),
 } satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;
@@ -119,6 +122,12 @@ export const InventoryReservationExtendedEvent = envelopeOf(
   1,
   InventoryReservationExtendedV1,
 );
+export const WebhookEndpointPausedEvent = envelopeOf('webhooks.endpoint_paused', 1, WebhookEndpointPausedV1);
+export const WebhookEndpointResumedEvent = envelopeOf(
+  'webhooks.endpoint_resumed',
+  1,
+  WebhookEndpointResumedV1,
+);
 const transferEvent = <const T extends TransferEventType>(type: T) => envelopeOf(type, 1, TransferEventV1);
 
 /** Every event at its current version, discriminated by `type`. */
@@ -143,6 +152,8 @@ export const DomainEvent = z.discriminatedUnion('type', [
   InventoryReservationCommittedEvent,
   InventoryReservationReleasedEvent,
   InventoryReservationExtendedEvent,
+  WebhookEndpointPausedEvent,
+  WebhookEndpointResumedEvent,
 ]);
 export type DomainEvent = z.infer<typeof DomainEvent>;
 export type EventOf<T extends EventType> = Extract<DomainEvent, { type: T }>;

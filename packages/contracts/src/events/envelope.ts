@@ -3,7 +3,7 @@ import { EVENT_ID_PATTERN } from '../event-id.js';
 import { Id } from '../ids.js';
 import { Timestamp, Version } from './common.js';
 
-export const AggregateType = z.enum(['inventory', 'transfer']);
+export const AggregateType = z.enum(['inventory', 'transfer', 'webhook_endpoint']);
 export type AggregateType = z.infer<typeof AggregateType>;
 
 export const AggregateRef = z.object({ type: AggregateType, id: Id, version: Version });

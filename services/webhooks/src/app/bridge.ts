@@ -10,9 +10,10 @@ import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { canTransition, type Endpoint } from '../domain/endpoint.js';
+import type { Endpoint } from '../domain/endpoint.js';
+import { endpointResumedEvent } from '../domain/endpoint-events.js';
 import { checkWebhookUrl } from '../domain/url.js';
-import type { DeadLetter, WebhookStore } from '../infra/db/store.js';
+import type { DeadLetter, DeadLetterOutcome, TransitionResult, WebhookStore } from '../infra/db/store.js';
 import { deliverOnce } from './deliver.js';
 import {
   consumerNameOf,
@@ -34,6 +35,12 @@ export interface RegisterEndpoint {
 export type PublicEndpoint = Omit<Endpoint, 'secret'>;
 export const publicEndpoint = ({ secret: _, ...rest }: Endpoint): PublicEndpoint => rest;
 
+/** Who resumes an endpoint: the admin's token subject and the request's correlation id. */
+export interface ResumeMeta {
+  actor: string;
+  correlationId?: string | null;
+}
+
 /** Registration, one worker per active endpoint, pause/resume and dead-letter redrive. */
 export class WebhookBridge {
   private readonly workers = new Map<string, EndpointWorker>();
@@ -47,6 +54,8 @@ export class WebhookBridge {
       logger: Logger;
       registry: Registry;
       settings: WorkerSettings;
+      /** Wakes the outbox relay after a pause or resume commits, so its event goes out at once. */
+      notify: () => void;
     },
   ) {
     this.metrics = createWebhookMetrics(deps.registry, () => this.lag());
@@ -107,16 +116,41 @@ export class WebhookBridge {
     return removed;
   }
 
-  /** Resumes a paused endpoint where its consumer stopped: nothing it missed while paused is lost. */
-  async resume(endpointId: string): Promise<Endpoint> {
-    const endpoint = await this.require(endpointId);
-    if (!canTransition(endpoint.state, 'active')) {
-      throw new DomainError('INVALID_TRANSITION', `endpoint is ${endpoint.state}`, { state: endpoint.state });
+  /** A worker stopped: its endpoint was paused (now, by this dead letter, or before a crash) or deleted. */
+  private stopped(endpointId: string, outcome: DeadLetterOutcome): void {
+    this.workers.delete(endpointId);
+    if (!outcome.pausedNow || !outcome.endpoint) return;
+    const { pausedReason: reason, consecutiveDeadLetters: failures } = outcome.endpoint;
+    this.deps.notify();
+    this.metrics.paused.inc({ endpoint: endpointId });
+    this.deps.logger.warn({ endpointId, reason, failures }, 'webhook endpoint paused');
+  }
+
+  /**
+   * Resumes a paused endpoint where its consumer stopped: nothing it missed while paused is lost. The resume and
+   * the `webhooks.endpoint_resumed` event commit together.
+   */
+  async resume(endpointId: string, meta: ResumeMeta): Promise<Endpoint> {
+    const at = new Date();
+    const result: TransitionResult = await this.deps.store.transition(
+      endpointId,
+      'active',
+      { reason: null, at },
+      (before, resumed) => ({
+        ...endpointResumedEvent(before, resumed, meta.actor, at),
+        correlationId: meta.correlationId ?? null,
+      }),
+    );
+    if (result.outcome === 'not_found') {
+      throw new DomainError('NOT_FOUND', `no webhook endpoint ${endpointId}`, {}, 'endpointId');
     }
-    await this.deps.store.setState(endpointId, 'paused', 'active', null);
-    const resumed = await this.require(endpointId);
-    await this.startWorker(resumed);
-    return resumed;
+    if (result.outcome === 'refused') {
+      const { state } = result.before;
+      throw new DomainError('INVALID_TRANSITION', `endpoint is ${state}`, { state });
+    }
+    this.deps.notify();
+    await this.startWorker(result.after);
+    return result.after;
   }
 
   /** Sends one dead letter again, now; it leaves the list only when the endpoint accepts it. */
@@ -166,7 +200,7 @@ export class WebhookBridge {
       metrics: this.metrics,
       logger: this.deps.logger,
       settings: this.deps.settings,
-      onPaused: (id) => this.workers.delete(id),
+      onStopped: (id, outcome) => this.stopped(id, outcome),
     });
     this.workers.set(endpoint.endpointId, worker);
     worker.start();

@@ -11,8 +11,9 @@ import {
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { type Endpoint, endpointWants } from '../domain/endpoint.js';
+import { endpointPausedEvent } from '../domain/endpoint-events.js';
 import { afterFailure, type RetryPolicy } from '../domain/retry.js';
-import type { WebhookStore } from '../infra/db/store.js';
+import type { DeadLetterOutcome, WebhookStore } from '../infra/db/store.js';
 import { deliverOnce } from './deliver.js';
 import type { WebhookMetrics } from './metrics.js';
 
@@ -20,7 +21,7 @@ export interface WorkerSettings {
   retry: RetryPolicy;
   timeoutMs: number;
   allowPrivate: boolean;
-  /** Consecutive dead-lettered events after which the endpoint is paused. */
+  /** Consecutive dead-lettered events after which the endpoint is paused (the run is kept in the database). */
   pauseAfterDeadLetters: number;
 }
 
@@ -63,7 +64,8 @@ export async function deleteEndpointConsumer(jsm: JetStreamManager, endpointId: 
 export class EndpointWorker {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
-  private consecutiveDeadLetters = 0;
+  /** The endpoint's run of dead letters as last written, so a delivery writes only to end a run. */
+  private consecutiveDeadLetters: number;
 
   constructor(
     private endpoint: Endpoint,
@@ -73,9 +75,12 @@ export class EndpointWorker {
       metrics: WebhookMetrics;
       logger: Logger;
       settings: WorkerSettings;
-      onPaused: (endpointId: string) => void;
+      /** This worker stopped because the endpoint is paused (by `outcome`, or earlier) or deleted. */
+      onStopped: (endpointId: string, outcome: DeadLetterOutcome) => void;
     },
-  ) {}
+  ) {
+    this.consecutiveDeadLetters = endpoint.consecutiveDeadLetters;
+  }
 
   start(): void {
     this.loop ??= this.run();
@@ -136,8 +141,10 @@ export class EndpointWorker {
     );
     if (this.abort.signal.aborted && !result.ok) return 'next'; // unacked: redelivered after ack_wait
     if (result.ok) {
-      msg.ack();
+      // Before the ack: a crash in between delivers again and ends the run again, never leaves it standing.
+      if (this.consecutiveDeadLetters > 0) await store.endDeadLetterRun(endpointId);
       this.consecutiveDeadLetters = 0;
+      msg.ack();
       metrics.deliveries.inc({ endpoint: endpointId });
       return 'next';
     }
@@ -151,28 +158,27 @@ export class EndpointWorker {
       msg.nak(decision.delayMs);
       return 'next';
     }
-    // Recorded before the ack: a crash in between re-runs this, and the insert is idempotent per event id.
-    await store.addDeadLetter({
-      endpointId,
-      eventId: event.id,
-      eventType: event.type,
-      streamSequence: msg.seq,
-      body,
-      attempts: attempt,
-      lastError: result.error,
-    });
+    // Recorded (and counted, and the endpoint paused when the run is long enough) before the ack: a crash in
+    // between re-runs this, and the store neither lists nor counts an event twice.
+    const outcome = await store.addDeadLetter(
+      {
+        endpointId,
+        eventId: event.id,
+        eventType: event.type,
+        streamSequence: msg.seq,
+        body,
+        attempts: attempt,
+        lastError: result.error,
+      },
+      settings.pauseAfterDeadLetters,
+      (paused, at) => endpointPausedEvent(paused, paused.consecutiveDeadLetters, at),
+    );
     msg.ack();
     metrics.deadLetters.inc({ endpoint: endpointId });
     log.warn({ eventId: event.id, attempts: attempt, error: result.error }, 'webhook event dead-lettered');
-    this.consecutiveDeadLetters++;
-    if (this.consecutiveDeadLetters >= settings.pauseAfterDeadLetters) {
-      const reason = `${this.consecutiveDeadLetters} consecutive events failed for the whole retry period`;
-      await store.setState(endpointId, 'active', 'paused', reason);
-      metrics.paused.inc({ endpoint: endpointId });
-      log.warn({ reason }, 'webhook endpoint paused');
-      this.deps.onPaused(endpointId);
-      return 'paused';
-    }
-    return 'next';
+    this.consecutiveDeadLetters = outcome.endpoint?.consecutiveDeadLetters ?? 0;
+    if (outcome.endpoint?.state === 'active') return 'next';
+    this.deps.onStopped(endpointId, outcome);
+    return 'paused';
   }
 }

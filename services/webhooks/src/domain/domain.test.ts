@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { pauseReason } from './endpoint.js';
 import { afterFailure, waitedBefore } from './retry.js';
 import { signWebhook, verifyWebhook } from './signature.js';
 import { checkWebhookUrl } from './url.js';
@@ -64,5 +65,13 @@ describe('signature', () => {
       reason: 'too_old',
     });
     expect(verifyWebhook('s3cret-s3cret-s3cret', {}, '{"a":1}', now).ok).toBe(false);
+  });
+});
+
+describe('pause after a run of dead letters', () => {
+  it('pauses only once the run reaches the limit, and says how long the run was', () => {
+    expect(pauseReason(2, 3)).toBeNull();
+    expect(pauseReason(3, 3)).toBe('3 consecutive events failed for the whole retry period');
+    expect(pauseReason(4, 3)).toContain('4 consecutive');
   });
 });

@@ -27,6 +27,12 @@ export interface Endpoint {
   secret: string;
   state: EndpointState;
   pausedReason: string | null;
+  /** When the current pause began; null while active. */
+  pausedAt: string | null;
+  /** Bumped by every pause and resume: the aggregate version of the endpoint's events. */
+  version: number;
+  /** Events set aside in a row since the last delivery or resume; reaching the limit pauses the endpoint. */
+  consecutiveDeadLetters: number;
   createdBy: string;
   createdAt: string;
 }
@@ -44,4 +50,10 @@ export function endpointWants(
   const parsed = parseSubject(subjectOf(event));
   if (!parsed) return false;
   return warehousesOfSubject(parsed).some((w) => endpoint.warehouses.includes(w));
+}
+
+/** Why an endpoint is to be paused after this run of dead letters, or null while the run is under the limit. */
+export function pauseReason(consecutiveDeadLetters: number, pauseAfter: number): string | null {
+  if (consecutiveDeadLetters < pauseAfter) return null;
+  return `${consecutiveDeadLetters} consecutive events failed for the whole retry period`;
 }

@@ -44,6 +44,24 @@ describe('decodeMessage', () => {
     expect(rowSummary(row)).toBe('reservation -5: available 15, reserved 3 (+3), v2');
   });
 
+  it("summarises the webhook bridge's endpoint events in words", () => {
+    const paused = createEvent(
+      'webhooks.endpoint_paused',
+      {
+        endpointId: 'ep-1',
+        reason: '3 consecutive events failed for the whole retry period',
+        failures: 3,
+        version: 2,
+        timestamp: '2026-11-22T10:00:00.000Z',
+      },
+      { aggregate: { type: 'webhook_endpoint', id: 'ep-1', version: 2 } },
+    );
+    const row = decodeMessage(EVENTS_STREAM, message(subjectOf(paused), JSON.stringify(paused)));
+    expect(rowSummary(row)).toBe(
+      'webhook endpoint ep-1 paused after 3 failed event(s): 3 consecutive events failed for the whole retry period',
+    );
+  });
+
   it('keeps an undecodable message as an invalid row with the reason and the payload', () => {
     const row = decodeMessage(EVENTS_STREAM, message(subjectOf(event), '{"type":"inventory.updated"'));
     expect(row).toMatchObject({

@@ -69,6 +69,10 @@ export function summarize(event: DomainEvent): string {
       return `reservation ${event.data.reservationId} released ${event.data.releasedQuantity} (${event.data.reason})`;
     case 'inventory.reservation_extended':
       return `reservation ${event.data.reservationId} extended to ${event.data.expiresAt}`;
+    case 'webhooks.endpoint_paused':
+      return `webhook endpoint ${event.data.endpointId} paused after ${event.data.failures} failed event(s): ${event.data.reason}`;
+    case 'webhooks.endpoint_resumed':
+      return `webhook endpoint ${event.data.endpointId} resumed by ${event.data.actor}`;
     default: {
       const d = event.data;
       const from = d.previousStatus ? `${d.previousStatus} → ` : '';

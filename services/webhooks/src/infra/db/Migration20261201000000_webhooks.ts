@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { Migration20261216000000_webhook_endpoint_version } from './Migration20261216000000_webhook_endpoint_version.js';
 
 /** Registered endpoints and, per endpoint, the events that exhausted their retries. */
 export class Migration20261201000000_webhooks extends Migration {
@@ -33,4 +34,8 @@ export class Migration20261201000000_webhooks extends Migration {
 
 export const WEBHOOK_MIGRATIONS = [
   { name: 'Migration20261201000000_webhooks', class: Migration20261201000000_webhooks },
+  {
+    name: 'Migration20261216000000_webhook_endpoint_version',
+    class: Migration20261216000000_webhook_endpoint_version,
+  },
 ];

@@ -1,5 +1,7 @@
-import type { Orm } from '@inv/platform';
-import type { Endpoint, EndpointState } from '../../domain/endpoint.js';
+import type { DomainEvent } from '@inv/contracts';
+import { appendToOutbox, type Orm } from '@inv/platform';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { canTransition, type Endpoint, type EndpointState, pauseReason } from '../../domain/endpoint.js';
 
 interface EndpointRow {
   endpoint_id: string;
@@ -9,6 +11,9 @@ interface EndpointRow {
   secret: string;
   state: EndpointState;
   paused_reason: string | null;
+  paused_at: Date | null;
+  version: number;
+  consecutive_dead_letters: number;
   created_by: string;
   created_at: Date;
 }
@@ -34,9 +39,23 @@ function toEndpoint(row: EndpointRow): Endpoint {
     secret: row.secret,
     state: row.state,
     pausedReason: row.paused_reason,
+    pausedAt: row.paused_at ? new Date(row.paused_at).toISOString() : null,
+    version: Number(row.version),
+    consecutiveDeadLetters: Number(row.consecutive_dead_letters),
     createdBy: row.created_by,
     createdAt: new Date(row.created_at).toISOString(),
   };
+}
+
+export type TransitionResult =
+  | { outcome: 'moved'; before: Endpoint; after: Endpoint }
+  | { outcome: 'refused'; before: Endpoint }
+  | { outcome: 'not_found' };
+
+/** The endpoint after a dead letter was recorded (null if deleted), and whether this one paused it. */
+export interface DeadLetterOutcome {
+  endpoint: Endpoint | null;
+  pausedNow: boolean;
 }
 
 /** Endpoints and dead letters, in plain SQL: two small tables with no object graph. */
@@ -47,7 +66,12 @@ export class WebhookStore {
     return this.orm.em.fork().getConnection().execute<T[]>(sql, params, 'all');
   }
 
-  async insertEndpoint(e: Omit<Endpoint, 'createdAt' | 'state' | 'pausedReason'>): Promise<Endpoint> {
+  async insertEndpoint(
+    e: Omit<
+      Endpoint,
+      'createdAt' | 'state' | 'pausedReason' | 'pausedAt' | 'version' | 'consecutiveDeadLetters'
+    >,
+  ): Promise<Endpoint> {
     const [row] = await this.run<EndpointRow>(
       `insert into webhook_endpoint (endpoint_id, url, event_types, warehouses, secret, state, created_by)
        values (?, ?, ?::jsonb, ?::jsonb, ?, 'active', ?) returning *`,
@@ -83,23 +107,68 @@ export class WebhookStore {
     return rows.length > 0;
   }
 
-  /** Moves an endpoint between states; false when it was not in `from`. */
-  async setState(endpointId: string, from: EndpointState, to: EndpointState, reason: string | null) {
-    const rows = await this.run(
-      `update webhook_endpoint set state = ?, paused_reason = ?
-       where endpoint_id = ? and state = ? returning endpoint_id`,
-      [to, reason, endpointId, from],
-    );
-    return rows.length > 0;
+  /**
+   * Moves an endpoint to `to` (paused with `reason`, or active) and queues the event `eventOf` describes in the
+   * outbox, in one transaction: the event is published if and only if the change commits, and a transition
+   * refused (already there, or raced by another) publishes nothing.
+   */
+  async transition(
+    endpointId: string,
+    to: EndpointState,
+    change: { reason: string | null; at: Date },
+    eventOf: (before: Endpoint, after: Endpoint) => DomainEvent,
+  ): Promise<TransitionResult> {
+    return this.orm.em.fork().transactional(async (em): Promise<TransitionResult> => {
+      const before = await lockEndpoint(em, endpointId);
+      if (!before) return { outcome: 'not_found' };
+      if (!canTransition(before.state, to)) return { outcome: 'refused', before };
+      const after = await moveTo(em, endpointId, to, change);
+      await appendToOutbox(em, [eventOf(before, after)]);
+      return { outcome: 'moved', before, after };
+    });
   }
 
-  /** Idempotent per (endpoint, event): a redelivered message that already failed is not listed twice. */
-  async addDeadLetter(d: Omit<DeadLetter, 'deadLetterId' | 'createdAt'>): Promise<void> {
+  /**
+   * Sets an event aside and counts it in the endpoint's run of dead letters; a run reaching `pauseAfter` pauses
+   * the endpoint with the event `pausedEventOf` describes, all in one transaction. Idempotent per (endpoint,
+   * event): a redelivered message that was already set aside is neither listed nor counted twice.
+   */
+  async addDeadLetter(
+    d: Omit<DeadLetter, 'deadLetterId' | 'createdAt'>,
+    pauseAfter: number,
+    pausedEventOf: (paused: Endpoint, at: Date) => DomainEvent,
+  ): Promise<DeadLetterOutcome> {
+    return this.orm.em.fork().transactional(async (em): Promise<DeadLetterOutcome> => {
+      const endpoint = await lockEndpoint(em, d.endpointId);
+      if (!endpoint) return { endpoint: null, pausedNow: false };
+      const inserted = await em.execute(
+        `insert into webhook_dead_letter
+           (endpoint_id, event_id, event_type, stream_sequence, body, attempts, last_error)
+         values (?, ?, ?, ?, ?, ?, ?) on conflict (endpoint_id, event_id) do nothing returning dead_letter_id`,
+        [d.endpointId, d.eventId, d.eventType, d.streamSequence, d.body, d.attempts, d.lastError],
+      );
+      if (inserted.length === 0 || endpoint.state !== 'active') return { endpoint, pausedNow: false };
+      const [row] = await em.execute<EndpointRow[]>(
+        `update webhook_endpoint set consecutive_dead_letters = consecutive_dead_letters + 1
+         where endpoint_id = ? returning *`,
+        [d.endpointId],
+      );
+      const counted = toEndpoint(row!);
+      const reason = pauseReason(counted.consecutiveDeadLetters, pauseAfter);
+      if (!reason) return { endpoint: counted, pausedNow: false };
+      const at = new Date();
+      const paused = await moveTo(em, d.endpointId, 'paused', { reason, at });
+      await appendToOutbox(em, [pausedEventOf(paused, at)]);
+      return { endpoint: paused, pausedNow: true };
+    });
+  }
+
+  /** Ends an endpoint's run of dead letters: an event was delivered. */
+  async endDeadLetterRun(endpointId: string): Promise<void> {
     await this.run(
-      `insert into webhook_dead_letter
-         (endpoint_id, event_id, event_type, stream_sequence, body, attempts, last_error)
-       values (?, ?, ?, ?, ?, ?, ?) on conflict (endpoint_id, event_id) do nothing`,
-      [d.endpointId, d.eventId, d.eventType, d.streamSequence, d.body, d.attempts, d.lastError],
+      `update webhook_endpoint set consecutive_dead_letters = 0
+       where endpoint_id = ? and consecutive_dead_letters > 0`,
+      [endpointId],
     );
   }
 
@@ -127,4 +196,30 @@ export class WebhookStore {
       deadLetterId,
     ]);
   }
+}
+
+async function lockEndpoint(em: EntityManager, endpointId: string): Promise<Endpoint | null> {
+  const [row] = await em.execute<EndpointRow[]>(
+    'select * from webhook_endpoint where endpoint_id = ? for update',
+    [endpointId],
+  );
+  return row ? toEndpoint(row) : null;
+}
+
+/** A pause records why and when; a resume clears that and starts a new run of dead letters. */
+async function moveTo(
+  em: EntityManager,
+  endpointId: string,
+  to: EndpointState,
+  change: { reason: string | null; at: Date },
+): Promise<Endpoint> {
+  const paused = to === 'paused';
+  const [row] = await em.execute<EndpointRow[]>(
+    `update webhook_endpoint
+        set state = ?, paused_reason = ?, paused_at = ?, version = version + 1,
+            consecutive_dead_letters = case when ? then consecutive_dead_letters else 0 end
+      where endpoint_id = ? returning *`,
+    [to, paused ? change.reason : null, paused ? change.at : null, paused, endpointId],
+  );
+  return toEndpoint(row!);
 }

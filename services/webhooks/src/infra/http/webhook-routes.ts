@@ -51,7 +51,12 @@ export async function webhookRoutes(
     return reply.code(204).send();
   });
   api.post('/api/webhooks/:endpointId/resume', { schema: { params: EndpointParams } }, async (request) =>
-    publicEndpoint(await bridge.resume(request.params.endpointId)),
+    publicEndpoint(
+      await bridge.resume(request.params.endpointId, {
+        actor: request.claims.sub,
+        correlationId: request.correlationId,
+      }),
+    ),
   );
   api.get(
     '/api/webhooks/:endpointId/dead-letters',
