@@ -54,6 +54,7 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
   readonly reads: Array<{ from: number; to: number; filters: readonly string[] }> = [];
   private gate: Promise<void> | null = null;
   private openGate: () => void = () => undefined;
+  private gated: (filters: readonly string[]) => boolean = () => true;
 
   append(subject: string, pad = 0): RawMessage {
     const seq = ++this.lastSeq;
@@ -66,8 +67,9 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
     return { epoch: this.epoch, firstSeq: 1, lastSeq: this.looks.shift() ?? this.lastSeq };
   }
 
-  /** Reads wait before each message until `resume()`: a slow stream. */
-  pause(): void {
+  /** Reads (those on the filters `which` picks) wait before each message until `resume()`: a slow stream. */
+  pause(which: (filters: readonly string[]) => boolean = () => true): void {
+    this.gated = which;
     this.gate ??= new Promise((resolve) => {
       this.openGate = resolve;
     });
@@ -81,7 +83,7 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
   async read({ filters, fromSeq, toSeq, onMessage, stopped }: ReadRange): Promise<void> {
     this.reads.push({ from: fromSeq, to: toSeq, filters });
     for (let seq = fromSeq; seq <= toSeq; seq++) {
-      if (this.gate) await this.gate;
+      if (this.gate && this.gated(filters)) await this.gate;
       if (stopped()) return;
       const message = this.messages.get(seq);
       if (!message || !filters.some((filter) => subjectMatches(filter, message.subject))) continue;

@@ -130,3 +130,25 @@ describe('resuming from the stream', () => {
     expect(socket.controls('reset')).toEqual([]);
   });
 });
+
+describe('the live feed behind client replays', () => {
+  it('fills live channels after a stream leader change at once, not behind queued client replays', async () => {
+    const { world, watcher } = await withHistory({ readSlots: 1 }, 20);
+    // Client replays of product q read slowly and take the one replay slot; two more wait for it.
+    world.stream.pause((filters) => filters.some((filter) => filter.includes('.q.')));
+    const resuming = [world.connect(), world.connect(), world.connect()];
+    for (const client of resuming) world.subscribe(client.connection, 'q', 0);
+    await vi.waitFor(() => expect(world.stream.reads).toHaveLength(1));
+    // The old leader stored 21 but died before republishing it; the new one is announced.
+    world.publish('p', { lost: true });
+    await world.router.recover();
+    expect(world.router.position).toBe(21);
+    expect(watcher.socket.eventSeqs('product:p')).toContain(21);
+    expect(resuming.filter((client) => client.socket.controls('live').length > 0)).toEqual([]);
+    world.stream.resume();
+    for (const client of resuming) {
+      await vi.waitFor(() => expect(client.socket.controls('live')).toHaveLength(1));
+      expect(client.socket.eventSeqs('product:q')).toEqual(owed(world, 'q', 0));
+    }
+  });
+});
