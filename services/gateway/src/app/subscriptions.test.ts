@@ -2,6 +2,8 @@ import { describe, expect, it, vi } from 'vitest';
 import { fakeGateway, productSubject, settled } from '../../test/fakes.js';
 
 type World = ReturnType<typeof fakeGateway>;
+/** Half the send queue of `LIMITS`: beyond it a replay waits for the socket to drain. */
+const LIMIT_HALF = 512 * 1024;
 
 /** The stream's events of product `p` after `cursor`: what a client resuming there must get, once each. */
 const owed = (world: World, productId: string, cursor: number) =>
@@ -30,6 +32,15 @@ async function withHistory(options: Parameters<typeof fakeGateway>[0], count: nu
   return { world, watcher };
 }
 
+/** A client whose send queue is over half full resuming `product:p` from `cursor`, once subscribed. */
+async function resumingCongested(world: World, cursor: number) {
+  const { socket, connection } = world.connect();
+  socket.bufferedAmount = LIMIT_HALF + 1;
+  world.subscribe(connection, 'p', cursor);
+  await vi.waitFor(() => expect(socket.controls('subscribed')).toHaveLength(1));
+  return socket;
+}
+
 describe('resuming from the recent-events window', () => {
   it('serves a cursor at the very start of the window from memory, and one just before it from the stream', async () => {
     const { world } = await withHistory({ windowEvents: 10 }, 30);
@@ -44,11 +55,8 @@ describe('resuming from the recent-events window', () => {
 
   it('hands over to live exactly when events arrive while the window is being sent', async () => {
     const { world } = await withHistory({ windowEvents: 100 }, 20);
-    const { socket, connection } = world.connect();
     // The client's queue is full: the window's events wait for it to drain, while live ones keep coming.
-    socket.bufferedAmount = LIMIT_HALF + 1;
-    world.subscribe(connection, 'p', 2);
-    await vi.waitFor(() => expect(socket.controls('subscribed')).toHaveLength(1));
+    const socket = await resumingCongested(world, 2);
     for (let i = 0; i < 6; i++) world.publish('p');
     await vi.waitFor(() => expect(world.router.position).toBe(26));
     socket.drain();
@@ -93,10 +101,7 @@ describe('resuming from the recent-events window', () => {
 
   it('reads the rest from the stream when more live events came during the window than a client may hold', async () => {
     const { world } = await withHistory({ windowEvents: 100 }, 20);
-    const { socket, connection } = world.connect();
-    socket.bufferedAmount = LIMIT_HALF + 1;
-    world.subscribe(connection, 'p', 0);
-    await vi.waitFor(() => expect(socket.controls('subscribed')).toHaveLength(1));
+    const socket = await resumingCongested(world, 0);
     // Far more than the 256 KiB a catching-up client holds back.
     for (let i = 0; i < 40; i++) world.publish('p', { pad: 16 * 1024 });
     await vi.waitFor(() => expect(world.router.position).toBe(60));
@@ -107,8 +112,6 @@ describe('resuming from the recent-events window', () => {
     expect(socket.eventSeqs('product:p')).toEqual(owed(world, 'p', 0));
   });
 });
-
-const LIMIT_HALF = 512 * 1024;
 
 describe('resuming from the stream', () => {
   it('hands over exactly when the look at the stream is older than what the live feed already routed', async () => {
