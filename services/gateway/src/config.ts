@@ -41,8 +41,7 @@ export const GatewayConfig = BaseConfig.extend({
    * The recent-events window of this instance (one, shared by every channel): resumes from a cursor it covers
    * are served from memory. Bounded by both; 0 turns it off (every resume reads the stream).
    */
-  // Off by default: the 60 s chaos soak (seed 98202093) saw clients miss events with it on; see docs/gateway.md.
-  RECENT_WINDOW_EVENTS: z.coerce.number().int().min(0).default(0),
+  RECENT_WINDOW_EVENTS: z.coerce.number().int().min(0).default(10_000),
   RECENT_WINDOW_BYTES: z.coerce
     .number()
     .int()

@@ -1,53 +1,16 @@
-import { type Channel, type ControlFrame, WS_CLOSE } from '@inv/contracts';
+import { type ControlFrame, WS_CLOSE } from '@inv/contracts';
 import type { ConnectionLimits } from '../config.js';
-import { canSeeEvent, type Endpoint, type WarehouseScope } from '../domain/access.js';
+import type { Endpoint, WarehouseScope } from '../domain/access.js';
 import type { ParsedClientMessage, ProtocolError } from '../domain/client-message.js';
 import { controlFrame, errorFrame, type Frame } from '../domain/frames.js';
-import type { SeqBuffer } from '../domain/seq-buffer.js';
-import type { StoredEvent } from '../domain/stored-event.js';
 import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
-import type { ChannelHub, HubMember } from './hub.js';
+import type { ClientChannel } from './client-channel.js';
 import type { GatewayMetrics, GatewaySocket } from './ports.js';
 import { Semaphore } from './semaphore.js';
 
 /** A client flooding at ten times its allowed rate for about a second is disconnected. */
 const FLOOD_FACTOR = 10;
 const TEXT = { binary: false };
-
-/** One channel of one connection. */
-export class ClientChannel implements HubMember {
-  /** Stream sequence of the last event sent on this channel (or where the subscription started). */
-  position = 0;
-  /** Highest position the client acknowledged (durable sessions). */
-  acked = 0;
-  /** Position last written to the durable session. */
-  stored = -1;
-  /** The position is known (the subscription started): from here on it may be stored and confirmed. */
-  positioned = false;
-  cancelled = false;
-  /** Live frames held back while the channel replays from the stream; null once live. */
-  catchUp: SeqBuffer<Frame> | null = null;
-
-  constructor(
-    readonly connection: Connection,
-    readonly name: string,
-    readonly channel: Channel,
-    readonly hub: ChannelHub,
-    /** A default subscription the client did not ask for: dropped when it subscribes to anything itself. */
-    public implicit: boolean,
-  ) {}
-
-  offer(event: StoredEvent, frame: Frame): boolean {
-    if (!canSeeEvent(this.connection.scope, event.warehouses)) return false;
-    if (this.catchUp) {
-      this.catchUp.push(event.seq, frame);
-      return false;
-    }
-    if (event.seq <= this.position) return false;
-    this.position = event.seq;
-    return this.connection.send(frame);
-  }
-}
 
 export interface BoundSession {
   id: string;

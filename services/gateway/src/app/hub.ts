@@ -23,20 +23,20 @@ export interface HubContext {
  * One channel in one gateway process, shared by every client of the channel: the live router hands it the
  * channel's messages in stream order; each event is decoded and turned into a frame once, then offered to every
  * member. `position` is the stream sequence up to which the channel has been fanned out: a client attached now
- * is owed exactly the events after it.
+ * is owed exactly the events after it. Only the hub moves its position; only the registry counts its holders.
  */
 export class ChannelHub {
   readonly filters: readonly string[];
   readonly channelJson: string;
   /** The canonical channel, as `HubRegistry.route` matches messages to it. */
   readonly key: string;
-  readonly members = new Set<HubMember>();
-  position = 0;
-  /** Subscriptions holding this hub (members attach only once the hub is ready). */
-  refs = 0;
-  closed = false;
   /** Resolves once the live feed runs and `position` is known. */
   readonly ready: Promise<void>;
+  private readonly members = new Set<HubMember>();
+  private fannedOutTo = 0;
+  /** Subscriptions holding this hub (members attach only once the hub is ready). */
+  private holders = 0;
+  private ended = false;
 
   constructor(
     readonly name: string,
@@ -48,12 +48,41 @@ export class ChannelHub {
     this.key = formatChannel(channel);
     // Everything the router has routed so far is before this channel's time.
     this.ready = ctx.router.ready.then(() => {
-      this.position = Math.max(this.position, ctx.router.position);
+      this.fannedOutTo = Math.max(this.fannedOutTo, ctx.router.position);
     });
   }
 
+  /** The stream sequence up to which the channel was fanned out. */
+  get position(): number {
+    return this.fannedOutTo;
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  /** The stream holds at least every message up to here: the live router confirmed each against it. */
+  get confirmedUpTo(): number {
+    return this.ctx.router.position;
+  }
+
+  get memberCount(): number {
+    return this.members.size;
+  }
+
+  /** One more subscription holds the hub. */
+  hold(): void {
+    this.holders++;
+  }
+
+  /** A subscription let the hub go; returns how many still hold it. */
+  letGo(): number {
+    this.holders = Math.max(0, this.holders - 1);
+    return this.holders;
+  }
+
   attach(member: HubMember): void {
-    this.members.add(member);
+    if (!this.ended) this.members.add(member);
   }
 
   detach(member: HubMember): void {
@@ -62,8 +91,8 @@ export class ChannelHub {
 
   /** The next message of the channel, from the router (in stream order). */
   fanOut(message: RawMessage): void {
-    if (this.closed || message.seq <= this.position) return;
-    this.position = message.seq;
+    if (this.ended || message.seq <= this.fannedOutTo) return;
+    this.fannedOutTo = message.seq;
     if (this.members.size === 0) return;
     const event = this.ctx.events.decode(message.seq, message.subject, message.data);
     if (!event) {
@@ -87,8 +116,8 @@ export class ChannelHub {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.ended) return;
+    this.ended = true;
     this.members.clear();
   }
 }
@@ -146,13 +175,12 @@ export class HubRegistry implements LiveRoutes {
       hub = created;
     }
     this.idle.delete(hub);
-    hub.refs++;
+    hub.hold();
     return hub;
   }
 
   release(hub: ChannelHub): void {
-    hub.refs--;
-    if (hub.refs > 0 || hub.closed) return;
+    if (hub.letGo() > 0 || hub.closed) return;
     this.idle.set(hub, Date.now());
     this.timer ??= setInterval(() => this.closeIdle(Date.now()), Math.max(10, this.lingerMs / 2));
     this.timer.unref();

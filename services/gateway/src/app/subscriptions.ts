@@ -1,19 +1,17 @@
 import { type Channel, type CursorPosition, encodeCursor, WS_CLOSE } from '@inv/contracts';
 import type { Logger } from 'pino';
 import { canSeeEvent, refuseSubscribe } from '../domain/access.js';
-import { resetReasonFor } from '../domain/cursor-check.js';
+import { resetReasonFor, type StreamState } from '../domain/cursor-check.js';
 import { eventFrame } from '../domain/frames.js';
 import { eventOfEntry, type WindowEntry } from '../domain/recent-window.js';
-import { SeqBuffer } from '../domain/seq-buffer.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
 import { visibleFilters } from '../domain/visible-filters.js';
-import { ClientChannel, type Connection } from './connection.js';
-import type { HubRegistry } from './hub.js';
+import { ClientChannel } from './client-channel.js';
+import type { Connection } from './connection.js';
+import type { ChannelHub, HubRegistry } from './hub.js';
 import type { GatewayMetrics, LastMatching, StreamReader, StreamStateSource } from './ports.js';
 import { LendableSlot, type Semaphore } from './semaphore.js';
 
-/** Live frames a replaying client may have held back; beyond this the replay reads further instead. */
-const CATCH_UP_MAX_BYTES = 256 * 1024;
 /** A client that reads nothing for this long during a replay is closed as a slow consumer. */
 const REPLAY_STALL_MS = 10_000;
 
@@ -126,17 +124,14 @@ export class Subscriptions {
       return;
     }
     connection.usesAcks = true;
-    subscription.acked = Math.max(subscription.acked, Math.min(cursor.seq, subscription.position));
+    subscription.acknowledge(cursor.seq);
   }
 
   /** Ends a subscription: leaves its hub (closing the hub if it was the last) and stops its replay. */
   cancel(subscription: ClientChannel): void {
-    if (subscription.cancelled) return;
-    subscription.cancelled = true;
-    subscription.catchUp = null;
+    if (!subscription.end()) return;
     const { connection, hub } = subscription;
     if (connection.subs.get(subscription.name) === subscription) connection.subs.delete(subscription.name);
-    hub.detach(subscription);
     this.ctx.hubs.release(hub);
     this.ctx.metrics.subscribed(subscription.channel.kind, -1);
   }
@@ -211,19 +206,13 @@ export class Subscriptions {
     });
   }
 
-  private position(subscription: ClientChannel, seq: number): void {
-    subscription.position = subscription.acked = seq;
-    subscription.positioned = true;
-  }
-
   private async startLive(subscription: ClientChannel, requestId?: string): Promise<void> {
     const { hub } = subscription;
     await hub.ready;
-    if (subscription.cancelled) return;
+    if (subscription.ended) return;
     const visible = visibleFilters(subscription.channel, subscription.connection.scope);
     if (visible && this.ctx.lastMatching) return this.startLiveConfined(subscription, visible, requestId);
-    hub.attach(subscription);
-    this.position(subscription, hub.position);
+    subscription.joinLive(hub.position);
     this.confirm(subscription, requestId);
   }
 
@@ -236,18 +225,16 @@ export class Subscriptions {
    */
   private async startLiveConfined(subscription: ClientChannel, filters: string[], requestId?: string) {
     const { hub, connection } = subscription;
-    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
-    hub.attach(subscription);
+    subscription.hold();
     const joinedAt = hub.position;
     const cursor = await this.visibleCursor(filters, joinedAt);
-    if (subscription.cancelled || connection.closing) return;
-    if ((subscription.catchUp?.droppedUpTo ?? 0) > 0) {
+    if (subscription.ended || connection.closing) return;
+    if (subscription.droppedUpTo > 0) {
       // Far more live traffic than a lookup's time should bring: start over from the cursor by the stream.
-      subscription.catchUp = null;
-      hub.detach(subscription);
+      subscription.unhold();
       return this.resume(subscription, { seq: cursor, epoch: this.ctx.stream.epoch }, requestId);
     }
-    this.position(subscription, cursor);
+    subscription.startAt(cursor);
     this.confirm(subscription, requestId);
     this.goLive(subscription, cursor);
   }
@@ -282,7 +269,7 @@ export class Subscriptions {
     // The connection's own limit first: a client resuming many channels queues behind itself, not the others.
     const releaseOwn = await subscription.connection.replaySlots.acquire();
     try {
-      if (subscription.cancelled) return;
+      if (subscription.ended) return;
       // From memory when the window covers the cursor: no stream read, no slot of the process's replays.
       if (await this.resumeFromWindow(subscription, cursor, requestId)) return;
       const slot = await LendableSlot.take(this.ctx.readSlots);
@@ -304,13 +291,12 @@ export class Subscriptions {
   ) {
     const { hub, connection } = subscription;
     await hub.ready;
-    if (subscription.cancelled || connection.closing) return;
+    if (subscription.ended || connection.closing) return;
     // Join first, then look at the stream's end: every event after that end reaches the held frames.
-    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
-    hub.attach(subscription);
+    subscription.hold();
     const joinedAt = hub.position;
-    const stream = await this.ctx.stream.current();
-    if (subscription.cancelled) return;
+    const stream = await this.lookAtStream(hub);
+    if (subscription.ended) return;
 
     const reason = resetReasonFor(cursor, stream);
     if (reason) {
@@ -319,8 +305,8 @@ export class Subscriptions {
       const visible = visibleFilters(subscription.channel, connection.scope);
       const resetAt =
         visible && this.ctx.lastMatching ? await this.visibleCursor(visible, joinedAt) : joinedAt;
-      if (subscription.cancelled || connection.closing) return;
-      this.position(subscription, resetAt);
+      if (subscription.ended || connection.closing) return;
+      subscription.startAt(resetAt);
       connection.sendControl({
         type: 'reset',
         channel: subscription.name,
@@ -328,16 +314,16 @@ export class Subscriptions {
         cursor: encodeCursor({ seq: resetAt, epoch: stream.epoch }),
       });
       let liveAfter = resetAt;
-      if ((subscription.catchUp?.droppedUpTo ?? 0) > resetAt) {
+      if (subscription.droppedUpTo > resetAt) {
         // More live traffic during the lookup than the held frames keep: read it from the stream.
         liveAfter = (await this.replayToEnd(subscription, resetAt, stream.lastSeq, slot)).end;
-        if (subscription.cancelled || connection.closing) return;
+        if (subscription.ended || connection.closing) return;
       }
       this.goLive(subscription, liveAfter);
       return;
     }
 
-    this.position(subscription, cursor.seq);
+    subscription.startAt(cursor.seq);
     connection.sendControl({
       type: 'subscribed',
       channel: subscription.name,
@@ -345,7 +331,7 @@ export class Subscriptions {
       requestId,
     });
     const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq, slot);
-    if (subscription.cancelled || connection.closing) return;
+    if (subscription.ended || connection.closing) return;
     this.goLive(subscription, end);
     connection.sendControl({ type: 'live', channel: subscription.name, replayed });
   }
@@ -367,17 +353,16 @@ export class Subscriptions {
     const { hub, connection } = subscription;
     if (!recent || cursor.epoch !== this.ctx.stream.epoch) return false;
     await hub.ready;
-    if (subscription.cancelled || connection.closing) return true;
+    if (subscription.ended || connection.closing) return true;
     // The stream's bounds, as the stream path checks them: a cursor retention passed is reset all the same.
-    const stream = await this.ctx.stream.current();
-    if (subscription.cancelled || connection.closing) return true;
+    const stream = await this.lookAtStream(hub);
+    if (subscription.ended || connection.closing) return true;
     if (resetReasonFor(cursor, stream)) return false;
     const missed = recent.recentAfter(cursor.seq);
     if (!missed) return false;
     const end = missed.at(-1)?.seq ?? cursor.seq;
-    subscription.catchUp = new SeqBuffer(CATCH_UP_MAX_BYTES, (frame) => frame.length);
-    hub.attach(subscription);
-    this.position(subscription, cursor.seq);
+    subscription.hold();
+    subscription.startAt(cursor.seq);
     connection.sendControl({
       type: 'subscribed',
       channel: subscription.name,
@@ -386,20 +371,20 @@ export class Subscriptions {
     });
     this.ctx.metrics.windowReplays.inc();
     let replayed = await this.sendFromWindow(subscription, missed);
-    if (subscription.cancelled || connection.closing) return true;
+    if (subscription.ended || connection.closing) return true;
     let liveAfter = end;
-    if ((subscription.catchUp?.droppedUpTo ?? 0) > end) {
+    if (subscription.droppedUpTo > end) {
       // More live traffic while sending than the held frames keep: the rest comes from the stream.
       const slot = await LendableSlot.take(this.ctx.readSlots);
       try {
-        const last = (await this.ctx.stream.current()).lastSeq;
+        const last = (await this.lookAtStream(hub)).lastSeq;
         const more = await this.replayToEnd(subscription, end, last, slot);
         replayed += more.replayed;
         liveAfter = more.end;
       } finally {
         slot.done();
       }
-      if (subscription.cancelled || connection.closing) return true;
+      if (subscription.ended || connection.closing) return true;
     }
     this.goLive(subscription, liveAfter);
     connection.sendControl({ type: 'live', channel: subscription.name, replayed });
@@ -413,7 +398,7 @@ export class Subscriptions {
     let sent = 0;
     try {
       for (const entry of entries) {
-        if (subscription.cancelled || connection.closing) break;
+        if (subscription.ended || connection.closing) break;
         if (entry.seq <= subscription.position || !hub.carries(entry)) continue;
         const event = eventOfEntry(entry);
         if (!event) {
@@ -421,7 +406,7 @@ export class Subscriptions {
           continue;
         }
         if (!canSeeEvent(connection.scope, event.warehouses)) continue;
-        subscription.position = entry.seq;
+        subscription.caughtUpTo(entry.seq);
         sent++;
         const frame = eventFrame(event, hub.channelJson, epoch);
         if (!connection.congested()) connection.send(frame);
@@ -447,10 +432,10 @@ export class Subscriptions {
     try {
       for (;;) {
         replayed += await this.replay(subscription, from, end, slot);
-        if (subscription.cancelled || subscription.connection.closing) break;
-        if ((subscription.catchUp?.droppedUpTo ?? 0) <= end) break;
+        if (subscription.ended || subscription.connection.closing) break;
+        if (subscription.droppedUpTo <= end) break;
         from = end;
-        end = (await this.ctx.stream.current()).lastSeq;
+        end = (await this.lookAtStream(subscription.hub)).lastSeq;
       }
     } finally {
       metrics.live.replays--;
@@ -473,7 +458,7 @@ export class Subscriptions {
       filters: hub.filters,
       fromSeq: from + 1,
       toSeq: end,
-      stopped: () => subscription.cancelled || connection.closing,
+      stopped: () => subscription.ended || connection.closing,
       onMessage: (message) => {
         if (message.seq <= subscription.position) return;
         const event = decodeStoredEvent(message.seq, message.subject, message.data);
@@ -482,7 +467,7 @@ export class Subscriptions {
           return;
         }
         if (!canSeeEvent(connection.scope, event.warehouses)) return;
-        subscription.position = message.seq;
+        subscription.caughtUpTo(message.seq);
         sent++;
         const frame = eventFrame(event, hub.channelJson, epoch);
         if (!connection.congested()) {
@@ -498,22 +483,25 @@ export class Subscriptions {
     return sent;
   }
 
+  /**
+   * A look at the stream's bounds for a hand-over. A look answered by a server behind the others (one still
+   * catching up while the stream elects a leader) can end before what the live feed already routed, and a replay
+   * that stopped there would hand over after a stretch nobody sends: the stream holds at least every message
+   * the live router confirmed, so the end is never taken below that.
+   */
+  private async lookAtStream(hub: ChannelHub): Promise<StreamState> {
+    const state = await this.ctx.stream.current();
+    return { ...state, lastSeq: Math.max(state.lastSeq, hub.confirmedUpTo) };
+  }
+
   /** Sends the held live frames past `after` and switches the channel to live delivery. */
   private goLive(subscription: ClientChannel, after: number): void {
-    const held = subscription.catchUp?.takeAfter(after) ?? [];
-    subscription.catchUp = null;
-    let sent = 0;
-    for (const [seq, frame] of held) {
-      if (seq <= subscription.position) continue;
-      subscription.position = seq;
-      if (subscription.connection.send(frame)) sent++;
-    }
-    this.ctx.metrics.framesOut.inc(sent);
+    this.ctx.metrics.framesOut.inc(subscription.goLive(after));
   }
 
   /** A subscription could not start (NATS unavailable): tell the client and let it reconnect and resume. */
   private failed(subscription: ClientChannel, error: unknown): void {
-    if (subscription.cancelled || subscription.connection.closing) return;
+    if (subscription.ended || subscription.connection.closing) return;
     this.ctx.logger.warn({ err: error, channel: subscription.name }, 'subscription failed');
     const { connection } = subscription;
     this.cancel(subscription);
