@@ -30,7 +30,3 @@ export class Migration20261201000000_webhooks extends Migration {
       );`);
   }
 }
-
-export const WEBHOOK_MIGRATIONS = [
-  { name: 'Migration20261201000000_webhooks', class: Migration20261201000000_webhooks },
-];
