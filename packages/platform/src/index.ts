@@ -4,6 +4,7 @@ export * from './concurrency.js';
 export * from './config.js';
 export * from './db/database.js';
 export * from './db/orm.js';
+export * from './errors.js';
 export * from './http/pagination.js';
 // The auth and context plugins also declare `request.claims` and `request.correlationId` for route handlers.
 export * from './http/plugins/auth.js';
