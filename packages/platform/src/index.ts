@@ -1,10 +1,12 @@
 export * from './auth.js';
+export * from './caller.js';
 export * from './cluster.js';
 export * from './concurrency.js';
 export * from './config.js';
 export * from './db/database.js';
 export * from './db/orm.js';
 export * from './errors.js';
+export * from './http/command-route.js';
 export * from './http/pagination.js';
 // The auth and context plugins also declare `request.claims` and `request.correlationId` for route handlers.
 export * from './http/plugins/auth.js';
@@ -31,4 +33,6 @@ export * from './outbox/relay.js';
 export * from './outbox/writer.js';
 export * from './retry.js';
 export * from './runtime.js';
+export * from './service/periodic-job.js';
+export * from './service/start-service.js';
 export * from './shutdown.js';
