@@ -1,15 +1,13 @@
 import { DURABLE_CONSUMERS } from '@inv/contracts';
 import { loadInventoryConfig, migrateInventoryDatabase } from '@inv/inventory';
 import {
-  ConfigError,
   connectNats,
   createLogger,
-  DatabaseUnreachableError,
   ensureDeadLettersStream,
   ensureDurableConsumer,
   ensureEventsStream,
+  InfrastructureError,
   loadConfig,
-  NatsUnreachableError,
   natsServers,
 } from '@inv/platform';
 import { loadTransferConfig, migrateTransferDatabase } from '@inv/transfer';
@@ -68,11 +66,7 @@ export async function setup(env: NodeJS.ProcessEnv = process.env): Promise<void>
 const isMain = import.meta.url === `file://${process.argv[1]}`;
 if (isMain) {
   setup().catch((error: unknown) => {
-    const known =
-      error instanceof NatsUnreachableError ||
-      error instanceof DatabaseUnreachableError ||
-      error instanceof ConfigError;
-    console.error(known ? `setup failed: ${(error as Error).message}` : error);
+    console.error(error instanceof InfrastructureError ? `setup failed: ${error.message}` : error);
     process.exit(1);
   });
 }

@@ -26,3 +26,30 @@ export function lockFailure(): DomainError {
     { reason: 'RETRIES_EXHAUSTED' },
   );
 }
+
+/**
+ * A client that names the version it saw (If-Match / expectedVersion) fails at once when the thing has moved on:
+ * it must look at the new state (sent along as `current`) before deciding again, so retrying on its behalf would
+ * be wrong. `what` names the thing in the message ("record", "transfer").
+ */
+export function staleVersion(
+  what: string,
+  expectedVersion: number,
+  found: { version: number; current: unknown },
+): DomainError {
+  return new DomainError(
+    'OPTIMISTIC_LOCK_FAILURE',
+    `The ${what} was changed by someone else: it is at version ${found.version}, not ${expectedVersion}.`,
+    { reason: 'STALE_VERSION', expectedVersion, currentVersion: found.version, current: found.current },
+  );
+}
+
+/** Throws `staleVersion` when the client named a version and it is not the current one. */
+export function assertExpectedVersion(
+  what: string,
+  expectedVersion: number | undefined,
+  found: { version: number; current: () => unknown },
+): void {
+  if (expectedVersion === undefined || expectedVersion === found.version) return;
+  throw staleVersion(what, expectedVersion, { version: found.version, current: found.current() });
+}

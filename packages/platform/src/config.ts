@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { InfrastructureError } from './errors.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -63,10 +64,9 @@ export function natsServers(config: Pick<BaseConfig, 'NATS_URL'>): string[] {
     .filter(Boolean);
 }
 
-export class ConfigError extends Error {
+export class ConfigError extends InfrastructureError {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `invalid configuration: ${problems.join('; ')}`);
   }
 }
 

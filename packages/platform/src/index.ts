@@ -4,11 +4,14 @@ import './http/plugins/auth.js';
 import './http/plugins/context.js';
 
 export { AuthError, authSettingsFrom, bearerToken, createTokenVerifier, type TokenVerifier } from './auth.js';
+export type { Caller } from './caller.js';
 export { clusterWorkerIndex } from './cluster.js';
-export { ConcurrencyConflict } from './concurrency.js';
+export { assertExpectedVersion, ConcurrencyConflict, staleVersion } from './concurrency.js';
 export { BaseConfig, ConfigError, loadConfig, natsServers, requireAuthSettings } from './config.js';
 export { DatabaseUnreachableError } from './db/database.js';
 export { createOrm, migrateDatabase, type Orm } from './db/orm.js';
+export { InfrastructureError, type InfrastructureErrorCode } from './errors.js';
+export { type CommandRunnerOptions, callerOf, commandRunner } from './http/command-route.js';
 export { decodePageCursor, keysetPage } from './http/pagination.js';
 export { requestLogPlugin } from './http/plugins/request-log.js';
 export { ReadGate } from './http/read-gate.js';
@@ -25,7 +28,7 @@ export { InboxConsumer, type InboxContext } from './inbox/consumer.js';
 export { PermanentEventError } from './inbox/dead-letters.js';
 export { createLogger } from './logger.js';
 export { TablePurger } from './maintenance/table-purger.js';
-export { createMetricsRegistry } from './metrics.js';
+export { counter, createMetricsRegistry, gauge, histogram } from './metrics.js';
 export { connectNats, NatsUnreachableError } from './nats/connect.js';
 export { type RetentionPressure, RetentionWatch, retentionPressure } from './nats/retention.js';
 export {
@@ -46,4 +49,15 @@ export {
   listenOn,
   runServiceMain,
 } from './runtime.js';
+export { PeriodicJob, type PeriodicJobOptions, type Worker } from './service/periodic-job.js';
+export {
+  migrateServiceDatabase,
+  type RunningService,
+  type ServiceConfig,
+  type ServiceDefinition,
+  type ServiceParts,
+  type SharedParts,
+  type StartServiceOptions,
+  startService,
+} from './service/start-service.js';
 export { gracefulShutdown } from './shutdown.js';

@@ -1,3 +1,5 @@
+import { InfrastructureError } from './errors.js';
+
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
@@ -16,10 +18,9 @@ export function backoffDelay(attempt: number, baseMs = 100, maxMs = 5_000): numb
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
-export class TimeoutError extends Error {
+export class TimeoutError extends InfrastructureError {
   constructor(what: string, ms: number) {
-    super(`${what} took longer than ${ms} ms`);
-    this.name = 'TimeoutError';
+    super('TIMEOUT', `${what} took longer than ${ms} ms`);
   }
 }
 

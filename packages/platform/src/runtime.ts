@@ -3,13 +3,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { clusterWorkerIndex, superviseWorkers } from './cluster.js';
-import { type BaseConfig, ConfigError, natsServers } from './config.js';
-import { DatabaseUnreachableError } from './db/database.js';
+import { type BaseConfig, natsServers } from './config.js';
 import type { Orm } from './db/orm.js';
+import { InfrastructureError } from './errors.js';
 import type { ReadinessCheck } from './http/plugins/health.js';
 import type { AppServer } from './http/server.js';
 import { createLogger } from './logger.js';
-import { connectNats, NatsUnreachableError } from './nats/connect.js';
+import { connectNats } from './nats/connect.js';
 import { ensureDeadLettersStream, ensureEventsStream } from './nats/streams.js';
 import { sleep } from './retry.js';
 import { gracefulShutdown } from './shutdown.js';
@@ -128,11 +128,7 @@ export function runServiceMain<C extends Pick<BaseConfig, 'LOG_LEVEL' | 'SHUTDOW
     ]);
   };
   main().catch((error: unknown) => {
-    const known =
-      error instanceof ConfigError ||
-      error instanceof DatabaseUnreachableError ||
-      error instanceof NatsUnreachableError;
-    console.error(known ? `${name} failed to start: ${(error as Error).message}` : error);
+    console.error(error instanceof InfrastructureError ? `${name} failed to start: ${error.message}` : error);
     process.exit(1);
   });
 }

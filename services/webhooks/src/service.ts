@@ -20,7 +20,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import { WebhookBridge } from './app/bridge.js';
 import type { WebhooksConfig } from './config.js';
-import { WEBHOOK_MIGRATIONS } from './infra/db/Migration20261201000000_webhooks.js';
+import { WEBHOOK_MIGRATIONS } from './infra/db/migrations/index.js';
 import { WebhookStore } from './infra/db/store.js';
 import { webhookRoutes } from './infra/http/webhook-routes.js';
 

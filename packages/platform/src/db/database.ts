@@ -1,12 +1,14 @@
 import pg from 'pg';
+import { InfrastructureError } from '../errors.js';
 
-export class DatabaseUnreachableError extends Error {
+export class DatabaseUnreachableError extends InfrastructureError {
   constructor(url: string, cause: unknown) {
     super(
+      'DATABASE_UNREACHABLE',
       `PostgreSQL is not reachable at ${redact(url)} (${(cause as Error)?.message ?? cause}). ` +
         'Start it with `pg_ctlcluster 15 main start` (installed package) or `docker compose up -d postgres`.',
+      { cause },
     );
-    this.name = 'DatabaseUnreachableError';
   }
 }
 

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { IdempotencyRecordSchema } from '../idempotency/idempotency.entity.js';
 import { InboxEntrySchema } from '../inbox/inbox.entity.js';
-import { PLATFORM_MIGRATIONS } from '../migrations/Migration20261122000000_platform.js';
+import { PLATFORM_MIGRATIONS } from '../migrations/index.js';
 import { OutboxMessageSchema } from '../outbox/outbox.entity.js';
 import { DatabaseUnreachableError, ensureDatabase } from './database.js';
 

@@ -9,10 +9,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { type ConsumerMessages, type JsMsg, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { isRetryableConflict, OPTIMISTIC_RETRY_DELAYS_MS } from '../concurrency.js';
 import type { Orm } from '../db/orm.js';
 import { DegradedError, type ReadinessCheck } from '../http/plugins/health.js';
+import { counter, gauge } from '../metrics.js';
 import { DEFAULT_ACK_WAIT_MS, type DurableOptions, ensureDurableConsumer } from '../nats/streams.js';
 import { backoffDelay, sleep } from '../retry.js';
 import { type DeadLetterReason, PermanentEventError, publishDeadLetter } from './dead-letters.js';
@@ -55,27 +56,20 @@ interface Metrics {
 
 function consumerMetrics(registry: Registry | undefined, consumer: string): Metrics | null {
   if (!registry) return null;
-  const labelled = <T>(name: string, create: () => T): T =>
-    (registry.getSingleMetric(name) as T | undefined) ?? create();
-  const counter = (name: string, help: string, labelNames = ['consumer']) =>
-    labelled(name, () => new Counter({ name, help, labelNames, registers: [registry] }));
-  const applied = counter('inbox_applied_total', 'Events applied');
-  const duplicates = counter('inbox_duplicates_total', 'Redelivered events skipped');
-  const retries = counter('inbox_retries_total', 'Failed attempts at an event that will be retried');
-  const dead = counter('inbox_dead_lettered_total', 'Events moved to the dead-letter stream', [
+  const perConsumer = (name: string, help: string, labelNames = ['consumer']) =>
+    counter(registry, { name, help, labelNames });
+  const applied = perConsumer('inbox_applied_total', 'Events applied');
+  const duplicates = perConsumer('inbox_duplicates_total', 'Redelivered events skipped');
+  const retries = perConsumer('inbox_retries_total', 'Failed attempts at an event that will be retried');
+  const dead = perConsumer('inbox_dead_lettered_total', 'Events moved to the dead-letter stream', [
     'consumer',
     'reason',
   ]);
-  const retrying = labelled(
-    'inbox_retrying_seconds',
-    () =>
-      new Gauge({
-        name: 'inbox_retrying_seconds',
-        help: 'How long the event at the head of the consumer has been failing (0 when none is)',
-        labelNames: ['consumer'],
-        registers: [registry],
-      }),
-  );
+  const retrying = gauge(registry, {
+    name: 'inbox_retrying_seconds',
+    help: 'How long the event at the head of the consumer has been failing (0 when none is)',
+    labelNames: ['consumer'],
+  });
   retrying.set({ consumer }, 0);
   return {
     applied: () => applied.inc({ consumer }),

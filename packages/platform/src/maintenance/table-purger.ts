@@ -3,9 +3,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Orm } from '../db/orm.js';
 import { purgeIdempotencyKeys } from '../idempotency/command.js';
+import { counter } from '../metrics.js';
+import { PeriodicJob, type Worker } from '../service/periodic-job.js';
 
 /** Inbox rows outlive the stream's retention by this much, for clock skew and events published late. */
 const INBOX_MARGIN_MS = 60 * 60_000;
@@ -39,45 +41,35 @@ export interface PurgeResult {
  * goes only once the stream can no longer deliver its event again (older than the stream's `max_age`), so a
  * redelivery within retention is still recognised. One instance at a time purges (advisory lock), in batches.
  */
-export class TablePurger {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+export class TablePurger implements Worker {
   private readonly logger: Logger;
   private readonly purged: ((table: string, rows: number) => void) | undefined;
+  private readonly job: PeriodicJob;
 
   constructor(private readonly o: TablePurgerOptions) {
     this.logger = o.logger.child({ component: 'table-purger' });
-    const registry = o.registry;
-    if (registry) {
-      const name = 'table_purged_rows_total';
-      const counter =
-        (registry.getSingleMetric(name) as Counter<'table'> | undefined) ??
-        new Counter({
-          name,
-          help: 'Rows removed by scheduled purges',
-          labelNames: ['table'],
-          registers: [registry],
-        });
-      this.purged = (table, rows) => counter.inc({ table }, rows);
+    if (o.registry) {
+      const rows = counter(o.registry, {
+        name: 'table_purged_rows_total',
+        help: 'Rows removed by scheduled purges',
+        labelNames: ['table'],
+      });
+      this.purged = (table, count) => rows.inc({ table }, count);
     }
+    this.job = new PeriodicJob({
+      run: () => this.runOnce(),
+      intervalMs: o.intervalMs,
+      logger: this.logger,
+      failureMessage: 'purge failed; trying again next time',
+    });
   }
 
   start(): void {
-    if (this.o.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'purge failed; trying again next time'))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.o.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** One purge; null when another instance holds the lock (it is purging). */

@@ -46,7 +46,3 @@ export class Migration20261122000000_platform extends Migration {
     this.addSql('drop table if exists outbox;');
   }
 }
-
-export const PLATFORM_MIGRATIONS = [
-  { name: 'Migration20261122000000_platform', class: Migration20261122000000_platform },
-];

@@ -1,14 +1,16 @@
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import { InfrastructureError } from '../errors.js';
 
-export class NatsUnreachableError extends Error {
+export class NatsUnreachableError extends InfrastructureError {
   constructor(servers: string[], cause: unknown) {
     super(
+      'NATS_UNREACHABLE',
       `NATS is not reachable at ${servers.join(', ')} (${(cause as Error)?.message ?? cause}). ` +
         'Start it with `nats-server -js` (installed package) or `docker compose up -d nats-1 nats-2 nats-3`.',
+      { cause },
     );
-    this.name = 'NatsUnreachableError';
   }
 }
 

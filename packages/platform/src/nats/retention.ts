@@ -1,6 +1,8 @@
 import type { ConsumerInfo, JetStreamManager, StreamInfo } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { Gauge, Registry } from 'prom-client';
+import { gauge } from '../metrics.js';
+import { PeriodicJob, type Worker } from '../service/periodic-job.js';
 
 /** From this share of a retention limit on, the unprocessed range is reported as at risk. */
 export const RETENTION_WARNING_RATIO = 0.8;
@@ -100,41 +102,34 @@ export interface RetentionWatchOptions {
  * `consumer_retention_pressure{stream,consumer}` (share of the nearest limit; +Inf once messages were lost) and a
  * `warn` line from 80 % on, so a stopped or stuck consumer is noticed before the stream discards its backlog.
  */
-export class RetentionWatch {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+export class RetentionWatch implements Worker {
   private readonly gauge: Gauge<'stream' | 'consumer'> | undefined;
+  private readonly job: PeriodicJob;
 
   constructor(private readonly o: RetentionWatchOptions) {
-    const registry = o.registry;
-    const name = 'consumer_retention_pressure';
-    this.gauge = registry
-      ? ((registry.getSingleMetric(name) as Gauge<'stream' | 'consumer'> | undefined) ??
-        new Gauge({
-          name,
-          help: "Share of the stream's nearest retention limit used by the consumer's unprocessed messages",
-          labelNames: ['stream', 'consumer'],
-          registers: [registry],
-        }))
-      : undefined;
+    this.gauge =
+      o.registry &&
+      gauge(o.registry, {
+        name: 'consumer_retention_pressure',
+        help: "Share of the stream's nearest retention limit used by the consumer's unprocessed messages",
+        labelNames: ['stream', 'consumer'],
+      });
+    // A failed check is a NATS problem that readiness and the connection's own logs report already.
+    this.job = new PeriodicJob({
+      run: () => this.check(),
+      intervalMs: o.intervalMs,
+      logger: o.logger,
+      failureMessage: 'retention check failed',
+      failureLevel: 'debug',
+    });
   }
 
   start(): void {
-    if (this.o.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.check()
-        .catch((error: unknown) => this.o.logger.debug({ err: error }, 'retention check failed'))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.o.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   async check(): Promise<RetentionPressure[]> {

@@ -1,5 +1,6 @@
-import { Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Orm } from '../db/orm.js';
+import { gauge } from '../metrics.js';
 
 /** Outbox backlog as seen at scrape time: how many events wait and how old the oldest is. */
 export function registerOutboxGauges(registry: Registry, orm: Orm): void {
@@ -16,18 +17,16 @@ export function registerOutboxGauges(registry: Registry, orm: Orm): void {
     }
     return last;
   };
-  new Gauge({
+  gauge(registry, {
     name: 'outbox_pending_events',
     help: 'Events in the outbox not yet acknowledged by JetStream',
-    registers: [registry],
     async collect() {
       this.set((await read()).pending);
     },
   });
-  new Gauge({
+  gauge(registry, {
     name: 'outbox_oldest_pending_seconds',
     help: 'Age of the oldest unpublished outbox event (relay lag)',
-    registers: [registry],
     async collect() {
       this.set(last.oldest);
     },

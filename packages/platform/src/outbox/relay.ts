@@ -3,7 +3,8 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Counter, Histogram, Registry } from 'prom-client';
+import { counter, histogram } from '../metrics.js';
 import { backoffDelay } from '../retry.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './writer.js';
 
@@ -74,18 +75,13 @@ export class OutboxRelay {
     };
     this.js = jetstream(options.nc, { timeout: this.o.publishTimeoutMs });
     if (options.registry) {
-      const registers = [options.registry];
-      this.published = new Counter({ name: 'outbox_published_total', help: 'Events published', registers });
-      this.failures = new Counter({
-        name: 'outbox_publish_failures_total',
-        help: 'Failed publishes',
-        registers,
-      });
-      this.lag = new Histogram({
+      const registry = options.registry;
+      this.published = counter(registry, { name: 'outbox_published_total', help: 'Events published' });
+      this.failures = counter(registry, { name: 'outbox_publish_failures_total', help: 'Failed publishes' });
+      this.lag = histogram(registry, {
         name: 'outbox_relay_lag_seconds',
         help: 'Time from writing an event to the outbox to its JetStream ack',
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-        registers,
       });
     }
   }

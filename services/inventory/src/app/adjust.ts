@@ -1,12 +1,16 @@
 import {
-  type AccessClaims,
   type AdjustRequest,
   type AdjustResponse,
   DomainError,
   type StockKey,
   type UpdateInventorySettingsRequest,
 } from '@inv/contracts';
-import { assertWarehouseAccess, ConcurrencyConflict } from '@inv/platform';
+import {
+  assertExpectedVersion,
+  assertWarehouseAccess,
+  type Caller,
+  ConcurrencyConflict,
+} from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import { assertMayAllowNegative } from '../domain/negative-stock.js';
@@ -14,15 +18,8 @@ import type { LocationPatch, StockRecord } from '../domain/record.js';
 import { changeForAdjust, deltas } from '../domain/stock.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
 import { movementDto, recordDto } from './dto.js';
-import { type BookedChanges, staleVersion, tryApplyMovements } from './movements.js';
+import { type BookedChanges, tryApplyMovements } from './movements.js';
 import { visibleRecord } from './queries.js';
-
-/** The caller of a command, from the request. */
-export interface Caller {
-  claims: AccessClaims;
-  actor: string;
-  correlationId: string | null;
-}
 
 function locationPatchOf(body: LocationPatch): LocationPatch {
   const patch: LocationPatch = {};
@@ -112,9 +109,10 @@ export async function updateSettings(
     );
   }
   const record = await visibleRecord(em, caller.claims, inventoryId);
-  if (caller.expectedVersion !== undefined && caller.expectedVersion !== record.version) {
-    throw staleVersion(record, caller.expectedVersion);
-  }
+  assertExpectedVersion('record', caller.expectedVersion, {
+    version: record.version,
+    current: () => recordDto(record),
+  });
   const patch = locationPatchOf(request);
   const moved = (Object.keys(patch) as (keyof LocationPatch)[]).filter(
     (f) => patch[f] !== record.location[f],

@@ -1,11 +1,10 @@
 import { DomainError, type ExpiringBatchesResponse, seesAllWarehouses } from '@inv/contracts';
-import { assertWarehouseAccess, decodePageCursor, keysetPage } from '@inv/platform';
+import { assertWarehouseAccess, type Caller, decodePageCursor, keysetPage } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import { DAY_MS, daysUntilExpiry } from '../domain/batch-expiry.js';
 import { countExpiringBatches, pageOfExpiringBatches } from '../infra/db/batch-reads.js';
 import type { BatchWithRecord } from '../infra/db/batches.js';
-import type { Caller } from './adjust.js';
 import { batchDto } from './batches.js';
 import type { PageRequest } from './queries.js';
 

@@ -1,5 +1,5 @@
 import { createEvent } from '@inv/contracts';
-import { appendToOutbox, type Orm } from '@inv/platform';
+import { appendToOutbox, type Orm, PeriodicJob, type Worker } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { DAY_MS, daysUntilExpiry, reachedThresholds, thresholdToAnnounce } from '../domain/batch-expiry.js';
@@ -28,36 +28,33 @@ const PAGE = 500;
  * Announces `batch.expiring_soon` once per batch and threshold. Which thresholds were announced is kept in a
  * table whose key makes the announcement happen once even with several instances scanning at the same time.
  */
-export class BatchExpiryScanner {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+export class BatchExpiryScanner implements Worker {
   private readonly logger: Logger;
+  /** Scans never overlap: a scan asked for while one runs starts after it. */
+  private readonly job: PeriodicJob<number>;
 
   constructor(private readonly options: BatchExpiryScannerOptions) {
     this.logger = options.logger.child({ component: 'batch-expiry-scanner' });
+    this.job = new PeriodicJob({
+      run: () => this.scan(this.options.now?.() ?? new Date()),
+      intervalMs: options.intervalMs,
+      logger: this.logger,
+      failureMessage: 'batch expiry scan failed',
+      runAtStart: true,
+    });
   }
 
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    const tick = () => {
-      this.scanOnce().catch((error: unknown) => this.logger.warn({ err: error }, 'batch expiry scan failed'));
-    };
-    this.timer = setInterval(tick, this.options.intervalMs);
-    this.timer.unref();
-    tick();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Scans every batch expiring within the largest threshold; returns how many notices were published. */
   scanOnce(now: Date = this.options.now?.() ?? new Date()): Promise<number> {
-    const scan = (this.running ?? Promise.resolve(0)).catch(() => 0).then(() => this.scan(now));
-    this.running = scan;
-    return scan;
+    return this.job.runNow(() => this.scan(now));
   }
 
   private async scan(now: Date): Promise<number> {

@@ -1,4 +1,5 @@
 import { type CreateBatchRequest, type CreateBatchResponse, newEventId } from '@inv/contracts';
+import type { Caller } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import { parseExpiry } from '../domain/batch-expiry.js';
@@ -6,7 +7,6 @@ import { deltas } from '../domain/stock.js';
 import { insertBatch } from '../infra/db/batches.js';
 import { BatchRow } from '../infra/db/entities.js';
 import { entityManagerClient } from '../infra/db/sql-client.js';
-import type { Caller } from './adjust.js';
 import { movementDto, recordDto } from './dto.js';
 import { applyMovement } from './movements.js';
 import { visibleRecord } from './queries.js';

@@ -1,5 +1,5 @@
 import { DomainError, type DomainEvent, newEventId, type StockKey } from '@inv/contracts';
-import { ConcurrencyConflict } from '@inv/platform';
+import { ConcurrencyConflict, staleVersion } from '@inv/platform';
 import {
   type LocationPatch,
   type MovementContext,
@@ -45,18 +45,11 @@ export type MovementOutcome =
     };
 
 /** A client that names the version it saw fails at once when the record moved on, with the current record. */
-export function staleVersion(current: StockRecord | null, expectedVersion: number): DomainError {
-  const currentVersion = current?.version ?? 0;
-  return new DomainError(
-    'OPTIMISTIC_LOCK_FAILURE',
-    `The record was changed by someone else: it is at version ${currentVersion}, not ${expectedVersion}.`,
-    {
-      reason: 'STALE_VERSION',
-      expectedVersion,
-      currentVersion,
-      current: current ? recordDto(current) : null,
-    },
-  );
+function staleRecord(current: StockRecord | null, expectedVersion: number): DomainError {
+  return staleVersion('record', expectedVersion, {
+    version: current?.version ?? 0,
+    current: current ? recordDto(current) : null,
+  });
 }
 
 function checkLines(lines: MovementLine[]): void {
@@ -123,7 +116,7 @@ function refusalError(
 ): DomainError {
   switch (refusal) {
     case 'stale':
-      return staleVersion(current, line.expectedVersion ?? 0);
+      return staleRecord(current, line.expectedVersion ?? 0);
     case 'not_found': {
       const id = 'inventoryId' in line.target ? line.target.inventoryId : stockKeyString(line.target.key);
       return new DomainError('NOT_FOUND', `no inventory record ${id}`, { inventoryId: id });

@@ -1,4 +1,4 @@
-import type { Orm } from '@inv/platform';
+import { type Orm, PeriodicJob, type Worker } from '@inv/platform';
 import type { Logger } from 'pino';
 import { claimDueReservations } from '../infra/db/reservations.js';
 import { expireLocked } from './reservations.js';
@@ -22,45 +22,33 @@ const SWEEPER = { actor: 'reservation-sweeper', correlationId: null };
  * the same transaction; a reservation committed or released meanwhile is skipped by the state rule, so each
  * is released exactly once.
  */
-export class ReservationSweeper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<number> | null = null;
+export class ReservationSweeper implements Worker {
   private readonly logger: Logger;
+  /** Sweeps never overlap: a sweep still running (a large backlog) is not doubled. */
+  private readonly job: PeriodicJob<number>;
 
   constructor(private readonly options: ReservationSweeperOptions) {
     this.logger = options.logger.child({ component: 'reservation-sweeper' });
+    this.job = new PeriodicJob({
+      run: () => this.sweep(),
+      intervalMs: options.intervalMs,
+      logger: this.logger,
+      failureMessage: 'reservation sweep failed',
+      runAtStart: true,
+    });
   }
 
   start(): void {
-    if (this.options.intervalMs <= 0 || this.timer) return;
-    const tick = () => {
-      // A sweep still running (a large backlog) is not doubled: the next tick waits for it.
-      if (this.running) return;
-      this.sweepOnce().catch((error: unknown) =>
-        this.logger.warn({ err: error }, 'reservation sweep failed'),
-      );
-    };
-    this.timer = setInterval(tick, this.options.intervalMs);
-    this.timer.unref();
-    tick();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Expires every reservation due now; returns how many this instance expired. */
   sweepOnce(): Promise<number> {
-    const sweep = (this.running ?? Promise.resolve(0))
-      .catch(() => 0)
-      .then(() => this.sweep())
-      .finally(() => {
-        if (this.running === sweep) this.running = null;
-      });
-    this.running = sweep;
-    return sweep;
+    return this.job.runNow();
   }
 
   private async sweep(): Promise<number> {

@@ -14,7 +14,13 @@ import {
   type StockKey,
   seesAllWarehouses,
 } from '@inv/contracts';
-import { appendToOutbox, assertWarehouseAccess, decodePageCursor, keysetPage } from '@inv/platform';
+import {
+  appendToOutbox,
+  assertWarehouseAccess,
+  type Caller,
+  decodePageCursor,
+  keysetPage,
+} from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MovementContext, StockRecord } from '../domain/record.js';
 import {
@@ -42,7 +48,6 @@ import {
   saveReservationState,
 } from '../infra/db/reservations.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
-import type { Caller } from './adjust.js';
 import type { PageRequest } from './queries.js';
 import { moveReservedStock, moveStockPerChange, recordsAfter } from './stock-movements.js';
 

@@ -5,9 +5,9 @@ import {
   type TransferEventType,
   transferSubject,
 } from '@inv/contracts';
-import type { InboxConsumer, Orm } from '@inv/platform';
+import { counter, type InboxConsumer, type Orm, PeriodicJob, type Worker } from '@inv/platform';
 import type { Logger } from 'pino';
-import { Counter, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { findOpenSagas, inboxHas, type OpenSaga } from '../infra/db/open-sagas.js';
 
 /** The transfer events that would move an open saga on. */
@@ -47,42 +47,32 @@ export interface SagaReconcilerOptions {
  * the inbox — an event dropped on the way — and applies it through the same inbox, so it happens once. Events
  * no longer in the stream are beyond it: `invctl reconcile transfers` compares with the transfer database.
  */
-export class SagaReconciler {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+export class SagaReconciler implements Worker {
   private readonly repaired: (() => void) | undefined;
+  private readonly job: PeriodicJob;
 
   constructor(private readonly o: SagaReconcilerOptions) {
-    const registry = o.registry;
-    if (registry) {
-      const name = 'saga_reconcile_repairs_total';
-      const counter =
-        (registry.getSingleMetric(name) as Counter | undefined) ??
-        new Counter({
-          name,
-          help: 'Dropped transfer events found and applied by reconciliation',
-          registers: [registry],
-        });
-      this.repaired = () => counter.inc();
+    if (o.registry) {
+      const repairs = counter(o.registry, {
+        name: 'saga_reconcile_repairs_total',
+        help: 'Dropped transfer events found and applied by reconciliation',
+      });
+      this.repaired = () => repairs.inc();
     }
+    this.job = new PeriodicJob({
+      run: () => this.runOnce(),
+      intervalMs: o.intervalMs,
+      logger: o.logger,
+      failureMessage: 'saga reconciliation failed',
+    });
   }
 
   start(): void {
-    if (this.o.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.runOnce()
-        .catch((error: unknown) => this.o.logger.warn({ err: error }, 'saga reconciliation failed'))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.o.intervalMs);
-    this.timer.unref();
+    this.job.start();
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.job.stop();
   }
 
   /** Returns the ids of the events it applied. */

@@ -1,25 +1,12 @@
-import {
-  type AccessClaims,
-  type CreateTransferRequest,
-  DomainError,
-  newEventId,
-  type Transfer,
-  type TransferAction,
-} from '@inv/contracts';
+import { type CreateTransferRequest, newEventId, type Transfer, type TransferAction } from '@inv/contracts';
+import { assertExpectedVersion, type Caller } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { assertAllowed } from '../domain/permissions.js';
-import { requestTransfer, type TransferState } from '../domain/transfer.js';
+import { requestTransfer } from '../domain/transfer.js';
 import { type ReceivedLine, transition } from '../domain/transitions.js';
 import { transferDtoFor } from './dto.js';
 import { visibleTransfer } from './queries.js';
 import { recordChange } from './record.js';
-
-/** The caller of a command, from the request. */
-export interface Caller {
-  claims: AccessClaims;
-  actor: string;
-  correlationId: string | null;
-}
 
 /** Rules from the configuration that narrow the permission matrix. */
 export interface TransferPolicy {
@@ -32,28 +19,6 @@ export interface TransitionInput {
   expectedVersion?: number;
   /** `receive` only. */
   lines?: ReceivedLine[];
-}
-
-/**
- * A client that names the version it saw fails at once when the transfer has moved on: it must look at the
- * new state (sent along) before deciding again, so retrying on its behalf would be wrong.
- */
-export function assertExpectedVersion(
-  transfer: TransferState,
-  expectedVersion: number | undefined,
-  claims: AccessClaims,
-): void {
-  if (expectedVersion === undefined || expectedVersion === transfer.version) return;
-  throw new DomainError(
-    'OPTIMISTIC_LOCK_FAILURE',
-    `The transfer was changed by someone else: it is at version ${transfer.version}, not ${expectedVersion}.`,
-    {
-      reason: 'STALE_VERSION',
-      expectedVersion,
-      currentVersion: transfer.version,
-      current: transferDtoFor(transfer, claims),
-    },
-  );
 }
 
 /** `POST /api/transfers`: a new transfer, requested by a clerk (or more) of one of its warehouses. */
@@ -84,7 +49,10 @@ export async function performTransition(
     transfer,
     separateApprover: policy.separateApprover,
   });
-  assertExpectedVersion(transfer, input.expectedVersion, caller.claims);
+  assertExpectedVersion('transfer', input.expectedVersion, {
+    version: transfer.version,
+    current: () => transferDtoFor(transfer, caller.claims),
+  });
   const change = transition(
     transfer,
     action,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { counter, gauge } from '@inv/platform';
+import type { Counter, Gauge, Registry } from 'prom-client';
 
 export interface WebhookMetrics {
   deliveries: Counter<'endpoint'>;
@@ -15,35 +16,30 @@ export function createWebhookMetrics(
 ): WebhookMetrics {
   const labelNames = ['endpoint'] as const;
   return {
-    deliveries: new Counter({
+    deliveries: counter(registry, {
       name: 'webhook_deliveries_total',
       help: 'Events delivered (2xx)',
       labelNames,
-      registers: [registry],
     }),
-    failures: new Counter({
+    failures: counter(registry, {
       name: 'webhook_delivery_failures_total',
       help: 'Failed delivery attempts',
       labelNames,
-      registers: [registry],
     }),
-    deadLetters: new Counter({
+    deadLetters: counter(registry, {
       name: 'webhook_dead_letters_total',
       help: 'Events set aside after their retries ran out',
       labelNames,
-      registers: [registry],
     }),
-    paused: new Counter({
+    paused: counter(registry, {
       name: 'webhook_endpoint_pauses_total',
       help: 'Endpoints paused for failing too long',
       labelNames,
-      registers: [registry],
     }),
-    lag: new Gauge({
+    lag: gauge(registry, {
       name: 'webhook_lag_events',
       help: 'Events of the stream not yet handled by the endpoint consumer',
       labelNames,
-      registers: [registry],
       async collect() {
         this.reset();
         for (const [endpoint, lag] of await lagOf()) this.set({ endpoint }, lag);

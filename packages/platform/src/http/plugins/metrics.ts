@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { histogram } from '../../metrics.js';
 
 /** `/metrics` in Prometheus text format, plus request durations per route and status. */
 export const metricsPlugin = fp(
   async (app: FastifyInstance, options: { registry: Registry }) => {
-    const duration = new Histogram({
+    const duration = histogram(options.registry, {
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [options.registry],
     });
     app.addHook('onResponse', async (request, reply) => {
       duration.observe(

@@ -5,11 +5,12 @@ import {
   ExpiringBatchesResponse,
   Id,
 } from '@inv/contracts';
+import { callerOf, commandRunner } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { expiringBatches } from '../../app/batch-queries.js';
 import { addBatch } from '../../app/batches.js';
-import { callerOf, commandRunner, type RouteDeps } from './stock-routes.js';
+import type { RouteDeps } from './stock-routes.js';
 
 const tags = ['batches'];
 

@@ -8,7 +8,7 @@ import {
   ReservationListQuery,
   ReservationPage,
 } from '@inv/contracts';
-import { idempotencyFrom, runCommand, sendOutcome } from '@inv/platform';
+import { callerOf, commandRunner, idempotencyFrom } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -19,7 +19,7 @@ import {
   type TransitionInput,
   transitionReservation,
 } from '../../app/reservations.js';
-import { callerOf, commandRunner, type RouteDeps } from './stock-routes.js';
+import type { RouteDeps } from './stock-routes.js';
 
 const READ = { permission: 'inventory:read' } as const;
 const WRITE = { permission: 'inventory:adjust' } as const;
@@ -30,6 +30,10 @@ const ReservationIdParams = z.strictObject({ reservationId: Id });
 export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   const { orm } = deps;
   const command = commandRunner(deps);
+  const create = commandRunner<Reservation>({
+    ...deps,
+    location: (reservation) => `/api/reservations/${reservation.reservationId}`,
+  });
 
   app.post(
     '/api/reservations',
@@ -43,17 +47,12 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       },
     },
     async (request, reply) => {
-      const idempotency = idempotencyFrom(request);
-      if (!idempotency) await refuseIfShort(deps.db, request.body, request.claims);
-      const outcome = await runCommand({
-        orm,
-        idempotency,
-        work: (em) => createReservation(em, request.body, callerOf(request)),
-        afterCommit: deps.notify,
+      // A shortage is refused before any transaction; not with an Idempotency-Key, whose replay must answer as
+      // the first time did.
+      if (!idempotencyFrom(request)) await refuseIfShort(deps.db, request.body, request.claims);
+      return create(request, reply, (em) => createReservation(em, request.body, callerOf(request)), {
         successStatus: 201,
       });
-      reply.header('location', `/api/reservations/${outcome.body.reservationId}`);
-      return sendOutcome(reply, outcome);
     },
   );
 

@@ -18,21 +18,10 @@ import {
   VariantStockResponse,
   type WarehouseStockSummary,
 } from '@inv/contracts';
-import {
-  actorOf,
-  type CommandRouteOptions,
-  expectedVersionFrom,
-  idempotencyFrom,
-  type Orm,
-  type ReadGate,
-  runCommand,
-  sendOutcome,
-} from '@inv/platform';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callerOf, commandRunner, expectedVersionFrom, type Orm, type ReadGate } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { adjustStock, type Caller, updateSettings } from '../../app/adjust.js';
+import { adjustStock, updateSettings } from '../../app/adjust.js';
 import type { AggregateCache } from '../../app/aggregate-cache.js';
 import { recordDto } from '../../app/dto.js';
 import {
@@ -56,38 +45,6 @@ export interface RouteDeps {
   reads: ReadGate;
   /** Keeps large product/variant/UOM totals a moment; absent: always computed. */
   acrossTotals?: AggregateCache<WarehouseStockSummary[]>;
-}
-
-export function callerOf(request: FastifyRequest): Caller {
-  return { claims: request.claims, actor: actorOf(request), correlationId: request.correlationId };
-}
-
-/**
- * Runs a use case as a command: Idempotency-Key, retries of retryable conflicts, then a wake-up for the relay.
- * Without an Idempotency-Key a use case that has a `direct` form runs it on the pool, outside any transaction
- * of its own (its one statement commits by itself).
- */
-export function commandRunner({ orm, db, notify }: RouteDeps) {
-  return async <T>(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    work: (em: EntityManager) => Promise<T>,
-    options: CommandRouteOptions & { direct?: (db: SqlClient) => Promise<T> } = {},
-  ) => {
-    const idempotency = idempotencyFrom(request);
-    const { direct, ...rest } = options;
-    return sendOutcome(
-      reply,
-      await runCommand({
-        orm,
-        idempotency,
-        work,
-        direct: direct && (() => direct(db)),
-        afterCommit: notify,
-        ...rest,
-      }),
-    );
-  };
 }
 
 const READ = { permission: 'inventory:read' } as const;
@@ -128,7 +85,7 @@ const VERSION_CONFLICT =
 
 /** Stock records: adjust with optimistic locking, settings, and every read of the original contract. */
 export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
-  const { orm, reads } = deps;
+  const { orm, db, reads } = deps;
   const command = commandRunner(deps);
   app.post(
     '/api/inventory/adjust',
@@ -152,7 +109,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       const caller = { ...callerOf(request), expectedVersion };
       return command(request, reply, (em) => adjustStock(entityManagerClient(em), request.body, caller), {
         expectedVersion,
-        direct: (db) => adjustStock(db, request.body, caller),
+        direct: () => adjustStock(db, request.body, caller),
       });
     },
   );
@@ -187,7 +144,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
           ),
         {
           expectedVersion,
-          direct: (db) =>
+          direct: () =>
             updateSettings(orm.em.fork(), db, inventoryId, flattenSettingsLocation(request.body), caller),
         },
       );

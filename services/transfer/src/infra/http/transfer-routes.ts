@@ -12,20 +12,11 @@ import {
   TransferPage,
   TransitionRequest,
 } from '@inv/contracts';
-import {
-  actorOf,
-  type CommandRouteOptions,
-  expectedVersionFrom,
-  idempotencyFrom,
-  type Orm,
-  runCommand,
-  sendOutcome,
-} from '@inv/platform';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { callerOf, commandRunner, expectedVersionFrom, type Orm } from '@inv/platform';
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { type Caller, createTransfer, performTransition, type TransferPolicy } from '../../app/commands.js';
+import { createTransfer, performTransition, type TransferPolicy } from '../../app/commands.js';
 import { transferDtoFor } from '../../app/dto.js';
 import { listTransfers, visibleTransfer } from '../../app/queries.js';
 
@@ -73,10 +64,6 @@ const SUMMARY_OF: Record<TransferAction, string> = {
   cancel: 'Cancel before shipment (reason required): the reservation is released',
 };
 
-function callerOf(request: FastifyRequest): Caller {
-  return { claims: request.claims, actor: actorOf(request), correlationId: request.correlationId };
-}
-
 /** The version to send back as If-Match. */
 function withEtag(reply: FastifyReply, transfer: Transfer): Transfer {
   reply.header('etag', `"${transfer.version}"`);
@@ -88,19 +75,12 @@ export const transferRoutes: FastifyPluginAsyncZod<TransferRouteDeps> = async (
   app,
   { orm, notify, policy },
 ) => {
-  /** A state change: Idempotency-Key, optimistic-lock retries, then a wake-up for the relay. */
-  const command = async (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    work: (em: EntityManager) => Promise<Transfer>,
-    options: CommandRouteOptions = {},
-  ) => {
-    const idempotency = idempotencyFrom(request);
-    const outcome = await runCommand({ orm, idempotency, work, afterCommit: notify, ...options });
-    withEtag(reply, outcome.body);
-    if (outcome.status === 201) reply.header('location', `/api/transfers/${outcome.body.transferId}`);
-    return sendOutcome(reply, outcome);
-  };
+  const command = commandRunner<Transfer>({
+    orm,
+    notify,
+    etag: (transfer) => transfer.version,
+    location: (transfer) => `/api/transfers/${transfer.transferId}`,
+  });
 
   app.post(
     '/api/transfers',

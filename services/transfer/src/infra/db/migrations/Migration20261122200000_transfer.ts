@@ -73,7 +73,3 @@ export class Migration20261122200000_transfer extends Migration {
     this.addSql('drop table if exists transfer;');
   }
 }
-
-export const TRANSFER_MIGRATIONS = [
-  { name: 'Migration20261122200000_transfer', class: Migration20261122200000_transfer },
-];

@@ -1,7 +1,4 @@
 import { Migration } from '@mikro-orm/migrations';
-import { Migration20261128000000_batch_remaining } from './Migration20261128000000_batch_remaining.js';
-import { Migration20261201020000_read_indexes } from './Migration20261201020000_read_indexes.js';
-import { Migration20261201040000_order_reservations } from './Migration20261201040000_order_reservations.js';
 
 /** Spelled out, not taken from the contracts: a migration must keep meaning what it meant when it ran. */
 const MOVEMENT_TYPES = [
@@ -153,10 +150,3 @@ export class Migration20261122100000_inventory extends Migration {
     this.addSql('drop table if exists inventory_record;');
   }
 }
-
-export const INVENTORY_MIGRATIONS = [
-  { name: 'Migration20261122100000_inventory', class: Migration20261122100000_inventory },
-  { name: 'Migration20261128000000_batch_remaining', class: Migration20261128000000_batch_remaining },
-  { name: 'Migration20261201020000_read_indexes', class: Migration20261201020000_read_indexes },
-  { name: 'Migration20261201040000_order_reservations', class: Migration20261201040000_order_reservations },
-];

@@ -1,5 +1,4 @@
 import { Migration } from '@mikro-orm/migrations';
-import { Migration20261216000000_webhook_endpoint_version } from './Migration20261216000000_webhook_endpoint_version.js';
 
 /** Registered endpoints and, per endpoint, the events that exhausted their retries. */
 export class Migration20261201000000_webhooks extends Migration {
@@ -31,11 +30,3 @@ export class Migration20261201000000_webhooks extends Migration {
       );`);
   }
 }
-
-export const WEBHOOK_MIGRATIONS = [
-  { name: 'Migration20261201000000_webhooks', class: Migration20261201000000_webhooks },
-  {
-    name: 'Migration20261216000000_webhook_endpoint_version',
-    class: Migration20261216000000_webhook_endpoint_version,
-  },
-];
