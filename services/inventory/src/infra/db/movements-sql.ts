@@ -25,8 +25,31 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *
  * Parameters: $1 targets (jsonb array), $2 movements (jsonb array), $3 the time of the change, $4 the schema
  * versions of inventory.updated / low_stock / out_of_stock (jsonb).
+ *
+ * An extension (`bookMovementsSql`) adds what else commits with the movements in the same statement, e.g. an
+ * order reservation and its lines: its CTEs see `go` (every record passed), `base` (per target `rec`, the record
+ * id as `inv_id`) and `booked` (the records as written, empty on refusal); its events are queued in the same
+ * outbox insert as the stock events, after those of the same record and version.
  */
-export const BOOK_MOVEMENTS_SQL = `
+export interface MovementSqlExtension {
+  /** CTEs (`name as (…),` each, comma-terminated) that may use parameters from $5 on. */
+  ctes: string;
+  /**
+   * A query of further events to queue, columns `inventory_id, record_version, n, subject, ev` (`n` above 3
+   * orders them after the record's own events of that version).
+   */
+  events: string;
+  /** Further fields of the result object, as `, 'name', expression`. */
+  result?: string;
+}
+
+const NO_EXTENSION: MovementSqlExtension = {
+  ctes: '',
+  events: 'select null::text, null::bigint, null::int, null::text, null::jsonb where false',
+};
+
+export function bookMovementsSql(extension: MovementSqlExtension = NO_EXTENSION): string {
+  return `
 with recs as (
   select * from jsonb_to_recordset($1::jsonb) as k(
     rec int, inventory_id text, product_id text, warehouse_id text, variant_id text, uom_id text,
@@ -205,10 +228,11 @@ evs as (
       where s.out_of_stock
    ) x
 ),
+${extension.ctes}
 queued as (
   insert into outbox (event_id, event_type, subject, order_key, payload)
   select (e.ev->>'id')::uuid, e.ev->>'type', e.subject, 'inventory:' || e.inventory_id, e.ev
-    from evs e
+    from (select inventory_id, record_version, n, subject, ev from evs union all ${extension.events}) e
    order by e.inventory_id, e.record_version, e.n
   returning id
 ),
@@ -245,5 +269,8 @@ select json_build_object(
   'movements', (select json_agg(to_jsonb(m) order by m.movement_id) from moved m),
   'events', (select json_agg(e.ev order by e.inventory_id, e.record_version, e.n) from evs e),
   'queued', (select count(*) from queued),
-  'batchesTaken', (select count(*) from taken)
+  'batchesTaken', (select count(*) from taken)${extension.result ?? ''}
 ) as result`;
+}
+
+export const BOOK_MOVEMENTS_SQL = bookMovementsSql();

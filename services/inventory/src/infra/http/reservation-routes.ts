@@ -15,10 +15,10 @@ import {
   createReservation,
   getReservation,
   listReservations,
-  refuseIfShort,
   type TransitionInput,
   transitionReservation,
 } from '../../app/reservations.js';
+import { entityManagerClient } from '../db/sql-client.js';
 import { callerOf, commandRunner, type RouteDeps } from './stock-routes.js';
 
 const READ = { permission: 'inventory:read' } as const;
@@ -43,12 +43,14 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       },
     },
     async (request, reply) => {
-      const idempotency = idempotencyFrom(request);
-      if (!idempotency) await refuseIfShort(deps.db, request.body, request.claims);
+      const caller = callerOf(request);
+      // Without an Idempotency-Key the one statement commits by itself on the pool; with one it runs in the
+      // transaction that claims the key and stores the answer.
       const outcome = await runCommand({
         orm,
-        idempotency,
-        work: (em) => createReservation(em, request.body, callerOf(request)),
+        idempotency: idempotencyFrom(request),
+        work: (em) => createReservation(entityManagerClient(em), request.body, caller),
+        direct: () => createReservation(deps.db, request.body, caller),
         afterCommit: deps.notify,
         successStatus: 201,
       });
