@@ -1,5 +1,6 @@
 import { Reservation } from '@inv/contracts';
 import { readStoredEvents } from '@inv/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InventoryFixture, inventoryFixture, ledgerBalances, uniqueKey } from './support.js';
 
@@ -65,6 +66,39 @@ describe('order reservations', () => {
       details: { shortages: [{ ...b, variantId: null, uomId: null, requested: 2, available: 1 }] },
     });
     expect(await record(idA)).toMatchObject({ quantityAvailable: 10, quantityReserved: 0, version: 1 });
+  });
+
+  it('refuses a request already short without waiting for the record lock; one that fits waits for it', async () => {
+    const key = uniqueKey();
+    const id = await stock(key, 3);
+    const holder = new pg.Client({ connectionString: f.db.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from inventory_record where inventory_id = $1 for update', [id]);
+      const short = await reserve({ reference: 'order-short', lines: [{ ...key, quantity: 4 }] });
+      expect(short.status).toBe(409);
+      expect(short.body.details.shortages).toEqual([
+        { ...key, variantId: null, uomId: null, requested: 4, available: 3 },
+      ]);
+      let settled = false;
+      const fitting = reserve({ reference: 'order-fits', lines: [{ ...key, quantity: 3 }] }).finally(() => {
+        settled = true;
+      });
+      // The fitting one's statement blocks on the row lock: a session of this database waiting on a lock.
+      for (;;) {
+        const { rows } = await holder.query(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        if (rows[0].n > 0) break;
+      }
+      expect(settled).toBe(false);
+      await holder.query('commit');
+      expect((await fitting).status).toBe(201);
+    } finally {
+      await holder.end();
+    }
+    expect(await record(id)).toMatchObject({ quantityAvailable: 0, quantityReserved: 3, version: 2 });
   });
 
   it('sums lines naming the same record before checking (two lines of one order, one unit left)', async () => {

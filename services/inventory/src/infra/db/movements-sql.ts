@@ -9,6 +9,10 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *  1. `locked` finds each target (by id, or by stock key) and locks the rows in inventory_id order, so any two
  *     statements lock shared rows in the same order and cannot deadlock. `FOR UPDATE` returns the latest
  *     committed levels, whatever the statement's snapshot saw: the changes are applied to those.
+ *     Unless `on_sight` already finds a record short in the snapshot (only takes, no allowNegative, and what it
+ *     held then does not cover them: the guard must refuse): then nothing is locked and `held` is the snapshot's
+ *     rows, so the refusal is decided on them. A flash sale's losers thus never queue for the row lock
+ *     behind its winners; acceptance is only ever decided under the lock.
  *  2. `checked` runs the movements of each record in order (running sums) and checks each against the stock
  *     guard; `verdicts` adds the pinned version and a missing record. `go` is true when every record passes.
  *  3. Only then: the records are updated (or created), the ledger rows are appended (ids from the bigserial),
@@ -70,11 +74,26 @@ targets as (
          )) as inventory_id
     from recs k
 ),
+on_sight as (
+  select coalesce(bool_or(i.quantity_available + e.q < 0), false) as short
+    from (select rec, sum(q) as q from ents group by rec
+           having bool_and(counted is null) and bool_and(q <= 0) and not bool_or(allow_neg)) e
+    join targets g on g.rec = e.rec
+    join inventory_record i on i.inventory_id = g.inventory_id
+),
 locked as (
   select t.* from inventory_record t
    where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
+     and not (select short from on_sight)
    order by t.inventory_id
      for update
+),
+held as (
+  select * from locked
+  union all
+  select t.* from inventory_record t
+   where (select short from on_sight)
+     and t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
 ),
 base as (
   select k.rec, k.inventory_id as wanted_id, k.expected_version, k.may_create,
@@ -95,7 +114,7 @@ base as (
          to_jsonb(l) as current_row
     from recs k
     join targets g on g.rec = k.rec
-    left join locked l on l.inventory_id = g.inventory_id
+    left join held l on l.inventory_id = g.inventory_id
 ),
 resolved as (
   select e.*, b.inv_id, b.a0, b.r0, b.m0, b.v0,
