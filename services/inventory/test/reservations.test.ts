@@ -249,45 +249,54 @@ describe('order reservations', () => {
   it.each([
     ['on the pool', {}],
     ['with an Idempotency-Key', { 'idempotency-key': `ids-${Date.now()}` }],
-  ])('announces each line with its record id and the version its movement gave the record (%s)', async (_, headers) => {
-    const a = uniqueKey();
-    const b = uniqueKey();
-    const idA = await stock(a, 5);
-    const idB = await stock(b, 5);
-    const lines = [
-      { ...a, quantity: 1 },
-      { ...b, quantity: 2 },
-      { ...a, quantity: 1 },
-    ];
-    const created = await reserve({ reference: 'order-ids', lines }, headers);
-    expect(created.status).toBe(201);
-    expect(created.body.lines.map((l: { inventoryId: string }) => l.inventoryId)).toEqual([idA, idB, idA]);
-    const [stored] = await f.sql<{ ids: string[] }>(
-      'select array_agg(inventory_id order by position) as ids from order_reservation_line where reservation_id = ?',
-      [created.body.reservationId],
-    );
-    expect(stored!.ids).toEqual([idA, idB, idA]);
-    const commit = await f.api('POST', `/api/reservations/${created.body.reservationId}/commit`, { body: {} });
-    expect(commit.status).toBe(200);
-    await f.outboxDrained();
-    for (const [key, id] of [
-      [a, idA],
-      [b, idB],
-    ] as const) {
-      const events = (await readStoredEvents(f.nc, `inventory.product.${key.productId}.>`)).map((s) => s.event);
-      const lineEvents = events.filter((e) => e.type.startsWith('inventory.reservation_'));
-      expect(lineEvents.length).toBeGreaterThan(0);
-      for (const event of lineEvents) {
-        // Right after the inventory.updated of the version it names, on the same record.
-        const updated = events.findLast((e, i) => e.type === 'inventory.updated' && i < events.indexOf(event));
-        expect(event.aggregate).toEqual({ type: 'inventory', id, version: updated!.aggregate.version });
-        expect(event.data).toMatchObject({ inventoryId: id, reservationId: created.body.reservationId });
-      }
-      expect(lineEvents.map((e) => e.aggregate.version)).toEqual(
-        lineEvents.map((e) => (e.type === 'inventory.reservation_created' ? 2 : 3)),
+  ])(
+    'announces each line with its record id and the version its movement gave the record (%s)',
+    async (_, headers) => {
+      const a = uniqueKey();
+      const b = uniqueKey();
+      const idA = await stock(a, 5);
+      const idB = await stock(b, 5);
+      const lines = [
+        { ...a, quantity: 1 },
+        { ...b, quantity: 2 },
+        { ...a, quantity: 1 },
+      ];
+      const created = await reserve({ reference: 'order-ids', lines }, headers);
+      expect(created.status).toBe(201);
+      expect(created.body.lines.map((l: { inventoryId: string }) => l.inventoryId)).toEqual([idA, idB, idA]);
+      const [stored] = await f.sql<{ ids: string[] }>(
+        'select array_agg(inventory_id order by position) as ids from order_reservation_line where reservation_id = ?',
+        [created.body.reservationId],
       );
-    }
-  });
+      expect(stored!.ids).toEqual([idA, idB, idA]);
+      const commit = await f.api('POST', `/api/reservations/${created.body.reservationId}/commit`, {
+        body: {},
+      });
+      expect(commit.status).toBe(200);
+      await f.outboxDrained();
+      for (const [key, id] of [
+        [a, idA],
+        [b, idB],
+      ] as const) {
+        const events = (await readStoredEvents(f.nc, `inventory.product.${key.productId}.>`)).map(
+          (s) => s.event,
+        );
+        const lineEvents = events.filter((e) => e.type.startsWith('inventory.reservation_'));
+        expect(lineEvents.length).toBeGreaterThan(0);
+        for (const event of lineEvents) {
+          // Right after the inventory.updated of the version it names, on the same record.
+          const updated = events.findLast(
+            (e, i) => e.type === 'inventory.updated' && i < events.indexOf(event),
+          );
+          expect(event.aggregate).toEqual({ type: 'inventory', id, version: updated!.aggregate.version });
+          expect(event.data).toMatchObject({ inventoryId: id, reservationId: created.body.reservationId });
+        }
+        expect(lineEvents.map((e) => e.aggregate.version)).toEqual(
+          lineEvents.map((e) => (e.type === 'inventory.reservation_created' ? 2 : 3)),
+        );
+      }
+    },
+  );
 
   it('refuses a partial commit naming an unknown line with 400', async () => {
     const key = uniqueKey();

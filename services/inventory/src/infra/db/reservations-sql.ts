@@ -1,6 +1,6 @@
 import type { DomainEvent } from '@inv/contracts';
-import { bookMovementsSql } from './movements-sql.js';
 import type { ExtendedBooking } from './movements.js';
+import { bookMovementsSql } from './movements-sql.js';
 import type { ReservationRow } from './reservations.js';
 
 /**
