@@ -274,7 +274,7 @@ export const reservations: Benchmark = {
       rows,
       goals,
       notes: [
-        'Flash sale: requests/s counts refusals too (the losers are refused on a plain read, without the row lock).',
+        'Flash sale: requests/s counts refusals too (a loser is refused on what its statement sees, without the row lock).',
         `Distinct records: ${durationMs / 1000} s closed loop per row; the raw row is the service's SQL (reservation, line, guarded update, ledger, outbox) without the service.`,
         'Expiry: the sweeper of one inventory instance, RESERVATION_SWEEP_INTERVAL_MS default (1 s), batches of 100.',
       ],

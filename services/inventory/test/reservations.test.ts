@@ -1,5 +1,6 @@
 import { Reservation } from '@inv/contracts';
 import { readStoredEvents } from '@inv/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InventoryFixture, inventoryFixture, ledgerBalances, uniqueKey } from './support.js';
 
@@ -65,6 +66,39 @@ describe('order reservations', () => {
       details: { shortages: [{ ...b, variantId: null, uomId: null, requested: 2, available: 1 }] },
     });
     expect(await record(idA)).toMatchObject({ quantityAvailable: 10, quantityReserved: 0, version: 1 });
+  });
+
+  it('refuses a request already short without waiting for the record lock; one that fits waits for it', async () => {
+    const key = uniqueKey();
+    const id = await stock(key, 3);
+    const holder = new pg.Client({ connectionString: f.db.url });
+    await holder.connect();
+    try {
+      await holder.query('begin');
+      await holder.query('select 1 from inventory_record where inventory_id = $1 for update', [id]);
+      const short = await reserve({ reference: 'order-short', lines: [{ ...key, quantity: 4 }] });
+      expect(short.status).toBe(409);
+      expect(short.body.details.shortages).toEqual([
+        { ...key, variantId: null, uomId: null, requested: 4, available: 3 },
+      ]);
+      let settled = false;
+      const fitting = reserve({ reference: 'order-fits', lines: [{ ...key, quantity: 3 }] }).finally(() => {
+        settled = true;
+      });
+      // The fitting one's statement blocks on the row lock: a session of this database waiting on a lock.
+      for (;;) {
+        const { rows } = await holder.query(
+          "select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'",
+        );
+        if (rows[0].n > 0) break;
+      }
+      expect(settled).toBe(false);
+      await holder.query('commit');
+      expect((await fitting).status).toBe(201);
+    } finally {
+      await holder.end();
+    }
+    expect(await record(id)).toMatchObject({ quantityAvailable: 0, quantityReserved: 3, version: 2 });
   });
 
   it('sums lines naming the same record before checking (two lines of one order, one unit left)', async () => {
@@ -211,6 +245,58 @@ describe('order reservations', () => {
     ]);
     expect(events.at(-1)?.data).toMatchObject({ reason: 'partial_commit', releasedQuantity: 3 });
   });
+
+  it.each([
+    ['on the pool', {}],
+    ['with an Idempotency-Key', { 'idempotency-key': `ids-${Date.now()}` }],
+  ])(
+    'announces each line with its record id and the version its movement gave the record (%s)',
+    async (_, headers) => {
+      const a = uniqueKey();
+      const b = uniqueKey();
+      const idA = await stock(a, 5);
+      const idB = await stock(b, 5);
+      const lines = [
+        { ...a, quantity: 1 },
+        { ...b, quantity: 2 },
+        { ...a, quantity: 1 },
+      ];
+      const created = await reserve({ reference: 'order-ids', lines }, headers);
+      expect(created.status).toBe(201);
+      expect(created.body.lines.map((l: { inventoryId: string }) => l.inventoryId)).toEqual([idA, idB, idA]);
+      const [stored] = await f.sql<{ ids: string[] }>(
+        'select array_agg(inventory_id order by position) as ids from order_reservation_line where reservation_id = ?',
+        [created.body.reservationId],
+      );
+      expect(stored!.ids).toEqual([idA, idB, idA]);
+      const commit = await f.api('POST', `/api/reservations/${created.body.reservationId}/commit`, {
+        body: {},
+      });
+      expect(commit.status).toBe(200);
+      await f.outboxDrained();
+      for (const [key, id] of [
+        [a, idA],
+        [b, idB],
+      ] as const) {
+        const events = (await readStoredEvents(f.nc, `inventory.product.${key.productId}.>`)).map(
+          (s) => s.event,
+        );
+        const lineEvents = events.filter((e) => e.type.startsWith('inventory.reservation_'));
+        expect(lineEvents.length).toBeGreaterThan(0);
+        for (const event of lineEvents) {
+          // Right after the inventory.updated of the version it names, on the same record.
+          const updated = events.findLast(
+            (e, i) => e.type === 'inventory.updated' && i < events.indexOf(event),
+          );
+          expect(event.aggregate).toEqual({ type: 'inventory', id, version: updated!.aggregate.version });
+          expect(event.data).toMatchObject({ inventoryId: id, reservationId: created.body.reservationId });
+        }
+        expect(lineEvents.map((e) => e.aggregate.version)).toEqual(
+          lineEvents.map((e) => (e.type === 'inventory.reservation_created' ? 2 : 3)),
+        );
+      }
+    },
+  );
 
   it('refuses a partial commit naming an unknown line with 400', async () => {
     const key = uniqueKey();

@@ -10,7 +10,12 @@ import {
 import { resolveChange, type StockChange } from '../domain/stock.js';
 import { stockKeyString } from '../domain/transfer-saga.js';
 import type { MovementRow } from '../infra/db/entities.js';
-import { bookMovements, type MovementGroup, type Refusal } from '../infra/db/movements.js';
+import {
+  bookMovements,
+  type ExtendedBooking,
+  type MovementGroup,
+  type Refusal,
+} from '../infra/db/movements.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
 import { recordDto } from './dto.js';
 
@@ -134,18 +139,20 @@ const CREATION_RACE_RETRIES = 3;
  * against the levels it holds when the statement locks it (rows locked in inventory_id order), so concurrent
  * deltas never conflict. All lines apply or none: a refused line (stock guard, pinned version, missing record)
  * refuses them all and reports every line's current record. On the pool the statement commits by itself; in an
- * EntityManager's transaction it commits with it.
+ * EntityManager's transaction it commits with it. An extension writes more in the same statement, only when
+ * every line passed.
  */
 export async function tryApplyMovements(
   db: SqlClient,
   lines: MovementLine[],
   now: Date = new Date(),
+  extension?: ExtendedBooking,
 ): Promise<MovementOutcome> {
   checkLines(lines);
   const groups = lines.map((line) => groupOf(line, now));
   for (let attempt = 0; ; attempt++) {
     try {
-      const result = await bookMovements(db, groups, now);
+      const result = await bookMovements(db, groups, now, extension);
       if (result.ok) return { ok: true, booked: result.booked };
       const i = result.refusals.findIndex((r) => r !== null);
       return {

@@ -13,6 +13,7 @@ import {
   type ReservationState,
   type StockKey,
   seesAllWarehouses,
+  subjectOf,
 } from '@inv/contracts';
 import {
   appendToOutbox,
@@ -37,19 +38,23 @@ import {
   stockKeyString,
 } from '../domain/reservation.js';
 import type { StockDelta } from '../domain/stock.js';
-import { findRecordsByIds, findRecordsByKeys } from '../infra/db/records.js';
+import { findRecordsByIds } from '../infra/db/records.js';
 import {
-  availableByKeys,
   expireReservationRows,
   findReservation,
-  insertReservation,
   listReservationRows,
   type ReservationRow,
   saveReservationState,
 } from '../infra/db/reservations.js';
-import type { SqlClient } from '../infra/db/sql-client.js';
+import {
+  type LineEventInput,
+  reservationCreation,
+  reservationTransition,
+} from '../infra/db/reservations-sql.js';
+import { entityManagerClient, type SqlClient } from '../infra/db/sql-client.js';
+import { tryApplyMovements } from './movements.js';
 import type { PageRequest } from './queries.js';
-import { moveReservedStock, moveStockPerChange, recordsAfter } from './stock-movements.js';
+import { moveStockPerChange, recordsAfter } from './stock-movements.js';
 
 export function reservationDto(row: ReservationRow): Reservation {
   return {
@@ -85,7 +90,7 @@ function lineEvent<T extends OrderReservationEventType>(
   type: T,
   row: ReservationRow,
   line: HeldLine,
-  record: StockRecord,
+  record: Pick<StockRecord, 'inventoryId' | 'version'>,
   extra: LineEventExtra<T>,
   caller: Pick<Caller, 'correlationId'>,
   now: Date,
@@ -127,12 +132,6 @@ function contextOf(
   } satisfies MovementContext;
 }
 
-/**
- * `POST /api/reservations`: holds every line or none. The caller must hold a claim on every warehouse named
- * (checked before anything is read, so a refusal never tells what another warehouse holds). Records are
- * locked in inventory id order, lines of one record are summed, then each record moves available → reserved
- * in one movement.
- */
 function keysOf(request: CreateReservationRequest): StockKey[] {
   return request.lines.map((line) => ({
     productId: line.productId,
@@ -142,57 +141,40 @@ function keysOf(request: CreateReservationRequest): StockKey[] {
   }));
 }
 
-/**
- * Refuses a request that is short on what was committed a moment ago, on the service's own pool in one
- * statement, before any transaction: in a flash sale the losers then hold neither a row lock nor a pooled
- * transaction while the winners queue for the record. Claims are checked first, so a refusal never tells what
- * another warehouse holds. Not for a request with an Idempotency-Key, whose replay must answer as the first time.
- */
-export async function refuseIfShort(db: SqlClient, request: CreateReservationRequest, claims: AccessClaims) {
-  for (const line of request.lines) assertWarehouseAccess(claims, line.warehouseId);
-  const keys = keysOf(request);
-  const seen = new Map((await availableByKeys(db, keys)).map((r) => [stockKeyString(r.key), r.available]));
-  const short = shortagesOf(
-    keys.map((key, i) => ({ ...key, quantity: request.lines[i]!.quantity })),
-    (key) => {
-      const available = seen.get(stockKeyString(key));
-      return available === undefined ? null : { available, reserved: 0, minimumStock: 0 };
-    },
-  );
-  if (short.length > 0) throw insufficientStockFor(short);
-}
+/** Where a line's record is not known yet: the statement that finds it fills it into the row and the events. */
+const UNKNOWN_RECORD = { inventoryId: '', version: 0 };
 
+/**
+ * `POST /api/reservations`: holds every line or none, in one statement (reservations-sql.ts). The caller must
+ * hold a claim on every warehouse named (checked before anything is read, so a refusal never tells what another
+ * warehouse holds). Lines naming the same record are summed into one movement per record, checked against what
+ * the record holds under its row lock (rows locked in inventory id order). On the pool the statement commits by
+ * itself; with an Idempotency-Key it runs in the command's transaction, which stores the answer with it.
+ */
 export async function createReservation(
-  em: EntityManager,
+  db: SqlClient,
   request: CreateReservationRequest,
   caller: Caller,
   now: Date = new Date(),
 ): Promise<Reservation> {
   for (const line of request.lines) assertWarehouseAccess(caller.claims, line.warehouseId);
-  const keys: StockKey[] = request.lines.map((line) => ({
-    productId: line.productId,
-    warehouseId: line.warehouseId,
-    variantId: line.variantId ?? null,
-    uomId: line.uomId ?? null,
-  }));
-  // Lines naming the same record are summed: one movement per record, checked against what it holds then.
-  const perKey = new Map<string, { key: StockKey; quantity: number }>();
-  keys.forEach((key, i) => {
-    const entry = perKey.get(stockKeyString(key)) ?? { key, quantity: 0 };
-    entry.quantity += request.lines[i]!.quantity;
-    perKey.set(stockKeyString(key), entry);
+  const keys = keysOf(request);
+  const requested = keys.map((key, i) => ({ ...key, quantity: request.lines[i]!.quantity }));
+  const groups: { key: StockKey; quantity: number }[] = [];
+  const groupOfKey = new Map<string, number>();
+  const recOf = keys.map((key, i) => {
+    const id = stockKeyString(key);
+    let rec = groupOfKey.get(id);
+    if (rec === undefined) {
+      rec = groups.push({ key, quantity: 0 }) - 1;
+      groupOfKey.set(id, rec);
+    }
+    groups[rec]!.quantity += request.lines[i]!.quantity;
+    return rec;
   });
-  const groups = [...perKey.values()];
-  const requested = groups.map((g) => ({ ...g.key, quantity: g.quantity }));
-  // A refusal on what was committed a moment ago is a true answer and takes no lock, so a flash sale's
-  // losers never queue behind its winners. Acceptance is decided below, under the rows' locks.
-  const seen = new Map((await findRecordsByKeys(em, keys)).map((r) => [stockKeyString(r), r]));
-  const short = shortagesOf(requested, (key) => seen.get(stockKeyString(key))?.levels ?? null);
-  if (short.length > 0) throw insufficientStockFor(short);
 
-  const reservationId = newEventId(now.getTime());
   const row: ReservationRow = {
-    reservationId,
+    reservationId: newEventId(now.getTime()),
     reference: request.reference,
     state: 'active',
     expiresAt: expiryAfter(now, request.expiresInSeconds),
@@ -205,36 +187,35 @@ export async function createReservation(
     lines: keys.map((key, i) => ({
       ...key,
       lineId: `l${i + 1}`,
-      // A record's id never changes, so the one read above is the one the movement locks.
-      inventoryId: seen.get(stockKeyString(key))!.inventoryId,
+      inventoryId: UNKNOWN_RECORD.inventoryId,
       quantity: request.lines[i]!.quantity,
       committedQuantity: null,
     })),
   };
-  // Written before the stock moves: the records' row locks are then held only for the movement and commit.
-  await insertReservation(em, row);
+  const events = row.lines.map((line, i) => {
+    const event = lineEvent('inventory.reservation_created', row, line, UNKNOWN_RECORD, {}, caller, now);
+    return { rec: recOf[i]!, event, subject: subjectOf(event) };
+  });
   const context = contextOf(row, caller, request.reference);
-  const outcome = await moveReservedStock(
-    em,
+  const outcome = await tryApplyMovements(
+    db,
     groups.map(({ key, quantity }) => ({
-      target: { key },
-      deltas: [reservationDeltas.hold(quantity)],
-      context,
+      target: { key, create: false },
+      changes: [{ change: reservationDeltas.hold(quantity), context }],
     })),
     now,
+    reservationCreation(row, (i) => recOf[i]!, events),
   );
   if (!outcome.ok) {
+    // A record that does not exist has nothing available: that is a shortage too.
     const current = new Map(groups.map((g, i) => [stockKeyString(g.key), outcome.current[i] ?? null]));
     const shortages = shortagesOf(requested, (key) => current.get(stockKeyString(key))?.levels ?? null);
     throw shortages.length > 0 ? insufficientStockFor(shortages) : outcome.error;
   }
-  const after = recordsAfter(outcome);
-  await appendToOutbox(
-    em,
-    row.lines.map((line) =>
-      lineEvent('inventory.reservation_created', row, line, after.get(line.inventoryId)!, {}, caller, now),
-    ),
-  );
+  row.lines = row.lines.map((line, i) => ({
+    ...line,
+    inventoryId: outcome.booked[recOf[i]!]!.record.inventoryId,
+  }));
   return reservationDto(row);
 }
 
@@ -341,35 +322,26 @@ export async function transitionLocked(
   const perLine = outcomes.map((o) => ({ ...o, inventoryId: o.line.inventoryId }));
   const commits = quantitiesPerRecord(perLine, (o) => o.committed);
   const releases = quantitiesPerRecord(perLine, (o) => o.released);
+  // Every line holds more than zero, so every record moves: its commit, then its release, each a version.
   const ids = [...new Set(row.lines.map((l) => l.inventoryId))].sort();
-  const groups = ids
-    .map((inventoryId) => ({
-      target: { inventoryId },
-      deltas: [
-        ...(commits.has(inventoryId) ? [reservationDeltas.commit(commits.get(inventoryId)!)] : []),
-        ...(releases.has(inventoryId) ? [reservationDeltas.release(releases.get(inventoryId)!)] : []),
-      ],
-      context,
-    }))
-    .filter((g) => g.deltas.length > 0);
-  const outcome = await moveReservedStock(em, groups, now);
-  // Reserved stock is held by this reservation alone: the guard refusing it means the books are wrong.
-  if (!outcome.ok) throw outcome.error;
-  const after = recordsAfter(outcome);
-  const untouched =
-    after.size === ids.length
-      ? new Map<string, StockRecord>()
-      : new Map((await findRecordsByIds(em, ids)).map((r) => [r.inventoryId, r]));
-  const recordOf = (line: HeldLine) => after.get(line.inventoryId) ?? untouched.get(line.inventoryId)!;
-  const events: DomainEvent[] = [];
+  const recOf = new Map(ids.map((id, rec) => [id, rec]));
+  if (input.action === 'commit') {
+    next.lines = outcomes.map(({ line, committed }) => ({ ...line, committedQuantity: committed }));
+  }
+  const events: LineEventInput[] = [];
+  const queue = (line: HeldLine, event: DomainEvent) =>
+    events.push({ rec: recOf.get(line.inventoryId)!, event, subject: subjectOf(event) });
+  // The record's version after the movements is filled in by the statement.
+  const unversioned = (line: HeldLine) => ({ inventoryId: line.inventoryId, version: 0 });
   for (const { line, committed, released } of outcomes) {
     if (input.action === 'commit') {
-      events.push(
+      queue(
+        line,
         lineEvent(
           'inventory.reservation_committed',
           next,
           line,
-          recordOf(line),
+          unversioned(line),
           { committedQuantity: committed, releasedQuantity: released },
           caller,
           now,
@@ -377,12 +349,13 @@ export async function transitionLocked(
       );
     }
     if (released > 0) {
-      events.push(
+      queue(
+        line,
         lineEvent(
           'inventory.reservation_released',
           next,
           line,
-          recordOf(line),
+          unversioned(line),
           { reason, releasedQuantity: released, note },
           caller,
           now,
@@ -390,15 +363,24 @@ export async function transitionLocked(
       );
     }
   }
-  if (input.action === 'commit') {
-    next.lines = outcomes.map(({ line, committed }) => ({ ...line, committedQuantity: committed }));
-  }
-  await saveReservationState(
-    em,
-    next,
-    input.action === 'commit' ? new Map(outcomes.map((o) => [o.line.lineId, o.committed])) : undefined,
+  const outcome = await tryApplyMovements(
+    entityManagerClient(em),
+    ids.map((inventoryId) => ({
+      target: { inventoryId },
+      changes: [
+        ...(commits.has(inventoryId) ? [reservationDeltas.commit(commits.get(inventoryId)!)] : []),
+        ...(releases.has(inventoryId) ? [reservationDeltas.release(releases.get(inventoryId)!)] : []),
+      ].map((change) => ({ change, context })),
+    })),
+    now,
+    reservationTransition(
+      next,
+      input.action === 'commit' ? new Map(outcomes.map((o) => [o.line.lineId, o.committed])) : undefined,
+      events,
+    ),
   );
-  await appendToOutbox(em, events);
+  // Reserved stock is held by this reservation alone: the guard refusing it means the books are wrong.
+  if (!outcome.ok) throw outcome.error;
   return next;
 }
 

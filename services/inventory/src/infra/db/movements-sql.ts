@@ -9,6 +9,10 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *  1. `locked` finds each target (by id, or by stock key) and locks the rows in inventory_id order, so any two
  *     statements lock shared rows in the same order and cannot deadlock. `FOR UPDATE` returns the latest
  *     committed levels, whatever the statement's snapshot saw: the changes are applied to those.
+ *     Unless `on_sight` already finds a record short in the snapshot (only takes, no allowNegative, and what it
+ *     held then does not cover them: the guard must refuse): then nothing is locked and `held` is the snapshot's
+ *     rows, so the refusal is decided on them. A flash sale's losers thus never queue for the row lock
+ *     behind its winners; acceptance is only ever decided under the lock.
  *  2. `checked` runs the movements of each record in order (running sums) and checks each against the stock
  *     guard; `verdicts` adds the pinned version and a missing record. `go` is true when every record passes.
  *  3. Only then: the records are updated (or created), the ledger rows are appended (ids from the bigserial),
@@ -25,8 +29,31 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *
  * Parameters: $1 targets (jsonb array), $2 movements (jsonb array), $3 the time of the change, $4 the schema
  * versions of inventory.updated / low_stock / out_of_stock (jsonb).
+ *
+ * An extension (`bookMovementsSql`) adds what else commits with the movements in the same statement, e.g. an
+ * order reservation and its lines: its CTEs see `go` (every record passed), `base` (per target `rec`, the record
+ * id as `inv_id`) and `booked` (the records as written, empty on refusal); its events are queued in the same
+ * outbox insert as the stock events, after those of the same record and version.
  */
-export const BOOK_MOVEMENTS_SQL = `
+export interface MovementSqlExtension {
+  /** CTEs (`name as (…),` each, comma-terminated) that may use parameters from $5 on. */
+  ctes: string;
+  /**
+   * A query of further events to queue, columns `inventory_id, record_version, n, subject, ev` (`n` above 3
+   * orders them after the record's own events of that version).
+   */
+  events: string;
+  /** Further fields of the result object, as `, 'name', expression`. */
+  result?: string;
+}
+
+const NO_EXTENSION: MovementSqlExtension = {
+  ctes: '',
+  events: 'select null::text, null::bigint, null::int, null::text, null::jsonb where false',
+};
+
+export function bookMovementsSql(extension: MovementSqlExtension = NO_EXTENSION): string {
+  return `
 with recs as (
   select * from jsonb_to_recordset($1::jsonb) as k(
     rec int, inventory_id text, product_id text, warehouse_id text, variant_id text, uom_id text,
@@ -47,11 +74,26 @@ targets as (
          )) as inventory_id
     from recs k
 ),
+on_sight as (
+  select coalesce(bool_or(i.quantity_available + e.q < 0), false) as short
+    from (select rec, sum(q) as q from ents group by rec
+           having bool_and(counted is null) and bool_and(q <= 0) and not bool_or(allow_neg)) e
+    join targets g on g.rec = e.rec
+    join inventory_record i on i.inventory_id = g.inventory_id
+),
 locked as (
   select t.* from inventory_record t
    where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
+     and not (select short from on_sight)
    order by t.inventory_id
      for update
+),
+held as (
+  select * from locked
+  union all
+  select t.* from inventory_record t
+   where (select short from on_sight)
+     and t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
 ),
 base as (
   select k.rec, k.inventory_id as wanted_id, k.expected_version, k.may_create,
@@ -72,7 +114,7 @@ base as (
          to_jsonb(l) as current_row
     from recs k
     join targets g on g.rec = k.rec
-    left join locked l on l.inventory_id = g.inventory_id
+    left join held l on l.inventory_id = g.inventory_id
 ),
 resolved as (
   select e.*, b.inv_id, b.a0, b.r0, b.m0, b.v0,
@@ -205,10 +247,11 @@ evs as (
       where s.out_of_stock
    ) x
 ),
+${extension.ctes}
 queued as (
   insert into outbox (event_id, event_type, subject, order_key, payload)
   select (e.ev->>'id')::uuid, e.ev->>'type', e.subject, 'inventory:' || e.inventory_id, e.ev
-    from evs e
+    from (select inventory_id, record_version, n, subject, ev from evs union all ${extension.events}) e
    order by e.inventory_id, e.record_version, e.n
   returning id
 ),
@@ -245,5 +288,8 @@ select json_build_object(
   'movements', (select json_agg(to_jsonb(m) order by m.movement_id) from moved m),
   'events', (select json_agg(e.ev order by e.inventory_id, e.record_version, e.n) from evs e),
   'queued', (select count(*) from queued),
-  'batchesTaken', (select count(*) from taken)
+  'batchesTaken', (select count(*) from taken)${extension.result ?? ''}
 ) as result`;
+}
+
+export const BOOK_MOVEMENTS_SQL = bookMovementsSql();

@@ -197,6 +197,16 @@ const SCHEMA_VERSIONS = {
   out_of_stock: EVENT_CATALOG['inventory.out_of_stock'].current,
 };
 
+/**
+ * A statement built by `bookMovementsSql` with an extension (e.g. a reservation written with its stock), its
+ * own prepared-statement name, and the extension's parameters ($5 on).
+ */
+export interface ExtendedBooking {
+  sql: string;
+  name: string;
+  params: unknown[];
+}
+
 /** A unique violation on the stock key: someone created the record after this statement's snapshot. */
 function isCreationRace(error: unknown): boolean {
   const e = error as { code?: string; constraint?: string };
@@ -212,6 +222,7 @@ export async function bookMovements(
   client: SqlClient,
   groups: MovementGroup[],
   now: Date,
+  extension?: ExtendedBooking,
 ): Promise<BookingResult> {
   const targets = groups.map((g, i) => targetJson(g.target, i));
   const movements = groups.flatMap((g, i) => g.movements.map((m, j) => movementJson(m, i, j + 1)));
@@ -220,10 +231,15 @@ export async function bookMovements(
     JSON.stringify(movements),
     now,
     JSON.stringify({ ...SCHEMA_VERSIONS, occurredAt: now.toISOString() }),
+    ...(extension?.params ?? []),
   ];
   let rows: { result: ResultJson | string }[];
   try {
-    rows = await client.query(BOOK_MOVEMENTS_SQL, params, 'inventory_book_movements');
+    rows = await client.query(
+      extension?.sql ?? BOOK_MOVEMENTS_SQL,
+      params,
+      extension?.name ?? 'inventory_book_movements',
+    );
   } catch (error) {
     if (isCreationRace(error)) throw new ConcurrencyConflict('inventory record created concurrently');
     throw error;

@@ -1,7 +1,6 @@
-import type { ReservationReleaseReason, ReservationState, StockKey } from '@inv/contracts';
+import type { ReservationReleaseReason, ReservationState } from '@inv/contracts';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { HeldLine } from '../../domain/reservation.js';
-import type { SqlClient } from './sql-client.js';
 
 /** An order reservation as stored, with its lines in the order they were given. */
 export interface ReservationRow {
@@ -83,7 +82,11 @@ async function withLines(em: EntityManager, heads: HeadSql[]): Promise<Reservati
     list.push(lineOf(line));
     byReservation.set(line.reservation_id, list);
   }
-  return heads.map((h) => ({
+  return heads.map((h) => rowOf(h, byReservation.get(h.reservation_id) ?? []));
+}
+
+function rowOf(h: HeadSql, lines: StoredLine[]): ReservationRow {
+  return {
     reservationId: h.reservation_id,
     reference: h.reference,
     state: h.state,
@@ -94,56 +97,27 @@ async function withLines(em: EntityManager, heads: HeadSql[]): Promise<Reservati
     createdBy: h.created_by,
     createdAt: new Date(h.created_at),
     updatedAt: new Date(h.updated_at),
-    lines: byReservation.get(h.reservation_id) ?? [],
-  }));
+    lines,
+  };
 }
 
-export async function insertReservation(em: EntityManager, row: ReservationRow): Promise<void> {
-  await em.execute(
-    `insert into order_reservation (${HEAD_COLUMNS}) values (?, ?, ?, ?, ?::text[], ?, ?, ?, ?, ?)`,
-    [
-      row.reservationId,
-      row.reference,
-      row.state,
-      row.expiresAt,
-      pgArray(row.warehouseIds),
-      row.releaseReason,
-      row.releaseNote,
-      row.createdBy,
-      row.createdAt,
-      row.updatedAt,
-    ],
-  );
-  const values = row.lines.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ');
-  await em.execute(
-    `insert into order_reservation_line (reservation_id, line_id, position, inventory_id, product_id, warehouse_id,
-       variant_id, uom_id, quantity, committed_quantity) values ${values}`,
-    row.lines.flatMap((line, i) => [
-      row.reservationId,
-      line.lineId,
-      i,
-      line.inventoryId,
-      line.productId,
-      line.warehouseId,
-      line.variantId,
-      line.uomId,
-      line.quantity,
-      line.committedQuantity,
-    ]),
-  );
-}
-
-/** A reservation, locked for the rest of the transaction when `forUpdate`: every change of its state goes there. */
+/**
+ * A reservation with its lines in one round trip, locked for the rest of the transaction when `forUpdate`: every
+ * change of its state goes there.
+ */
 export async function findReservation(
   em: EntityManager,
   reservationId: string,
   forUpdate = false,
 ): Promise<ReservationRow | null> {
-  const heads = await em.execute<HeadSql[]>(
-    `select ${HEAD_COLUMNS} from order_reservation where reservation_id = ?${forUpdate ? ' for update' : ''}`,
+  const [found] = await em.execute<(HeadSql & { lines: LineSql[] })[]>(
+    `select ${HEAD_COLUMNS},
+            (select coalesce(json_agg(l order by l.position), '[]') from order_reservation_line l
+              where l.reservation_id = r.reservation_id) as lines
+       from order_reservation r where reservation_id = ?${forUpdate ? ' for update of r' : ''}`,
     [reservationId],
   );
-  return (await withLines(em, heads))[0] ?? null;
+  return found ? rowOf(found, found.lines.map(lineOf)) : null;
 }
 
 /**
@@ -248,37 +222,4 @@ export async function activeHoldsPerRecord(em: EntityManager): Promise<Map<strin
        join order_reservation r using (reservation_id) where r.state = 'active' group by l.inventory_id`,
   );
   return new Map(rows.map((r) => [r.inventory_id, Number(r.held)]));
-}
-
-/** Available stock of the records with these keys (absent keys have no record), in one statement. */
-export async function availableByKeys(
-  db: SqlClient,
-  keys: StockKey[],
-): Promise<{ key: StockKey; available: number }[]> {
-  const rows = await db.query<{
-    product_id: string;
-    warehouse_id: string;
-    variant_id: string | null;
-    uom_id: string | null;
-    available: string | number;
-  }>(
-    `select r.product_id, r.warehouse_id, r.variant_id, r.uom_id, r.quantity_available as available
-       from jsonb_to_recordset($1::jsonb) as k(product_id text, warehouse_id text, variant_id text, uom_id text)
-       join inventory_record r on r.product_id = k.product_id and r.warehouse_id = k.warehouse_id
-        and r.variant_id is not distinct from k.variant_id and r.uom_id is not distinct from k.uom_id`,
-    [
-      JSON.stringify(
-        keys.map((k) => ({
-          product_id: k.productId,
-          warehouse_id: k.warehouseId,
-          variant_id: k.variantId ?? null,
-          uom_id: k.uomId ?? null,
-        })),
-      ),
-    ],
-  );
-  return rows.map((r) => ({
-    key: { productId: r.product_id, warehouseId: r.warehouse_id, variantId: r.variant_id, uomId: r.uom_id },
-    available: Number(r.available),
-  }));
 }

@@ -15,10 +15,10 @@ import {
   createReservation,
   getReservation,
   listReservations,
-  refuseIfShort,
   type TransitionInput,
   transitionReservation,
 } from '../../app/reservations.js';
+import { entityManagerClient } from '../db/sql-client.js';
 import type { RouteDeps } from './stock-routes.js';
 
 const READ = { permission: 'inventory:read' } as const;
@@ -47,10 +47,11 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       },
     },
     async (request, reply) => {
-      // A shortage is refused before any transaction; not with an Idempotency-Key, whose replay must answer as
-      // the first time did.
-      if (!idempotencyFrom(request)) await refuseIfShort(deps.db, request.body, request.claims);
-      return create(request, reply, (em) => createReservation(em, request.body, callerOf(request)), {
+      const caller = callerOf(request);
+      // Without an Idempotency-Key the one statement commits by itself on the pool; with one it runs in the
+      // transaction that claims the key and stores the answer.
+      return create(request, reply, (em) => createReservation(entityManagerClient(em), request.body, caller), {
+        direct: () => createReservation(deps.db, request.body, caller),
         successStatus: 201,
       });
     },

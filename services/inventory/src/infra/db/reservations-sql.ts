@@ -1,0 +1,157 @@
+import type { DomainEvent } from '@inv/contracts';
+import type { ExtendedBooking } from './movements.js';
+import { bookMovementsSql } from './movements-sql.js';
+import type { ReservationRow } from './reservations.js';
+
+/**
+ * Order reservation steps as one statement each: the movement statement (movements-sql.ts) locks the records in
+ * inventory id order and moves their stock (one movement per record and kind), and only when every record
+ * passed, the CTEs below write the reservation and queue its line events after their record's
+ * `inventory.updated`. Nothing is written on a refusal. One round trip instead of a handful, and no record lock
+ * held across round trips.
+ *
+ * The line events come built (createEvent) with placeholders for what only the statement knows: the version the
+ * movement gave the record (aggregate version) and, on creation, the record's id (aggregate id,
+ * `data.inventoryId`), since the record is found by its stock key under the lock.
+ *
+ * $5 is always the line events (jsonb array of `rec, position, subject, ev`; `rec` is the movement target
+ * holding the line's record).
+ */
+const LINE_EVENTS = `
+line_events as (
+  select x.inventory_id, x.version as record_version, 4 + e.position as n, e.subject,
+         jsonb_set(jsonb_set(jsonb_set(e.ev, '{aggregate,id}', to_jsonb(x.inventory_id)),
+                             '{aggregate,version}', to_jsonb(x.version)),
+                   '{data,inventoryId}', to_jsonb(x.inventory_id)) as ev
+    from jsonb_to_recordset($5::jsonb) as e(rec int, position int, subject text, ev jsonb)
+    join base b on b.rec = e.rec
+    join booked x on x.inventory_id = b.inv_id
+),`;
+
+const QUEUE_LINE_EVENTS = 'select inventory_id, record_version, n, subject, ev from line_events';
+
+/**
+ * Creation: $6 the reservation (jsonb), $7 its lines (jsonb array, `rec` as for the events). The lines get the
+ * ids of the records the statement locked.
+ */
+const CREATE_RESERVATION_SQL = bookMovementsSql({
+  ctes: `${LINE_EVENTS}
+reservation as (
+  insert into order_reservation (reservation_id, reference, state, expires_at, warehouse_ids, release_reason,
+                                 release_note, created_by, created_at, updated_at)
+  select h.reservation_id, h.reference, 'active', h.expires_at, h.warehouse_ids, null, null, h.created_by, $3, $3
+    from jsonb_to_record($6::jsonb) as h(reservation_id text, reference text, expires_at timestamptz,
+                                         warehouse_ids text[], created_by text)
+   where (select ok from go)
+  returning reservation_id
+),
+reservation_lines as (
+  insert into order_reservation_line (reservation_id, line_id, position, inventory_id, product_id, warehouse_id,
+                                      variant_id, uom_id, quantity, committed_quantity)
+  select r.reservation_id, l.line_id, l.position, b.inv_id, l.product_id, l.warehouse_id, l.variant_id, l.uom_id,
+         l.quantity, null
+    from reservation r
+   cross join jsonb_to_recordset($7::jsonb) as l(rec int, line_id text, position int, product_id text,
+                                                 warehouse_id text, variant_id text, uom_id text, quantity bigint)
+    join base b on b.rec = l.rec
+  returning line_id
+),`,
+  events: QUEUE_LINE_EVENTS,
+  result: `, 'reservationLines', (select count(*) from reservation_lines)`,
+});
+
+/**
+ * Commit or release of a reservation the transaction has locked: $6 its new state (jsonb), $7 the committed
+ * quantity per line on a commit (jsonb array of `line_id, quantity`, empty otherwise).
+ */
+const TRANSITION_RESERVATION_SQL = bookMovementsSql({
+  ctes: `${LINE_EVENTS}
+reservation_state as (
+  update order_reservation o
+     set state = s.state, expires_at = s.expires_at, release_reason = s.release_reason,
+         release_note = s.release_note, updated_at = $3
+    from jsonb_to_record($6::jsonb) as s(reservation_id text, state text, expires_at timestamptz,
+                                         release_reason text, release_note text)
+   where o.reservation_id = s.reservation_id and (select ok from go)
+  returning o.reservation_id
+),
+committed_lines as (
+  update order_reservation_line l set committed_quantity = c.quantity
+    from reservation_state s
+   cross join jsonb_to_recordset($7::jsonb) as c(line_id text, quantity bigint)
+   where l.reservation_id = s.reservation_id and l.line_id = c.line_id
+  returning l.line_id
+),`,
+  events: QUEUE_LINE_EVENTS,
+  result: `, 'committedLines', (select count(*) from committed_lines)`,
+});
+
+/** A line event and the movement target (`rec`) whose record it concerns. */
+export interface LineEventInput {
+  rec: number;
+  event: DomainEvent;
+  subject: string;
+}
+
+function lineEventsJson(events: LineEventInput[]): string {
+  return JSON.stringify(
+    events.map(({ rec, event, subject }, position) => ({ rec, position, subject, ev: event })),
+  );
+}
+
+/** Writes `row` with its stock; `recOf` gives each line's movement target. */
+export function reservationCreation(
+  row: ReservationRow,
+  recOf: (lineIndex: number) => number,
+  events: LineEventInput[],
+): ExtendedBooking {
+  return {
+    sql: CREATE_RESERVATION_SQL,
+    name: 'inventory_create_reservation',
+    params: [
+      lineEventsJson(events),
+      JSON.stringify({
+        reservation_id: row.reservationId,
+        reference: row.reference,
+        expires_at: row.expiresAt.toISOString(),
+        warehouse_ids: row.warehouseIds,
+        created_by: row.createdBy,
+      }),
+      JSON.stringify(
+        row.lines.map((line, i) => ({
+          rec: recOf(i),
+          line_id: line.lineId,
+          position: i,
+          product_id: line.productId,
+          warehouse_id: line.warehouseId,
+          variant_id: line.variantId,
+          uom_id: line.uomId,
+          quantity: line.quantity,
+        })),
+      ),
+    ],
+  };
+}
+
+/** Saves the state `next` (and committed quantities) with the stock a commit or release moves. */
+export function reservationTransition(
+  next: Pick<ReservationRow, 'reservationId' | 'state' | 'expiresAt' | 'releaseReason' | 'releaseNote'>,
+  committed: Map<string, number> | undefined,
+  events: LineEventInput[],
+): ExtendedBooking {
+  return {
+    sql: TRANSITION_RESERVATION_SQL,
+    name: 'inventory_transition_reservation',
+    params: [
+      lineEventsJson(events),
+      JSON.stringify({
+        reservation_id: next.reservationId,
+        state: next.state,
+        expires_at: next.expiresAt.toISOString(),
+        release_reason: next.releaseReason,
+        release_note: next.releaseNote,
+      }),
+      JSON.stringify([...(committed ?? [])].map(([line_id, quantity]) => ({ line_id, quantity }))),
+    ],
+  };
+}
