@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { adjustAtRate, benchRecords } from '../adjust.js';
 import { closedLoop } from '../pace.js';
+import { cpuSeconds } from '../proc.js';
 import type { Cell, Goal } from '../report.js';
 import { explainReads } from '../scale/explain.js';
 import { catalogueIds, loadCatalogue } from '../scale/loader.js';
@@ -33,8 +34,17 @@ function sizeOf(quick: boolean): Size {
   };
 }
 
-/** Every read endpoint, each request with other ids (a random SKU and warehouse of the catalogue). */
+/**
+ * Every read endpoint, each request with other ids (a random SKU and warehouse of the catalogue);
+ * `BENCH_SCALE_ENDPOINTS` (comma-separated names) keeps some of them, e.g. to profile one read alone.
+ */
 function readEndpoints(size: Size): { name: string; path: () => string }[] {
+  const only = process.env.BENCH_SCALE_ENDPOINTS?.split(',').map((name) => name.trim());
+  const all = allEndpoints(size);
+  return only ? all.filter((endpoint) => only.includes(endpoint.name)) : all;
+}
+
+function allEndpoints(size: Size): { name: string; path: () => string }[] {
   const ids = catalogueIds('cat');
   const sku = () => Math.floor(Math.random() * size.skus);
   const wh = () => Math.floor(Math.random() * size.warehouses);
@@ -78,9 +88,20 @@ const COLUMNS = [
   'busy_503',
   'failed',
   'rss_mb',
+  'cpu_ms/req',
 ];
 
-function readRow(phase: string, endpoint: string, tally: ReadTally, peak: number): Row {
+/** Inventory CPU time (user + system) spent while `work` runs, in ms. */
+async function cpuMsOf<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  const before = cpuSeconds(pid);
+  const result = await work();
+  return { result, cpuMs: (cpuSeconds(pid) - before) * 1000 };
+}
+
+/** CPU per answered request: what a read costs the service, whatever share of the machine it got. */
+const perRequest = (cpuMs: number, requests: number) => (requests > 0 ? ms(cpuMs / requests) : null);
+
+function readRow(phase: string, endpoint: string, tally: ReadTally, peak: number, cpuMs: number): Row {
   const s = tally.latency.summary();
   return {
     phase,
@@ -93,6 +114,7 @@ function readRow(phase: string, endpoint: string, tally: ReadTally, peak: number
     busy_503: tally.busy,
     failed: tally.failed,
     rss_mb: Math.round(peak / MB),
+    'cpu_ms/req': perRequest(cpuMs, tally.ok + tally.busy + tally.failed),
   };
 }
 
@@ -120,10 +142,12 @@ async function eachEndpoint(ctx: BenchContext, size: Size, durationMs: number) {
     ctx.log(`scale: ${endpoint.name}`);
     const tally = newTally();
     const run = await peakRss(inventory.pid!, () =>
-      closedLoop(READERS, durationMs, () => timedGet(inventory.url, ctx.token, endpoint.path(), tally)),
+      cpuMsOf(inventory.pid!, () =>
+        closedLoop(READERS, durationMs, () => timedGet(inventory.url, ctx.token, endpoint.path(), tally)),
+      ),
     );
     peak = Math.max(peak, run.peak);
-    rows.push(readRow('reads', endpoint.name, tally, run.peak));
+    rows.push(readRow('reads', endpoint.name, tally, run.peak, run.result.cpuMs));
   }
   return { rows, peak };
 }
@@ -136,18 +160,21 @@ async function readsBesideAdjusts(ctx: BenchContext, size: Size, durationMs: num
   const reads = newTally();
   let turn = 0;
   const run = await peakRss(inventory.pid!, () =>
-    Promise.all([
-      adjustAtRate(inventory.url, ctx.token, benchRecords('bench-scale', 100), {
-        rate: ADJUSTS_PER_S,
-        durationMs,
-        timed: false,
-      }),
-      closedLoop(READERS, durationMs, () =>
-        timedGet(inventory.url, ctx.token, endpoints[turn++ % endpoints.length]!.path(), reads),
-      ),
-    ]),
+    cpuMsOf(inventory.pid!, () =>
+      Promise.all([
+        adjustAtRate(inventory.url, ctx.token, benchRecords('bench-scale', 100), {
+          rate: ADJUSTS_PER_S,
+          durationMs,
+          timed: false,
+        }),
+        closedLoop(READERS, durationMs, () =>
+          timedGet(inventory.url, ctx.token, endpoints[turn++ % endpoints.length]!.path(), reads),
+        ),
+      ]),
+    ),
   );
-  const [adjusts] = run.result;
+  const [adjusts] = run.result.result;
+  const { cpuMs } = run.result;
   const adjust = adjusts.http.summary();
   const adjustRow: Row = {
     phase: 'mixed',
@@ -160,9 +187,14 @@ async function readsBesideAdjusts(ctx: BenchContext, size: Size, durationMs: num
     busy_503: null,
     failed: adjusts.failed,
     rss_mb: Math.round(run.peak / MB),
+    // The process's CPU over the phase, per request of either kind.
+    'cpu_ms/req': perRequest(
+      cpuMs,
+      adjusts.http.length + adjusts.failed + reads.ok + reads.busy + reads.failed,
+    ),
   };
   return {
-    rows: [adjustRow, readRow('mixed', 'every read, round robin', reads, run.peak)],
+    rows: [adjustRow, readRow('mixed', 'every read, round robin', reads, run.peak, cpuMs)],
     peak: run.peak,
     adjusts,
     maxBytes: reads.maxBytes,
@@ -192,6 +224,7 @@ export const scale: Benchmark = {
       busy_503: null,
       failed: rebuild.code === 0 ? 0 : 1,
       rss_mb: Math.round(rebuild.peakRss / MB),
+      'cpu_ms/req': null,
     };
 
     const worst = reads.rows.reduce((a, b) => ((b.p99_ms as number) > (a.p99_ms as number) ? b : a));

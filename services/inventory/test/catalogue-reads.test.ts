@@ -282,4 +282,36 @@ describe('read gate and totals cache', () => {
     expect(scoped.body.total).toBe(first.body.total + 1);
     expect(scoped.body.totalAvailable).toBe(first.body.totalAvailable + 40);
   });
+
+  it('serves the low-stock count from the cache with the time it was counted, while the page stays current', async () => {
+    // At least one low record, so the count is kept (TOTALS_CACHE_MIN_ROWS is 1 here).
+    const seed = { productId: 'gate-low-0', warehouseId: 'gate-wh0', movementType: 'in' } as const;
+    expect((await f.adjust({ ...seed, quantity: 1, minimumStock: 10 })).status).toBe(200);
+    const first = await f.api('GET', '/api/inventory/low-stock');
+    expect(first.status).toBe(200);
+    expect(LowStockResponse.safeParse(first.body).success).toBe(true);
+    // A new record below its minimum, with the largest deficit: first on the page.
+    const low = await f.adjust({
+      productId: 'gate-low',
+      warehouseId: 'gate-wh1',
+      quantity: 1,
+      minimumStock: 1_000,
+      movementType: 'in',
+    });
+    expect(low.status).toBe(200);
+    const second = await f.api('GET', '/api/inventory/low-stock');
+    expect(second.body.items[0]).toMatchObject({ inventoryId: low.body.inventory.inventoryId, deficit: 999 });
+    expect(second.body).toMatchObject({ total: first.body.total, totalsAsOf: first.body.totalsAsOf });
+    expect(Date.parse(second.body.timestamp)).toBeGreaterThanOrEqual(Date.parse(first.body.timestamp));
+    // Another scope is another count: made now, with the new record.
+    const scoped = await f.api('GET', '/api/inventory/low-stock?warehouseId=gate-wh1');
+    const [{ n }] = await db
+      .query(
+        `select count(*)::int as n from inventory_record
+          where warehouse_id = 'gate-wh1' and minimum_stock > 0 and quantity_available < minimum_stock`,
+      )
+      .then((r) => r.rows);
+    expect(scoped.body.total).toBe(n);
+    expect(idsOf(scoped.body.items)).toContain(low.body.inventory.inventoryId);
+  });
 });

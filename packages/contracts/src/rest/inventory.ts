@@ -142,6 +142,8 @@ export const LowStockResponse = z.object({
   items: z.array(LowStockItem),
   total: z.int(),
   timestamp: Timestamp,
+  /** When `total` was counted: a count over many records is kept a moment (TOTALS_CACHE_MS), the page is current. */
+  totalsAsOf: Timestamp,
   page: PageInfo,
 });
 export type LowStockResponse = z.infer<typeof LowStockResponse>;

@@ -14,8 +14,8 @@ export interface AggregateCacheOptions {
   now?: () => number;
 }
 
-interface Entry<T> {
-  computed: Computed<T>;
+interface Entry {
+  computed: Computed<unknown>;
   /** How long the last computation took: an aggregate is refreshed at most once per `COST_FACTOR` of it. */
   costMs: number;
   refreshing: Promise<unknown> | null;
@@ -33,17 +33,23 @@ const COST_FACTOR = 10;
  * a burst of the same read costs one aggregate, and readers never wait on a recomputation after the first; an
  * aggregate that takes long is refreshed less often (COST_FACTOR).
  * Concurrent first reads of a key share one computation. Small aggregates are computed every time.
+ * One cache holds aggregates of several kinds (per-warehouse totals, a low-stock count): a key names its kind,
+ * and each `get` says the type of its value; `T` is the type of the values when there is one kind.
  */
-export class AggregateCache<T> {
-  private readonly entries = new Map<string, Entry<T>>();
-  private readonly pending = new Map<string, Promise<Computed<T>>>();
+export class AggregateCache<T = unknown> {
+  private readonly entries = new Map<string, Entry>();
+  private readonly pending = new Map<string, Promise<Computed<unknown>>>();
   private readonly now: () => number;
 
   constructor(private readonly options: AggregateCacheOptions) {
     this.now = options.now ?? Date.now;
   }
 
-  async get(key: string, compute: () => Promise<T>, rowsOf: (value: T) => number): Promise<Computed<T>> {
+  async get<V extends T>(
+    key: string,
+    compute: () => Promise<V>,
+    rowsOf: (value: V) => number,
+  ): Promise<Computed<V>> {
     const entry = this.entries.get(key);
     if (entry) {
       const age = this.now() - entry.computed.at.getTime();
@@ -54,13 +60,17 @@ export class AggregateCache<T> {
             entry.refreshing = null;
           });
       }
-      return entry.computed;
+      return entry.computed as Computed<V>;
     }
     return this.load(key, compute, rowsOf);
   }
 
-  private load(key: string, compute: () => Promise<T>, rowsOf: (value: T) => number): Promise<Computed<T>> {
-    const running = this.pending.get(key);
+  private load<V>(
+    key: string,
+    compute: () => Promise<V>,
+    rowsOf: (value: V) => number,
+  ): Promise<Computed<V>> {
+    const running = this.pending.get(key) as Promise<Computed<V>> | undefined;
     if (running) return running;
     const loading = (async () => {
       const at = new Date(this.now());
@@ -74,7 +84,7 @@ export class AggregateCache<T> {
     return loading;
   }
 
-  private keep(key: string, computed: Computed<T>, costMs: number): void {
+  private keep(key: string, computed: Computed<unknown>, costMs: number): void {
     const entry = this.entries.get(key);
     if (entry) {
       entry.computed = computed;

@@ -8,18 +8,22 @@ import {
   type WarehouseStockSummary,
 } from '@inv/contracts';
 import { assertWarehouseAccess, decodePageCursor, keysetPage } from '@inv/platform';
-import { type FilterQuery, raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { StockRecord } from '../domain/record.js';
 import { deficitOf } from '../domain/stock.js';
-import { InventoryRecordRow, MovementRow } from '../infra/db/entities.js';
 import {
   countLowStock,
   pageOfLowStock,
+  pageOfMovements,
+  pageOfRecords,
+  pageOfRecordsWith,
+  readRecordById,
+  type StockColumn,
+  totalsOfRecordsWith,
   type WarehouseScope,
-  warehouseScopeSql,
 } from '../infra/db/record-reads.js';
-import { findRecordById, recordOfRow } from '../infra/db/records.js';
+import { findRecordById } from '../infra/db/records.js';
+import type { SqlClient } from '../infra/db/sql-client.js';
 import type { AggregateCache } from './aggregate-cache.js';
 import { movementDto, recordDto } from './dto.js';
 
@@ -28,22 +32,20 @@ export interface PageRequest {
   after?: string;
 }
 
-/** The records a caller may see: those of the warehouses in their claims. */
-function visibleTo(claims: AccessClaims): FilterQuery<InventoryRecordRow> {
-  if (seesAllWarehouses(claims)) return {};
-  return { warehouseId: { $in: claims.warehouses } };
+/** The record, if it exists and the caller may see it; else NOT_FOUND / FORBIDDEN. */
+function visible(record: StockRecord | null, claims: AccessClaims, inventoryId: string): StockRecord {
+  if (!record) throw new DomainError('NOT_FOUND', `no inventory record ${inventoryId}`, { inventoryId });
+  assertWarehouseAccess(claims, record.warehouseId);
+  return record;
 }
 
-/** A record the caller may see, or NOT_FOUND / FORBIDDEN. */
+/** A record the caller may see, read in the entity manager's transaction (commands), or NOT_FOUND / FORBIDDEN. */
 export async function visibleRecord(
   em: EntityManager,
   claims: AccessClaims,
   inventoryId: string,
 ): Promise<StockRecord> {
-  const record = await findRecordById(em, inventoryId);
-  if (!record) throw new DomainError('NOT_FOUND', `no inventory record ${inventoryId}`, { inventoryId });
-  assertWarehouseAccess(claims, record.warehouseId);
-  return record;
+  return visible(await findRecordById(em, inventoryId), claims, inventoryId);
 }
 
 export interface RecordFilter {
@@ -51,72 +53,57 @@ export interface RecordFilter {
   productId?: string;
 }
 
+/** The warehouses a read covers: the one asked for (if the caller may), else all the caller sees. */
+function scopeOf(claims: AccessClaims, warehouseId?: string): WarehouseScope {
+  if (warehouseId) {
+    assertWarehouseAccess(claims, warehouseId);
+    return [warehouseId];
+  }
+  return seesAllWarehouses(claims) ? undefined : claims.warehouses;
+}
+
+/** One record for `GET /api/inventory/:id`: NOT_FOUND, FORBIDDEN, or the record. */
+export async function readRecord(db: SqlClient, claims: AccessClaims, inventoryId: string) {
+  return visible(await readRecordById(db, inventoryId), claims, inventoryId);
+}
+
 /** Records in inventory id order (ids are time-ordered), one keyset page at a time. */
 export async function listRecords(
-  em: EntityManager,
+  db: SqlClient,
   claims: AccessClaims,
   filter: RecordFilter,
   page: PageRequest,
 ): Promise<{ items: InventoryRecord[]; page: { limit: number; nextCursor: string | null } }> {
-  if (filter.warehouseId) assertWarehouseAccess(claims, filter.warehouseId);
+  const scope = scopeOf(claims, filter.warehouseId);
   const after = decodePageCursor(page.after, ['s']);
-  const rows = await em.find(
-    InventoryRecordRow,
-    {
-      ...visibleTo(claims),
-      ...(filter.warehouseId ? { warehouseId: filter.warehouseId } : {}),
-      ...(filter.productId ? { productId: filter.productId } : {}),
-      ...(after ? { inventoryId: { $gt: after[0] as string } } : {}),
-    },
-    { orderBy: { inventoryId: 'asc' }, limit: page.limit + 1 },
-  );
-  return keysetPage(
-    rows,
-    page.limit,
-    (row) => [row.inventoryId],
-    (row) => recordDto(recordOfRow(row)),
-  );
+  const rows = await pageOfRecords(db, filter.warehouseId ? undefined : scope, filter, {
+    after: after?.[0] as string | undefined,
+    limit: page.limit + 1,
+  });
+  return keysetPage(rows, page.limit, (row) => [row.inventoryId], recordDto);
 }
 
 export type StockDimension = 'productId' | 'variantId' | 'uomId';
 
-const COLUMN_OF: Record<StockDimension, string> = {
+const COLUMN_OF: Record<StockDimension, StockColumn> = {
   productId: 'product_id',
   variantId: 'variant_id',
   uomId: 'uom_id',
 };
 
-/** The caller's warehouses as a SQL condition on `warehouse_id` with its parameters (none when all). */
-function visibleWarehousesSql(claims: AccessClaims): { sql: string; params: string[] } {
-  return warehouseScopeSql(seesAllWarehouses(claims) ? undefined : claims.warehouses);
-}
-
-interface WarehouseTotalsRow {
-  warehouse_id: string;
-  records: number;
-  available: string;
-  reserved: string;
-  low: number;
+/** The cache key of an aggregate over the caller's warehouses. */
+function scopeKey(scope: WarehouseScope): string {
+  return scope === undefined ? '*' : [...scope].sort().join(',');
 }
 
 /** Per-warehouse counts and sums of one dimension, computed by the database over every visible record. */
 async function totalsByWarehouse(
-  em: EntityManager,
-  claims: AccessClaims,
+  db: SqlClient,
+  scope: WarehouseScope,
   dimension: StockDimension,
   id: string,
 ): Promise<WarehouseStockSummary[]> {
-  const visible = visibleWarehousesSql(claims);
-  const rows = await em.execute<WarehouseTotalsRow[]>(
-    `select warehouse_id, count(*)::int as records, sum(quantity_available) as available,
-            sum(quantity_reserved) as reserved,
-            count(*) filter (where minimum_stock > 0 and quantity_available < minimum_stock)::int as low
-       from inventory_record
-      where ${COLUMN_OF[dimension]} = ?${visible.sql}
-      group by warehouse_id
-      order by warehouse_id`,
-    [id, ...visible.params],
-  );
+  const rows = await totalsOfRecordsWith(db, scope, COLUMN_OF[dimension], id);
   return rows.map((row) => ({
     warehouseId: row.warehouse_id,
     records: row.records,
@@ -132,39 +119,27 @@ async function totalsByWarehouse(
  * cache, totals over a large set may be up to its TTL old (`totalsAsOf` says when they were computed).
  */
 export async function stockAcrossWarehouses(
-  em: EntityManager,
+  db: SqlClient,
   claims: AccessClaims,
   dimension: StockDimension,
   id: string,
   query: PageRequest & { groupBy?: 'warehouse' },
-  totalsCache?: AggregateCache<WarehouseStockSummary[]>,
+  totalsCache?: AggregateCache,
 ) {
-  const after = decodePageCursor(query.after, ['s', 's']);
+  const after = decodePageCursor(query.after, ['s', 's']) as [string, string] | null;
+  const scope = scopeOf(claims);
   // One after the other: a read holds one pooled connection at a time, which the read gate counts on.
-  const rows = await em.find(
-    InventoryRecordRow,
-    {
-      ...visibleTo(claims),
-      [dimension]: id,
-      ...(after
-        ? { [raw((alias) => `(${alias}.warehouse_id, ${alias}.inventory_id) > (?, ?)`, [...after])]: [] }
-        : {}),
-    },
-    { orderBy: { warehouseId: 'asc', inventoryId: 'asc' }, limit: query.limit + 1 },
-  );
-  const compute = () => totalsByWarehouse(em, claims, dimension, id);
-  const scope = seesAllWarehouses(claims) ? '*' : [...claims.warehouses].sort().join(',');
+  const rows = await pageOfRecordsWith(db, scope, COLUMN_OF[dimension], id, {
+    after: after ?? undefined,
+    limit: query.limit + 1,
+  });
+  const compute = () => totalsByWarehouse(db, scope, dimension, id);
   const { value: byWarehouse, at } = totalsCache
-    ? await totalsCache.get(`${dimension}:${id}:${scope}`, compute, (rows) =>
+    ? await totalsCache.get(`${dimension}:${id}:${scopeKey(scope)}`, compute, (rows) =>
         rows.reduce((sum, w) => sum + w.records, 0),
       )
     : { value: await compute(), at: new Date() };
-  const page = keysetPage(
-    rows,
-    query.limit,
-    (row) => [row.warehouseId, row.inventoryId],
-    (row) => recordDto(recordOfRow(row)),
-  );
+  const page = keysetPage(rows, query.limit, (row) => [row.warehouseId, row.inventoryId], recordDto);
   return {
     [dimension]: id,
     warehouses: page.items,
@@ -188,27 +163,26 @@ export async function stockAcrossWarehouses(
   };
 }
 
-/** The warehouses a read covers: the one asked for (if the caller may), else all the caller sees. */
-function scopeOf(claims: AccessClaims, warehouseId: string | undefined): WarehouseScope {
-  if (warehouseId) {
-    assertWarehouseAccess(claims, warehouseId);
-    return [warehouseId];
-  }
-  return seesAllWarehouses(claims) ? undefined : claims.warehouses;
-}
-
-/** Records below their minimum stock, the largest deficit first, one keyset page; `total` counts all of them. */
+/**
+ * Records below their minimum stock, the largest deficit first, one keyset page; `total` counts all of them.
+ * With a cache, a count over many records (all warehouses of a large catalogue: an index-only scan of every
+ * low record) is kept like the totals above, and `totalsAsOf` says when it was made; the page is always current.
+ */
 export async function lowStock(
-  em: EntityManager,
+  db: SqlClient,
   claims: AccessClaims,
   query: PageRequest & { warehouseId?: string },
+  totalsCache?: AggregateCache,
   now: Date = new Date(),
 ): Promise<LowStockResponse> {
   const scope = scopeOf(claims, query.warehouseId);
   // The cursor is (available - minimum, id): the negated deficit, so one ascending order serves the index.
   const after = decodePageCursor(query.after, ['n', 's']) as [number, string] | null;
-  const rows = await pageOfLowStock(em, scope, { after: after ?? undefined, limit: query.limit + 1 });
-  const total = await countLowStock(em, scope);
+  const rows = await pageOfLowStock(db, scope, { after: after ?? undefined, limit: query.limit + 1 });
+  const compute = () => countLowStock(db, scope);
+  const { value: total, at } = totalsCache
+    ? await totalsCache.get(`low-stock:${scopeKey(scope)}`, compute, (count) => count)
+    : { value: await compute(), at: now };
   const page = keysetPage(
     rows,
     query.limit,
@@ -218,22 +192,27 @@ export async function lowStock(
       deficit: deficitOf({ available: r.quantityAvailable, reserved: 0, minimumStock: r.minimumStock }),
     }),
   );
-  return { items: page.items, total, timestamp: now.toISOString(), page: page.page };
+  return {
+    items: page.items,
+    total,
+    timestamp: now.toISOString(),
+    totalsAsOf: at.toISOString(),
+    page: page.page,
+  };
 }
 
 /** A record's ledger, newest movement first. */
 export async function movementHistory(
-  em: EntityManager,
+  db: SqlClient,
   claims: AccessClaims,
   inventoryId: string,
   page: PageRequest,
 ): Promise<{ items: Movement[]; page: { limit: number; nextCursor: string | null } }> {
-  await visibleRecord(em, claims, inventoryId);
+  await readRecord(db, claims, inventoryId);
   const after = decodePageCursor(page.after, ['n']);
-  const rows = await em.find(
-    MovementRow,
-    { inventoryId, ...(after ? { movementId: { $lt: after[0] as number } } : {}) },
-    { orderBy: { movementId: 'desc' }, limit: page.limit + 1 },
-  );
+  const rows = await pageOfMovements(db, inventoryId, {
+    before: after?.[0] as number | undefined,
+    limit: page.limit + 1,
+  });
   return keysetPage(rows, page.limit, (row) => [row.movementId], movementDto);
 }

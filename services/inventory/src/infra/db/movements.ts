@@ -46,25 +46,30 @@ export type BookingResult =
       current: (StockRecord | null)[];
     };
 
-interface RecordJson {
+/**
+ * A record's columns as the movement statement returns them (JSON: numbers, timestamps as text) or as `pg`
+ * reads them from the table (bigint as text, timestamptz as a Date).
+ */
+export interface RecordJson {
   inventory_id: string;
   product_id: string;
   warehouse_id: string;
   variant_id: string | null;
   uom_id: string | null;
-  quantity_available: number;
-  quantity_reserved: number;
-  minimum_stock: number;
+  quantity_available: number | string;
+  quantity_reserved: number | string;
+  minimum_stock: number | string;
   rack: string | null;
   bin: string | null;
   zone: string | null;
   aisle: string | null;
   version: number;
-  updated_at: string;
+  updated_at: string | Date;
 }
 
-interface MovementJson {
-  movement_id: number;
+/** A ledger row's columns, from the movement statement's JSON or from the table (see RecordJson). */
+export interface MovementJson {
+  movement_id: number | string;
   inventory_id: string;
   record_version: number;
   product_id: string;
@@ -72,13 +77,13 @@ interface MovementJson {
   variant_id: string | null;
   uom_id: string | null;
   movement_type: string;
-  quantity_change: number;
-  reserved_change: number;
-  available_before: number;
-  available_after: number;
-  reserved_before: number;
-  reserved_after: number;
-  minimum_stock: number;
+  quantity_change: number | string;
+  reserved_change: number | string;
+  available_before: number | string;
+  available_after: number | string;
+  reserved_before: number | string;
+  reserved_after: number | string;
+  minimum_stock: number | string;
   reason: string | null;
   source: string | null;
   actor: string;
@@ -89,7 +94,7 @@ interface MovementJson {
   batch_id: string | null;
   reservation_id: string | null;
   event_id: string;
-  created_at: string;
+  created_at: string | Date;
 }
 
 interface ResultJson {
@@ -119,7 +124,7 @@ export function recordOfJson(row: RecordJson): StockRecord {
   };
 }
 
-function movementOfJson(row: MovementJson): MovementRow {
+export function movementOfJson(row: MovementJson): MovementRow {
   return Object.assign(new MovementRow(), {
     movementId: Number(row.movement_id),
     inventoryId: row.inventory_id,

@@ -16,7 +16,6 @@ import {
   UomStockResponse,
   UpdateInventorySettingsRequest,
   VariantStockResponse,
-  type WarehouseStockSummary,
 } from '@inv/contracts';
 import { callerOf, commandRunner, expectedVersionFrom, type Orm, type ReadGate } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -29,10 +28,11 @@ import {
   lowStock,
   movementHistory,
   type RecordFilter,
+  readRecord,
   type StockDimension,
   stockAcrossWarehouses,
-  visibleRecord,
 } from '../../app/queries.js';
+import { ormPoolReadClient } from '../../infra/db/read-client.js';
 import { entityManagerClient, type SqlClient } from '../../infra/db/sql-client.js';
 
 export interface RouteDeps {
@@ -43,8 +43,8 @@ export interface RouteDeps {
   notify: () => void;
   /** Bounds the list and aggregate reads running at once (503 SERVER_BUSY past its queue). */
   reads: ReadGate;
-  /** Keeps large product/variant/UOM totals a moment; absent: always computed. */
-  acrossTotals?: AggregateCache<WarehouseStockSummary[]>;
+  /** Keeps large product/variant/UOM totals and low-stock counts a moment; absent: always computed. */
+  acrossTotals?: AggregateCache;
 }
 
 const READ = { permission: 'inventory:read' } as const;
@@ -87,6 +87,8 @@ const VERSION_CONFLICT =
 export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   const { orm, db, reads } = deps;
   const command = commandRunner(deps);
+  // The GETs read with plain statements on the ORM's pool (see ormPoolReadClient); writes keep their own pool.
+  const readDb = ormPoolReadClient(orm);
   app.post(
     '/api/inventory/adjust',
     {
@@ -164,7 +166,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request) => {
       const { warehouseId, productId, ...page } = request.query;
-      return reads.run(() => listRecords(orm.em.fork(), request.claims, { warehouseId, productId }, page));
+      return reads.run(() => listRecords(readDb, request.claims, { warehouseId, productId }, page));
     },
   );
 
@@ -179,7 +181,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: LowStockResponse },
       },
     },
-    async (request) => reads.run(() => lowStock(orm.em.fork(), request.claims, request.query)),
+    async (request) => reads.run(() => lowStock(readDb, request.claims, request.query, deps.acrossTotals)),
   );
 
   const across = (dimension: StockDimension, response: z.ZodType, summary: string) => {
@@ -199,7 +201,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       async (request) =>
         reads.run(() =>
           stockAcrossWarehouses(
-            orm.em.fork(),
+            readDb,
             request.claims,
             dimension,
             (request.params as Record<string, string>)[dimension]!,
@@ -235,9 +237,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         },
       },
       async (request) =>
-        reads.run(() =>
-          listRecords(orm.em.fork(), request.claims, request.params as RecordFilter, request.query),
-        ),
+        reads.run(() => listRecords(readDb, request.claims, request.params as RecordFilter, request.query)),
     );
   }
 
@@ -248,7 +248,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       schema: { tags, summary: 'One record', params: InventoryIdParams, response: { 200: InventoryRecord } },
     },
     async (request, reply) => {
-      const record = await visibleRecord(orm.em.fork(), request.claims, request.params.inventoryId);
+      const record = await readRecord(readDb, request.claims, request.params.inventoryId);
       // The version to send back as If-Match.
       reply.header('etag', `"${record.version}"`);
       return recordDto(record);
@@ -268,8 +268,6 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
       },
     },
     async (request) =>
-      reads.run(() =>
-        movementHistory(orm.em.fork(), request.claims, request.params.inventoryId, request.query),
-      ),
+      reads.run(() => movementHistory(readDb, request.claims, request.params.inventoryId, request.query)),
   );
 };
