@@ -50,10 +50,15 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       const caller = callerOf(request);
       // Without an Idempotency-Key the one statement commits by itself on the pool; with one it runs in the
       // transaction that claims the key and stores the answer.
-      return create(request, reply, (em) => createReservation(entityManagerClient(em), request.body, caller), {
-        direct: () => createReservation(deps.db, request.body, caller),
-        successStatus: 201,
-      });
+      return create(
+        request,
+        reply,
+        (em) => createReservation(entityManagerClient(em), request.body, caller),
+        {
+          direct: () => createReservation(deps.db, request.body, caller),
+          successStatus: 201,
+        },
+      );
     },
   );
 
