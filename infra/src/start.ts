@@ -133,6 +133,10 @@ async function main(): Promise<void> {
     ...common,
     PORT: String(PORTS.dashboard),
     DASHBOARD_DEMO_LOGIN: 'true',
+    // `npm start -- --activity`: the demo activity simulator runs from the start (the page can switch it).
+    DASHBOARD_DEMO_ACTIVITY: process.argv.includes('--activity')
+      ? 'true'
+      : (process.env.DASHBOARD_DEMO_ACTIVITY ?? 'false'),
     INVENTORY_URL: `http://127.0.0.1:${PORTS.inventory}`,
     TRANSFER_URL: `http://127.0.0.1:${PORTS.transfer}`,
     GATEWAY_URL: `ws://127.0.0.1:${PORTS.gateway}`,

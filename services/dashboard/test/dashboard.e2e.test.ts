@@ -74,8 +74,19 @@ describe('dashboard in a real browser', () => {
       new Set(['requested', 'approved', 'packed', 'shipped', 'completed', 'cancelled']),
     );
     expect(await second.locator('tr.low').count()).toBeGreaterThan(0);
+    // Some sample reservations, shown under their records, a few of them expiring within minutes.
+    const references = () =>
+      second
+        .locator('tr[data-reference^="demo-"]')
+        .evaluateAll((rows) => [...new Set(rows.map((row) => row.getAttribute('data-reference')))]);
+    await expect.poll(async () => (await references()).length, { timeout: 15_000 }).toBe(8);
+    expect(await second.locator('tr.soon[data-reference^="demo-"]').count()).toBeGreaterThan(0);
     const again = await fetch(`${stack.dashboard!.url}/demo`, { method: 'POST' });
-    expect(await again.json()).toEqual({ records: 0, batches: 0, transfers: 0 });
+    expect(await again.json()).toEqual({ records: 0, batches: 0, transfers: 0, reservations: 0 });
+    const held = await fetch(`${stack.inventory.url}/api/reservations?reference=demo-order-1001`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await held.json()) as { items: unknown[] }).items).toHaveLength(1);
     await first.reload();
     await expect.poll(() => first.locator('tr[data-key]').count(), { timeout: 15_000 }).toBe(90);
     expect(await first.locator('article.card').count()).toBe(6);
