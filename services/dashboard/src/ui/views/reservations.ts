@@ -135,7 +135,7 @@ export class ReservationsPanel {
           shortId(line.reservationId),
           ` ${line.quantity} × ${line.productId} @ ${line.warehouseId}${others} go back to available stock.`,
         ),
-        h('label', {}, 'Reason', h('input', { name: 'reason', required: true, 'aria-label': 'Reason' })),
+        h('label', {}, 'Reason', h('input', { name: 'reason', 'aria-label': 'Reason' })),
       ],
       (v) => (v.reason ? null : 'Give a reason.'),
     );
