@@ -65,7 +65,11 @@ export class ReservationsPanel {
               'tr',
               {},
               ...['Reference', 'Qty', 'Time left', 'Status', 'Action'].map((title) =>
-                h('th', { scope: 'col' }, title),
+                h(
+                  'th',
+                  { scope: 'col', class: title === 'Qty' || title === 'Time left' ? 'num' : '' },
+                  title,
+                ),
               ),
             ),
           ),
