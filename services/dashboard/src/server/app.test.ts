@@ -110,3 +110,31 @@ describe('dashboard server: reservation release and demo activity switch', () =>
     expect(bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'running' });
   });
 });
+
+describe('dashboard server: demo sample while the services are down', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dashboard-public-'));
+  let app: Awaited<ReturnType<typeof buildDashboardServer>>;
+
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+    const config = DashboardConfig.parse({
+      DASHBOARD_PUBLIC_DIR: dir,
+      INVENTORY_URL: 'http://127.0.0.1:9',
+      TRANSFER_URL: 'http://127.0.0.1:9',
+      JWT_SECRET: 'a-test-secret-of-at-least-32-characters',
+      DASHBOARD_DEMO_LOGIN: 'true',
+    });
+    app = await buildDashboardServer(config, pino({ level: 'silent' }));
+    await app.ready();
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE, not 500, when the inventory service cannot be reached', async () => {
+    const res = await app.inject({ method: 'POST', url: '/demo' });
+    expect(res.statusCode).toBe(503);
+    expect(res.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+  });
+});

@@ -12,7 +12,7 @@ import { ActivitySimulator } from './activity.js';
 import type { DashboardConfig } from './config.js';
 import { type DemoSummary, loadDemo } from './demo.js';
 import { RELEASE_ROLES, refuseReleaseByNonManager } from './release-gate.js';
-import { restClient } from './rest-client.js';
+import { RestError, restClient } from './rest-client.js';
 
 export const DEMO_USER = { sub: 'demo-manager', roles: ['manager'], warehouses: ['*'] } as const;
 
@@ -76,14 +76,28 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
   const demoOn = Boolean(config.DASHBOARD_DEMO_LOGIN && config.JWT_SECRET);
   const rest = restClient(config, cachedDemoToken(config));
   let loading: Promise<DemoSummary> | null = null;
-  app.post('/demo', async (_request, reply) => {
+  app.post('/demo', async (request, reply) => {
     if (!demoOn) {
       return reply.code(404).send(errorBody('NOT_FOUND', 'demo data is only offered with the demo login'));
     }
     loading ??= loadDemo(rest).finally(() => {
       loading = null;
     });
-    return loading;
+    try {
+      return await loading;
+    } catch (error) {
+      // A service that is down or refuses the sample: say so with a code (loading again resumes where it stopped).
+      const refused = error instanceof RestError;
+      request.log.warn({ err: error }, 'demo sample not loaded');
+      return reply
+        .code(refused ? 502 : 503)
+        .send(
+          errorBody(
+            refused ? 'UPSTREAM_REFUSED' : 'SERVICE_UNAVAILABLE',
+            refused ? error.message : 'the inventory or transfer service is not reachable; try again shortly',
+          ),
+        );
+    }
   });
   const activity = new ActivitySimulator(rest, config.DASHBOARD_ACTIVITY_INTERVAL_MS, logger);
   app.addHook('onClose', () => activity.stop());
