@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type Stack, startStack } from '@inv/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, availableCell, launchBrowser, openDashboard } from './browser.js';
+import { ARTIFACTS, availableCell, launchBrowser, openDashboard, seriousAxeViolations } from './browser.js';
 
 describe('dashboard in a real browser', () => {
   let stack: Stack;
@@ -315,24 +313,7 @@ describe('dashboard in a real browser', () => {
   });
 
   it('has no serious or critical accessibility violations (axe-core)', async () => {
-    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-    await first.addScriptTag({ content: axeSource });
-    const violations = await first.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (context: Document) => Promise<AxeResults> } }).axe;
-      type AxeResults = {
-        violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
-      };
-      const results = await axe.run(document);
-      return results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map(
-          (v) =>
-            `${v.id} (${v.impact}): ${v.nodes
-              .map((n) => n.target.join(' '))
-              .slice(0, 3)
-              .join(', ')}`,
-        );
-    });
+    const violations = await seriousAxeViolations(first);
     expect(violations).toEqual([]);
   });
 });

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type Stack, startStack } from '@inv/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, availableCell, launchBrowser, openDashboard } from './browser.js';
+import { ARTIFACTS, availableCell, launchBrowser, openDashboard, seriousAxeViolations } from './browser.js';
 
 /** Reservations, record details and the demo activity simulator, in Chromium against the whole stack. */
 describe('dashboard reservations, record details and demo activity', () => {
@@ -182,18 +180,7 @@ describe('dashboard reservations, record details and demo activity', () => {
       expect(problems, `at ${width}px`).toEqual([]);
     }
     await manager.setViewportSize({ width: 1400, height: 1000 });
-    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-    await manager.addScriptTag({ content: axeSource });
-    const violations = await manager.evaluate(async () => {
-      type AxeResults = {
-        violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
-      };
-      const axe = (window as unknown as { axe: { run: (context: unknown) => Promise<AxeResults> } }).axe;
-      const results = await axe.run({ include: [['#reservations'], ['#ledger'], ['header']] });
-      return results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    });
+    const violations = await seriousAxeViolations(manager, ['#reservations', '#ledger', 'header']);
     expect(violations).toEqual([]);
   });
 

@@ -36,7 +36,7 @@ describe('dashboard server logs', () => {
   });
 });
 
-describe('dashboard server: reservation release and demo activity switch', () => {
+describe('dashboard server: reservation release and demo controls, with the services unreachable', () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-public-'));
   let app: Awaited<ReturnType<typeof buildDashboardServer>>;
   const secret = 'a-test-secret-of-at-least-32-characters';
@@ -57,10 +57,11 @@ describe('dashboard server: reservation release and demo activity switch', () =>
 
   beforeAll(async () => {
     writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
-    // Nothing listens on the inventory URL: a request the gate lets through fails upstream, not with a 403.
+    // Nothing listens on the services' URLs: a request the gate lets through fails upstream, not with a 403.
     const config = DashboardConfig.parse({
       DASHBOARD_PUBLIC_DIR: dir,
       INVENTORY_URL: 'http://127.0.0.1:9',
+      TRANSFER_URL: 'http://127.0.0.1:9',
       JWT_SECRET: secret,
       DASHBOARD_DEMO_LOGIN: 'true',
     });
@@ -108,28 +109,6 @@ describe('dashboard server: reservation release and demo activity switch', () =>
     const bad = await app.inject({ method: 'POST', url: '/demo/activity', payload: { running: 'yes' } });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'VALIDATION_FAILED', field: 'running' });
-  });
-});
-
-describe('dashboard server: demo sample while the services are down', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dashboard-public-'));
-  let app: Awaited<ReturnType<typeof buildDashboardServer>>;
-
-  beforeAll(async () => {
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
-    const config = DashboardConfig.parse({
-      DASHBOARD_PUBLIC_DIR: dir,
-      INVENTORY_URL: 'http://127.0.0.1:9',
-      TRANSFER_URL: 'http://127.0.0.1:9',
-      JWT_SECRET: 'a-test-secret-of-at-least-32-characters',
-      DASHBOARD_DEMO_LOGIN: 'true',
-    });
-    app = await buildDashboardServer(config, pino({ level: 'silent' }));
-    await app.ready();
-  });
-  afterAll(async () => {
-    await app?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers 503 SERVICE_UNAVAILABLE, not 500, when the inventory service cannot be reached', async () => {
