@@ -60,6 +60,8 @@ export { PageQuery, REST_LIMITS } from './rest/common.js';
 export {
   AdjustRequest,
   AdjustResponse,
+  Batch,
+  BatchPage,
   CreateBatchRequest,
   CreateBatchResponse,
   ExpiringBatchesQuery,

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { type Stack, startStack } from '@inv/testkit';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, availableCell, launchBrowser, openDashboard } from './browser.js';
+import { ARTIFACTS, availableCell, launchBrowser, openDashboard, seriousAxeViolations } from './browser.js';
 
 describe('dashboard in a real browser', () => {
   let stack: Stack;
@@ -74,8 +72,19 @@ describe('dashboard in a real browser', () => {
       new Set(['requested', 'approved', 'packed', 'shipped', 'completed', 'cancelled']),
     );
     expect(await second.locator('tr.low').count()).toBeGreaterThan(0);
+    // Some sample reservations, shown under their records, a few of them expiring within minutes.
+    const references = () =>
+      second
+        .locator('tr[data-reference^="demo-"]')
+        .evaluateAll((rows) => [...new Set(rows.map((row) => row.getAttribute('data-reference')))]);
+    await expect.poll(async () => (await references()).length, { timeout: 15_000 }).toBe(8);
+    expect(await second.locator('tr.soon[data-reference^="demo-"]').count()).toBeGreaterThan(0);
     const again = await fetch(`${stack.dashboard!.url}/demo`, { method: 'POST' });
-    expect(await again.json()).toEqual({ records: 0, batches: 0, transfers: 0 });
+    expect(await again.json()).toEqual({ records: 0, batches: 0, transfers: 0, reservations: 0 });
+    const held = await fetch(`${stack.inventory.url}/api/reservations?reference=demo-order-1001`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(((await held.json()) as { items: unknown[] }).items).toHaveLength(1);
     await first.reload();
     await expect.poll(() => first.locator('tr[data-key]').count(), { timeout: 15_000 }).toBe(90);
     expect(await first.locator('article.card').count()).toBe(6);
@@ -304,24 +313,7 @@ describe('dashboard in a real browser', () => {
   });
 
   it('has no serious or critical accessibility violations (axe-core)', async () => {
-    const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-    await first.addScriptTag({ content: axeSource });
-    const violations = await first.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (context: Document) => Promise<AxeResults> } }).axe;
-      type AxeResults = {
-        violations: { id: string; impact: string | null; nodes: { target: string[] }[] }[];
-      };
-      const results = await axe.run(document);
-      return results.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map(
-          (v) =>
-            `${v.id} (${v.impact}): ${v.nodes
-              .map((n) => n.target.join(' '))
-              .slice(0, 3)
-              .join(', ')}`,
-        );
-    });
+    const violations = await seriousAxeViolations(first);
     expect(violations).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { CreateBatchResponse, ExpiringBatchesResponse } from '@inv/contracts';
+import { BatchPage, CreateBatchResponse, ExpiringBatchesResponse } from '@inv/contracts';
 import { readStoredEvents, testLogger } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchExpiryScanner } from '../src/index.js';
@@ -66,6 +66,25 @@ describe('batches', () => {
     );
     const unknown = await addBatch({ batchNumber: 'x', quantity: 1, expiresAt: '2031-01-01' }, 'missing');
     expect(unknown.status).toBe(404);
+  });
+
+  it("lists one record's batches soonest expiry first, paged, only to callers who see its warehouse", async () => {
+    const first = await f.api('GET', `/api/inventory/${inventoryId}/batches?limit=2`);
+    expect(first.status).toBe(200);
+    expect(BatchPage.safeParse(first.body).success).toBe(true);
+    const numbers = (page: { items: { batchNumber: string }[] }) => page.items.map((b) => b.batchNumber);
+    expect(numbers(first.body)).toEqual(['LOT-week', 'LOT-month']);
+    const rest = await f.api(
+      'GET',
+      `/api/inventory/${inventoryId}/batches?limit=2&after=${first.body.page.nextCursor}`,
+    );
+    expect(numbers(rest.body)).toEqual(['LOT-far', 'LOT-date']);
+    expect(rest.body.page.nextCursor).toBeNull();
+    const elsewhere = await f.api('GET', `/api/inventory/${inventoryId}/batches`, {
+      claims: { warehouses: ['wh-other'] },
+    });
+    expect(elsewhere.status).toBe(403);
+    expect((await f.api('GET', '/api/inventory/missing/batches')).status).toBe(404);
   });
 
   it('lists batches expiring within a number of days, soonest first', async () => {

@@ -200,7 +200,10 @@ export const Batch = z.object({
   expiresAt: Timestamp,
   createdAt: Timestamp,
 });
+export type Batch = z.infer<typeof Batch>;
 export const CreateBatchResponse = z.object({ batch: Batch, inventory: InventoryRecord, movement: Movement });
+/** A record's batches, soonest expiry first (used up ones too, with `remaining` 0). */
+export const BatchPage = pageOf(Batch);
 
 export const ExpiringBatchesQuery = PageQuery.extend({
   withinDays: z.coerce.number().int().min(0).max(3650).default(30),

@@ -7,8 +7,12 @@ import { requestLogPlugin } from '@inv/platform';
 import Fastify, { type FastifyBaseLogger, LogController } from 'fastify';
 import { SignJWT } from 'jose';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ActivitySimulator } from './activity.js';
 import type { DashboardConfig } from './config.js';
 import { type DemoSummary, loadDemo } from './demo.js';
+import { RELEASE_ROLES, refuseReleaseByNonManager } from './release-gate.js';
+import { RestError, restClient } from './rest-client.js';
 
 export const DEMO_USER = { sub: 'demo-manager', roles: ['manager'], warehouses: ['*'] } as const;
 
@@ -42,6 +46,16 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
     await app.register(httpProxy, { upstream: config.INVENTORY_URL, prefix, rewritePrefix: prefix });
   }
   await app.register(httpProxy, {
+    upstream: config.INVENTORY_URL,
+    prefix: '/api/reservations',
+    rewritePrefix: '/api/reservations',
+    preHandler: (request, reply, done) => {
+      const refusal = refuseReleaseByNonManager(request.method, request.url, request.headers.authorization);
+      if (refusal) return void reply.code(403).send(refusal);
+      done();
+    },
+  });
+  await app.register(httpProxy, {
     upstream: config.TRANSFER_URL,
     prefix: '/api/transfers',
     rewritePrefix: '/api/transfers',
@@ -49,6 +63,7 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
   app.get('/config.json', async () => ({
     gatewayUrl: `${config.GATEWAY_URL.replace(/\/$/, '')}/ws`,
     demoLogin: config.DASHBOARD_DEMO_LOGIN,
+    releaseRoles: RELEASE_ROLES,
   }));
   app.post('/session', async (_request, reply) => {
     if (!config.DASHBOARD_DEMO_LOGIN || !config.JWT_SECRET) {
@@ -58,23 +73,71 @@ export async function buildDashboardServer(config: DashboardConfig, logger: Logg
   });
   // The sample loads through the public REST APIs with the demo manager's token: only where demo login is on.
   // One load at a time: a second click waits for the first instead of racing its check-then-create.
+  const demoOn = Boolean(config.DASHBOARD_DEMO_LOGIN && config.JWT_SECRET);
+  const rest = restClient(config, cachedDemoToken(config));
   let loading: Promise<DemoSummary> | null = null;
-  app.post('/demo', async (_request, reply) => {
-    if (!config.DASHBOARD_DEMO_LOGIN || !config.JWT_SECRET) {
+  app.post('/demo', async (request, reply) => {
+    if (!demoOn) {
       return reply.code(404).send(errorBody('NOT_FOUND', 'demo data is only offered with the demo login'));
     }
-    loading ??= demoToken(config)
-      .then((token) => loadDemo(restClient(config, token)))
-      .finally(() => {
-        loading = null;
-      });
-    return loading;
+    loading ??= loadDemo(rest).finally(() => {
+      loading = null;
+    });
+    try {
+      return await loading;
+    } catch (error) {
+      // A service that is down or refuses the sample: say so with a code (loading again resumes where it stopped).
+      const refused = error instanceof RestError;
+      request.log.warn({ err: error }, 'demo sample not loaded');
+      return reply
+        .code(refused ? 502 : 503)
+        .send(
+          errorBody(
+            refused ? 'UPSTREAM_REFUSED' : 'SERVICE_UNAVAILABLE',
+            refused ? error.message : 'the inventory or transfer service is not reachable; try again shortly',
+          ),
+        );
+    }
+  });
+  const activity = new ActivitySimulator(rest, config.DASHBOARD_ACTIVITY_INTERVAL_MS, logger);
+  app.addHook('onClose', () => activity.stop());
+  if (demoOn && config.DASHBOARD_DEMO_ACTIVITY) activity.start();
+  const activityState = () => ({
+    running: activity.running,
+    intervalMs: activity.intervalMs,
+    steps: activity.steps,
+  });
+  app.get('/demo/activity', async (_request, reply) =>
+    demoOn ? activityState() : reply.code(404).send(errorBody('NOT_FOUND', 'no demo activity here')),
+  );
+  app.post('/demo/activity', async (request, reply) => {
+    if (!demoOn) return reply.code(404).send(errorBody('NOT_FOUND', 'no demo activity here'));
+    const body = ActivitySwitch.safeParse(request.body);
+    if (!body.success) {
+      return reply
+        .code(400)
+        .send(errorBody('VALIDATION_FAILED', 'running must be true or false', { field: 'running' }));
+    }
+    if (body.data.running) activity.start();
+    else await activity.stop();
+    return activityState();
   });
   // Browsers ask for /favicon.ico whatever the page links; send them to the SVG icon instead of a 404.
   app.get('/favicon.ico', async (_request, reply) => reply.redirect('/favicon.svg', 301));
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async () => ({ status: 'ok' }));
   return app;
+}
+
+const ActivitySwitch = z.strictObject({ running: z.boolean() });
+
+/** The demo manager's token for the server's own REST calls, signed again well before it expires. */
+function cachedDemoToken(config: DashboardConfig): () => Promise<string> {
+  let token: { value: Promise<string>; at: number } | null = null;
+  return () => {
+    if (!token || Date.now() - token.at > 3_600_000) token = { value: demoToken(config), at: Date.now() };
+    return token.value;
+  };
 }
 
 async function demoToken(config: DashboardConfig): Promise<string> {
@@ -87,24 +150,4 @@ async function demoToken(config: DashboardConfig): Promise<string> {
   if (config.JWT_ISSUER) jwt.setIssuer(config.JWT_ISSUER);
   if (config.JWT_AUDIENCE) jwt.setAudience(config.JWT_AUDIENCE);
   return jwt.sign(new TextEncoder().encode(config.JWT_SECRET ?? ''));
-}
-
-/** REST calls to the inventory and transfer services, as an outside client makes them. */
-function restClient(config: DashboardConfig, token: string) {
-  return {
-    async call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-      const base = path.startsWith('/api/transfers') ? config.TRANSFER_URL : config.INVENTORY_URL;
-      const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json = (await response.json()) as T;
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    },
-  };
 }

@@ -25,5 +25,9 @@ export const DashboardConfig = BaseConfig.pick({
    */
   DASHBOARD_DEMO_LOGIN: flag.default(false),
   DASHBOARD_PUBLIC_DIR: z.string().optional(),
+  /** With the demo login: run the activity simulator from the start (it can be toggled in the page too). */
+  DASHBOARD_DEMO_ACTIVITY: flag.default(false),
+  /** One simulated adjust, reservation step or transfer step per this many milliseconds. */
+  DASHBOARD_ACTIVITY_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1_500),
 });
 export type DashboardConfig = z.infer<typeof DashboardConfig>;

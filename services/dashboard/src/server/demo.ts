@@ -2,25 +2,20 @@
  * A sample for an empty system, loaded through the services' public REST APIs as any client would. Loading
  * twice adds nothing: a record that exists is left alone (with its batches), every write carries a
  * deterministic Idempotency-Key (a load cut short and run again does not book twice), and the sample transfers
- * are created only when none carries the sample's note.
+ * are created only when none carries the sample's note, the sample reservations only when none holds the
+ * reference (whatever its state: an expired one is not made again).
  */
+import type { Rest } from './rest-client.js';
+
 const WAREHOUSES = ['demo-north', 'demo-south', 'demo-east', 'demo-west'];
 const PRODUCTS = Array.from({ length: 30 }, (_, i) => `sku-${String(i + 1).padStart(3, '0')}`);
 const DEMO_NOTE = 'demo sample';
-
-interface Rest {
-  call<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    body?: unknown,
-    idempotencyKey?: string,
-  ): Promise<T>;
-}
 
 export interface DemoSummary {
   records: number;
   batches: number;
   transfers: number;
+  reservations: number;
 }
 
 /** The sample's records: every product in two or three warehouses, some with variants and units. */
@@ -54,7 +49,7 @@ function daysFromNow(days: number): string {
 }
 
 export async function loadDemo(rest: Rest): Promise<DemoSummary> {
-  const summary: DemoSummary = { records: 0, batches: 0, transfers: 0 };
+  const summary: DemoSummary = { records: 0, batches: 0, transfers: 0, reservations: 0 };
   for (const record of sampleRecords()) {
     const query = new URLSearchParams({ warehouseId: record.warehouseId, productId: record.productId });
     const existing = await rest.call<{ items: { variantId: string | null; uomId: string | null }[] }>(
@@ -75,6 +70,7 @@ export async function loadDemo(rest: Rest): Promise<DemoSummary> {
     }
   }
   summary.transfers = await sampleTransfers(rest);
+  summary.reservations = await sampleReservations(rest);
   return summary;
 }
 
@@ -149,4 +145,52 @@ async function reserved(rest: Rest, transferId: string) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`transfer ${transferId}: the stock was not reserved in 10 s`);
+}
+
+/** Order reservations: [reference, products (1 unit each), seconds until they expire]. Some expire soon. */
+const RESERVATIONS: [string, string[], number][] = [
+  ['demo-order-1001', ['sku-001'], 240],
+  ['demo-order-1002', ['sku-004', 'sku-005'], 420],
+  ['demo-order-1003', ['sku-008'], 900],
+  ['demo-order-1004', ['sku-012'], 3_600],
+  ['demo-order-1005', ['sku-013', 'sku-014'], 4 * 3_600],
+  ['demo-order-1006', ['sku-016'], 86_400],
+  ['demo-cart-2001', ['sku-020'], 300],
+  ['demo-cart-2002', ['sku-021'], 1_800],
+];
+
+async function sampleReservations(rest: Rest): Promise<number> {
+  let made = 0;
+  for (const [reference, products, expiresInSeconds] of RESERVATIONS) {
+    const existing = await rest.call<{ items: unknown[] }>(
+      'GET',
+      `/api/reservations?${new URLSearchParams({ reference, limit: '1' })}`,
+    );
+    if (existing.items.length > 0) continue;
+    const lines = [];
+    for (const productId of products) {
+      const stock = await rest.call<{
+        items: {
+          warehouseId: string;
+          variantId: string | null;
+          uomId: string | null;
+          quantityAvailable: number;
+        }[];
+      }>('GET', `/api/inventory?${new URLSearchParams({ productId })}`);
+      const record = stock.items.find((r) => r.quantityAvailable >= 5);
+      if (record) {
+        const { warehouseId, variantId, uomId } = record;
+        lines.push({ warehouseId, productId, variantId, uomId, quantity: 1 + (made % 3) });
+      }
+    }
+    if (lines.length === 0) continue;
+    await rest.call(
+      'POST',
+      '/api/reservations',
+      { reference, lines, expiresInSeconds },
+      `demo-reservation-${reference}`,
+    );
+    made++;
+  }
+  return made;
 }

@@ -1,9 +1,11 @@
 import type {
   AdjustRequest,
   AdjustResponse,
+  Batch,
   ErrorBody,
   InventoryRecord,
   Movement,
+  Reservation,
   Transfer,
   TransferAction,
 } from '@inv/contracts';
@@ -76,6 +78,35 @@ export class Api {
       `/api/inventory/${encodeURIComponent(inventoryId)}/movements?limit=50`,
     );
     return page.items;
+  }
+
+  /** A record's batches, soonest expiry first. */
+  async batches(inventoryId: string): Promise<Batch[]> {
+    const page = await this.call<{ items: Batch[] }>(
+      'GET',
+      `/api/inventory/${encodeURIComponent(inventoryId)}/batches?limit=50`,
+    );
+    return page.items;
+  }
+
+  /** Every active order reservation (a few pages at most on a dashboard). */
+  async activeReservations(): Promise<Reservation[]> {
+    const items: Reservation[] = [];
+    let after: string | null = null;
+    do {
+      const cursor: string = after ? `&after=${encodeURIComponent(after)}` : '';
+      const page = await this.call<{ items: Reservation[]; page: { nextCursor: string | null } }>(
+        'GET',
+        `/api/reservations?status=active&limit=200${cursor}`,
+      );
+      items.push(...page.items);
+      after = page.page.nextCursor;
+    } while (after && items.length < 2_000);
+    return items;
+  }
+
+  releaseReservation(reservationId: string, reason: string): Promise<Reservation> {
+    return this.call('POST', `/api/reservations/${encodeURIComponent(reservationId)}/release`, { reason });
   }
 
   adjust(body: AdjustRequest): Promise<AdjustResponse> {

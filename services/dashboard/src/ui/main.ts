@@ -1,11 +1,14 @@
 import { InventoryClient } from '@inv/client';
 import { decodeCursor, encodeCursor } from '@inv/contracts';
 import { Api } from './api.js';
+import { rolesOf } from './session.js';
 import { Store } from './store.js';
+import { renderActivityToggle } from './views/activity.js';
 import { AdjustForm } from './views/adjust.js';
 import { renderFeed } from './views/feed.js';
-import { showLedger } from './views/ledger.js';
 import { renderPickers } from './views/pickers.js';
+import { showRecordDetails } from './views/record-details.js';
+import { ReservationsPanel } from './views/reservations.js';
 import { renderStatus } from './views/status.js';
 import { renderStock, type StockViewState } from './views/stock.js';
 import { TransfersBoard } from './views/transfers.js';
@@ -16,6 +19,8 @@ const HISTORY = 100;
 interface DashboardConfig {
   gatewayUrl: string;
   demoLogin: boolean;
+  /** Roles the dashboard server lets release a reservation. */
+  releaseRoles: string[];
 }
 
 const byId = (id: string) => document.getElementById(id) as HTMLElement;
@@ -35,11 +40,13 @@ async function start(): Promise<void> {
   const store = new Store();
   const adjust = new AdjustForm(byId('adjust'), api, store);
   const board = new TransfersBoard(byId('transfers'), api, store);
+  const canRelease = rolesOf(token).some((role) => config.releaseRoles.includes(role));
+  const reservations = new ReservationsPanel(byId('reservations'), api, store, canRelease);
   const stockView: StockViewState = {
     warehouseFilter: '',
     onSelect: (record) => {
       adjust.select(record);
-      void showLedger(byId('ledger'), api, record);
+      void showRecordDetails(byId('ledger'), api, record);
     },
   };
   if (config.demoLogin) {
@@ -49,6 +56,7 @@ async function start(): Promise<void> {
       // Events bring the sample in as it is booked; a reload afterwards fills in anything missed.
       void fetch('/demo', { method: 'POST' }).then(() => reload());
     };
+    void renderActivityToggle(byId('demo-controls'));
   }
 
   store.onChange(() => {
@@ -57,16 +65,19 @@ async function start(): Promise<void> {
     renderFeed(byId('feed'), store);
     renderPickers(store);
     board.render();
+    reservations.render();
   });
 
   const reload = async () => {
-    const [records, transfers, warehouses, products] = await Promise.all([
+    const [records, transfers, warehouses, products, held] = await Promise.all([
       api.allInventory(),
       api.recentTransfers(),
       api.catalog('warehouses'),
       api.catalog('products'),
+      api.activeReservations(),
     ]);
     store.catalog = { warehouses, products };
+    for (const reservation of held) store.reservations.applyReservation(reservation);
     store.replaceRecords(records);
     store.replaceTransfers(transfers);
   };

@@ -1,5 +1,6 @@
-import type { ClientEvent, ConnectionState } from '@inv/client';
+import { type ClientEvent, type ConnectionState, isReservationEvent } from '@inv/client';
 import type { InventoryRecord, Transfer, TransferEventData } from '@inv/contracts';
+import { ReservationLines } from './reservation-lines.js';
 
 export interface FeedEntry {
   id: string;
@@ -21,6 +22,8 @@ const FEED_SIZE = 100;
 export class Store {
   readonly records = new Map<string, InventoryRecord>();
   readonly transfers = new Map<string, Transfer>();
+  /** Order reservation lines per record: the active ones, and those that ended while the page was open. */
+  readonly reservations = new ReservationLines();
   feed: FeedEntry[] = [];
   /** Warehouse and product ids from the inventory service's summaries, for the pickers. */
   catalog = { warehouses: [] as string[], products: [] as string[] };
@@ -71,6 +74,7 @@ export class Store {
   apply(event: ClientEvent): void {
     if (!this.feed.some((entry) => entry.id === event.id)) this.addToFeed(event);
     if (event.type === 'inventory.updated') this.upsertRecord(recordFrom(event.data, this.records));
+    else if (isReservationEvent(event)) this.reservations.apply(event);
     else if (event.type.startsWith('transfer.'))
       this.upsertTransfer(transferFrom(event.data as TransferEventData, this.transfers));
     this.changed();

@@ -5,8 +5,37 @@ import type { z } from 'zod';
 import { DAY_MS, daysUntilExpiry } from '../domain/batch-expiry.js';
 import { countExpiringBatches, pageOfExpiringBatches } from '../infra/db/batch-reads.js';
 import type { BatchWithRecord } from '../infra/db/batches.js';
+import { BatchRow } from '../infra/db/entities.js';
 import { batchDto } from './batches.js';
-import type { PageRequest } from './queries.js';
+import { type PageRequest, visibleRecord } from './queries.js';
+
+/** One record's batches, soonest expiry first, keyset-paged by (expiresAt, batchId); used-up ones included. */
+export async function recordBatches(
+  em: EntityManager,
+  caller: Pick<Caller, 'claims'>,
+  inventoryId: string,
+  page: PageRequest,
+) {
+  await visibleRecord(em, caller.claims, inventoryId);
+  const after = decodePageCursor(page.after, ['s', 's']);
+  const position = after
+    ? { expiresAt: parseCursorDate(after[0] as string), batchId: after[1] as string }
+    : undefined;
+  const rows = await em.find(
+    BatchRow,
+    position
+      ? {
+          inventoryId,
+          $or: [
+            { expiresAt: { $gt: position.expiresAt } },
+            { expiresAt: position.expiresAt, batchId: { $gt: position.batchId } },
+          ],
+        }
+      : { inventoryId },
+    { orderBy: { expiresAt: 'asc', batchId: 'asc' }, limit: page.limit + 1 },
+  );
+  return keysetPage(rows, page.limit, (b) => [b.expiresAt.toISOString(), b.batchId], batchDto);
+}
 
 /**
  * Batches that expire within `withinDays` (and have not expired yet), soonest first, one keyset page at a

@@ -1,14 +1,16 @@
 import {
+  BatchPage,
   CreateBatchRequest,
   CreateBatchResponse,
   ExpiringBatchesQuery,
   ExpiringBatchesResponse,
   Id,
+  PageQuery,
 } from '@inv/contracts';
 import { callerOf, commandRunner } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { expiringBatches } from '../../app/batch-queries.js';
+import { expiringBatches, recordBatches } from '../../app/batch-queries.js';
 import { addBatch } from '../../app/batches.js';
 import type { RouteDeps } from './stock-routes.js';
 
@@ -35,6 +37,24 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         reply,
         (em) => addBatch(em, request.params.inventoryId, request.body, callerOf(request)),
         { successStatus: 201 },
+      ),
+  );
+
+  app.get(
+    '/api/inventory/:inventoryId/batches',
+    {
+      config: { permission: 'inventory:read' },
+      schema: {
+        tags,
+        summary: "A record's batches with what remains of each, soonest expiry first, paged",
+        params: z.strictObject({ inventoryId: Id }),
+        querystring: PageQuery,
+        response: { 200: BatchPage },
+      },
+    },
+    async (request) =>
+      deps.reads.run(() =>
+        recordBatches(deps.orm.em.fork(), callerOf(request), request.params.inventoryId, request.query),
       ),
   );
 

@@ -1,0 +1,33 @@
+import { errorBody } from '@inv/contracts';
+import { bearerToken } from '@inv/platform';
+import { decodeJwt } from 'jose';
+
+/** Who may release an order reservation from the dashboard; `/config.json` tells the page the same list. */
+export const RELEASE_ROLES = ['manager', 'admin'] as const;
+
+const RELEASE_PATH = /^\/api\/reservations\/[^/?]+\/release(?:\?|$)/;
+
+/**
+ * The inventory service lets any caller with `inventory:adjust` (clerks too, as shop integrations do)
+ * release a reservation; through the dashboard it is a manager's decision. Like every proxied route, the
+ * bearer token goes to the service, which verifies it: this gate reads the token's roles only to refuse
+ * more. A forged token claiming `manager` passes here and is then refused by the service.
+ * Returns the refusal to send, or null to let the request through.
+ */
+export function refuseReleaseByNonManager(method: string, url: string, authorization: string | undefined) {
+  if (method !== 'POST' || !RELEASE_PATH.test(url)) return null;
+  const token = bearerToken(authorization);
+  // No token at all: the service answers 401 as for any other route.
+  if (!token) return null;
+  let roles: unknown;
+  try {
+    roles = decodeJwt(token).roles;
+  } catch {
+    return null; // not a JWT: the service refuses it
+  }
+  const allowed = Array.isArray(roles) && roles.some((role) => RELEASE_ROLES.includes(role));
+  if (allowed) return null;
+  return errorBody('FORBIDDEN', 'releasing a reservation from the dashboard takes the manager role', {
+    details: { requiredRoles: [...RELEASE_ROLES] },
+  });
+}
