@@ -8,6 +8,7 @@ export * from './processes.js';
 export * from './random.js';
 export * from './service-process.js';
 export * from './stack.js';
+export * from './stock-events.js';
 export * from './stream.js';
 export * from './test-nats.js';
 export * from './tokens.js';
