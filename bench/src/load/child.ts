@@ -50,3 +50,22 @@ export function forkLoadChild<Out, In>(
     kill: () => child.kill('SIGKILL'),
   };
 }
+
+/**
+ * `forkLoadChild`, resolved once the child says every client is connected (`ready`); a child that reports an
+ * `error` (or anything else) first is killed and the start fails.
+ */
+export async function startLoadChild<Out extends { type: string }, In>(
+  entry: string,
+  config: unknown,
+  label: string,
+  timeoutMs: number,
+): Promise<{ child: LoadChild<Out, In>; connectMs: number }> {
+  const child = forkLoadChild<Out, In>(entry, config, label, timeoutMs);
+  const first = (await child.next()) as Out & { connectMs?: number; message?: string };
+  if (first.type !== 'ready') {
+    child.kill();
+    throw new Error(`${label} failed: ${first.type === 'error' ? first.message : first.type}`);
+  }
+  return { child, connectMs: first.connectMs ?? 0 };
+}

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { forkLoadChild } from './child.js';
+import { startLoadChild } from './child.js';
 import type { ChildMessage, ClientsConfig, ClientsResult, ParentMessage } from './protocol.js';
 
 const CLIENTS_ENTRY = resolve(import.meta.dirname, 'clients.js');
@@ -17,19 +17,14 @@ export interface ClientPool {
  */
 export async function startClients(config: ClientsConfig, timeoutMs = 180_000): Promise<ClientPool> {
   const label = `clients (${config.target}, ${config.count})`;
-  const child = forkLoadChild<ChildMessage, ParentMessage>(
+  const { child, connectMs } = await startLoadChild<ChildMessage, ParentMessage>(
     CLIENTS_ENTRY,
     config,
     `clients-${config.target}-${config.count}`,
     timeoutMs,
   );
-  const first = await child.next();
-  if (first.type !== 'ready') {
-    child.kill();
-    throw new Error(`${label} failed: ${first.type === 'error' ? first.message : first.type}`);
-  }
   return {
-    connectMs: first.connectMs,
+    connectMs,
     pid: child.pid,
     async stop(expected?: number) {
       const answer = child.next();

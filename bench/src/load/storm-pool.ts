@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { forkLoadChild, type LoadChild } from './child.js';
+import { type LoadChild, startLoadChild } from './child.js';
 import type { StormChildMessage, StormConfig, StormParentMessage, StormResult } from './storm-protocol.js';
 
 const STORM_ENTRY = resolve(import.meta.dirname, 'storm-clients.js');
@@ -19,18 +19,13 @@ export class StormPool {
   /** Resolves once every client is connected and subscribed. */
   static async start(config: StormConfig, timeoutMs = 180_000): Promise<StormPool> {
     const label = `storm clients (${config.target}, ${config.count})`;
-    const child = forkLoadChild<StormChildMessage, StormParentMessage>(
+    const { child, connectMs } = await startLoadChild<StormChildMessage, StormParentMessage>(
       STORM_ENTRY,
       config,
       `storm-${config.target}-${config.count}`,
       timeoutMs,
     );
-    const first = await child.next();
-    if (first.type !== 'ready') {
-      child.kill();
-      throw new Error(`${label} failed: ${first.type === 'error' ? first.message : first.type}`);
-    }
-    return new StormPool(child, label, first.connectMs);
+    return new StormPool(child, label, connectMs);
   }
 
   /** Every client has received the event of this version. */

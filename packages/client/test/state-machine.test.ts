@@ -81,6 +81,17 @@ function collector() {
   };
 }
 
+/** Subscribes a collector to CHANNEL, connects, and resolves once `count` published events reached it. */
+async function receiving(client: InventoryClient, count: number, onReset?: (notice: ResetNotice) => void) {
+  const got = collector();
+  client.subscribe(CHANNEL, got.handler, { onReset });
+  client.connect();
+  await next(client, 'subscribed');
+  gateway.publish(CHANNEL, count);
+  await got.count(count);
+  return got;
+}
+
 const versions = (events: ClientEvent[]) => events.map((e) => (e.data as { version: number }).version);
 
 describe('connection state transitions', () => {
@@ -111,12 +122,7 @@ describe('the SDK against an in-process fake gateway', { timeout: 5_000 }, () =>
 
   it('resumes from the cursor of the last event after the connection drops, missing nothing', async () => {
     const { client, states } = await clientOf();
-    const got = collector();
-    client.subscribe(CHANNEL, got.handler);
-    client.connect();
-    await next(client, 'subscribed');
-    gateway.publish(CHANNEL, 3);
-    await got.count(3);
+    const got = await receiving(client, 3);
 
     gateway.dropAll();
     gateway.publish(CHANNEL, 2); // while the client is away
@@ -165,13 +171,8 @@ describe('the SDK against an in-process fake gateway', { timeout: 5_000 }, () =>
 
   it('tells the application when its cursor was reset and goes on from the cursor of the reset', async () => {
     const { client } = await clientOf();
-    const got = collector();
     const resets: ResetNotice[] = [];
-    client.subscribe(CHANNEL, got.handler, { onReset: (notice) => resets.push(notice) });
-    client.connect();
-    await next(client, 'subscribed');
-    gateway.publish(CHANNEL, 1);
-    await got.count(1);
+    const got = await receiving(client, 1, (notice) => resets.push(notice));
 
     gateway.dropAll();
     gateway.publish(CHANNEL, 5);
@@ -243,12 +244,7 @@ describe('the SDK against an in-process fake gateway', { timeout: 5_000 }, () =>
 
   it("waits the delay of the gateway's reconnect frame instead of its own backoff, then resumes", async () => {
     const { client, states } = await clientOf({ backoff: { initialMs: 5_000, jitter: 0 } });
-    const got = collector();
-    client.subscribe(CHANNEL, got.handler);
-    client.connect();
-    await next(client, 'subscribed');
-    gateway.publish(CHANNEL, 1);
-    await got.count(1);
+    const got = await receiving(client, 1);
 
     const askedAt = Date.now();
     gateway.shutdown(150);

@@ -1,4 +1,4 @@
-import { createEvent, stockSubject } from '@inv/contracts';
+import { createEvent, type EventOf, stockSubject } from '@inv/contracts';
 
 /** A stock record of load tests and benchmarks: a product in a warehouse, no variant, no unit. */
 export interface StockRecord {
@@ -12,15 +12,20 @@ export function stockRecordSubject(record: StockRecord): string {
 }
 
 /**
- * A valid `inventory.updated` event of the record at `version`, as the outbox relay would publish it, as JSON.
- * `reason` travels unchanged to every client: load generators put their send time in it.
+ * A valid `inventory.updated` event of the record at `version`, as the outbox relay would publish it. `reason`
+ * travels unchanged to every client: load generators put their send time in it.
  */
-export function stockUpdatedJson(record: StockRecord, version: number, reason: string): string {
+export function stockUpdatedEvent(
+  record: StockRecord & { inventoryId?: string },
+  version: number,
+  { reason = null, source = null }: { reason?: string | null; source?: string | null } = {},
+): EventOf<'inventory.updated'> {
   const at = new Date();
-  const event = createEvent(
+  const inventoryId = record.inventoryId ?? `inv-${record.productId}-${record.warehouseId}`;
+  return createEvent(
     'inventory.updated',
     {
-      inventoryId: `inv-${record.productId}-${record.warehouseId}`,
+      inventoryId,
       productId: record.productId,
       warehouseId: record.warehouseId,
       variantId: null,
@@ -37,14 +42,15 @@ export function stockUpdatedJson(record: StockRecord, version: number, reason: s
       movementId: null,
       transferId: null,
       reason,
-      source: 'bench',
+      source,
       location: null,
       timestamp: at.toISOString(),
     },
-    {
-      aggregate: { type: 'inventory', id: `inv-${record.productId}-${record.warehouseId}`, version },
-      occurredAt: at,
-    },
+    { aggregate: { type: 'inventory', id: inventoryId, version }, occurredAt: at },
   );
-  return JSON.stringify(event);
+}
+
+/** `stockUpdatedEvent` as the JSON a load generator publishes (source `bench`). */
+export function stockUpdatedJson(record: StockRecord, version: number, reason: string): string {
+  return JSON.stringify(stockUpdatedEvent(record, version, { reason, source: 'bench' }));
 }
