@@ -1,4 +1,4 @@
-import { createEvent, stockSubject } from '@inv/contracts';
+import { type StockRecord, stockRecordSubject, stockUpdatedJson } from '@inv/testkit';
 
 /**
  * Every timed event carries its send time in `data.reason` as `bench:<ms>`: the reason field travels unchanged
@@ -20,47 +20,10 @@ export function sentAtOf(reason: unknown): number | null {
 }
 
 /** A stock record of the benchmarks, one product with numbered warehouses. */
-export interface BenchRecord {
-  productId: string;
-  warehouseId: string;
-}
+export type BenchRecord = StockRecord;
 
 /** The stream subject of a record's `inventory.updated` events, as the inventory service publishes them. */
-export function recordSubject(record: BenchRecord): string {
-  return stockSubject({ ...record, variantId: null, uomId: null }, 'inventory.updated');
-}
+export const recordSubject = stockRecordSubject;
 
 /** A valid `inventory.updated` event at its current version, as the outbox relay would publish it. */
-export function stockEventJson(record: BenchRecord, version: number, reason: string): string {
-  const at = new Date();
-  const event = createEvent(
-    'inventory.updated',
-    {
-      inventoryId: `inv-${record.productId}-${record.warehouseId}`,
-      productId: record.productId,
-      warehouseId: record.warehouseId,
-      variantId: null,
-      uomId: null,
-      quantityAvailable: version,
-      quantityReserved: 0,
-      minimumStock: null,
-      version,
-      previousQuantity: version - 1,
-      changeAmount: 1,
-      previousReserved: 0,
-      reservedChange: 0,
-      movementType: 'in',
-      movementId: null,
-      transferId: null,
-      reason,
-      source: 'bench',
-      location: null,
-      timestamp: at.toISOString(),
-    },
-    {
-      aggregate: { type: 'inventory', id: `inv-${record.productId}-${record.warehouseId}`, version },
-      occurredAt: at,
-    },
-  );
-  return JSON.stringify(event);
-}
+export const stockEventJson = stockUpdatedJson;

@@ -16,6 +16,7 @@ import { relayLag } from './benchmarks/relay-lag.js';
 import { replay } from './benchmarks/replay.js';
 import { reservations } from './benchmarks/reservations.js';
 import { scale } from './benchmarks/scale.js';
+import { storm } from './benchmarks/storm.js';
 import { type BenchTable, runInfo, toText, writeRun, writeTable } from './report.js';
 import { type BenchStack, preflightProblems, ROOT, startBenchStack } from './stack.js';
 import { now } from './stats.js';
@@ -24,6 +25,7 @@ const BENCHMARKS: Benchmark[] = [
   fanout,
   endToEnd,
   replay,
+  storm,
   connections,
   contention,
   relayLag,

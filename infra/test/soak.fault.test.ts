@@ -1,4 +1,11 @@
-import { eventually, fetchJson, readStoredEvents, type Stack, startStack, TestWsClient } from '@inv/testkit';
+import {
+  eventually,
+  metricValue as metric,
+  readStoredEvents,
+  type Stack,
+  startStack,
+  TestWsClient,
+} from '@inv/testkit';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,12 +16,6 @@ const SECONDS = Number(process.env.SOAK_SECONDS ?? 30);
 const WRITERS = 8;
 const PRODUCTS = 20;
 const LISTENERS = 50;
-
-async function metric(url: string, name: string, labels = ''): Promise<number> {
-  const text = (await fetchJson<string>(`${url}/metrics`)).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}`) || l.startsWith(`${name} `));
-  return Number(line?.split(' ').at(-1));
-}
 
 interface Sample {
   at: number;

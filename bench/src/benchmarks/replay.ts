@@ -1,7 +1,6 @@
-import { jetstream } from '@nats-io/jetstream';
 import WebSocket from 'ws';
-import { type BenchRecord, recordSubject, stockEventJson, WARMUP_REASON } from '../events.js';
 import { now, summarize } from '../stats.js';
+import { publishStored } from '../stored.js';
 import type { BenchContext, Benchmark } from './context.js';
 
 const PRODUCT = 'bench-replay';
@@ -37,17 +36,6 @@ function subscribe(url: string, channel: string, cursor: string | undefined, unt
   });
 }
 
-async function publishStored(ctx: BenchContext, record: BenchRecord, count: number, fromVersion: number) {
-  const js = jetstream(ctx.nc);
-  const subject = recordSubject(record);
-  for (let start = 0; start < count; start += 500) {
-    const batch = Array.from({ length: Math.min(500, count - start) }, (_, i) =>
-      js.publish(subject, stockEventJson(record, fromVersion + start + i + 1, WARMUP_REASON)),
-    );
-    await Promise.all(batch);
-  }
-}
-
 /** A client that missed `missed` events reconnects with its cursor: how long until it is caught up and live. */
 export const replay: Benchmark = {
   name: 'replay',
@@ -62,7 +50,7 @@ export const replay: Benchmark = {
       const record = { productId: PRODUCT, warehouseId: `w-${round}` };
       const first = await subscribe(url, channel, undefined, (f) => f.type === 'subscribed');
       first.socket.close();
-      await publishStored(ctx, record, missed, 0);
+      await publishStored(ctx.nc, record, missed, 0);
       const started = now();
       const back = await subscribe(url, channel, first.frame.cursor, (f) => f.type === 'live');
       times.push(now() - started);

@@ -1,5 +1,6 @@
 import { type ControlFrame, isControlFrame, WS_CLOSE, WS_LIMITS } from '@inv/contracts';
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay, suggestedDelay } from './backoff.js';
+import { type ConnectionInput, nextConnectionState } from './connection-state.js';
 import { RecentIds } from './dedupe.js';
 import { Emitter } from './emitter.js';
 import type {
@@ -45,7 +46,24 @@ export interface InventoryClientOptions {
   includeUnsubscribedChannels?: boolean;
   /** Tells when the page is hidden or unloaded; defaults to the browser's `pagehide` and `visibilitychange`. */
   page?: PageLifecycle;
+  /** Tells when the network comes back (the client then reconnects at once); defaults to the browser's `online`. */
+  network?: NetworkStatus;
 }
+
+/** When the device is back online: a client waiting out its backoff reconnects at once. */
+export interface NetworkStatus {
+  onOnline(listener: () => void): void;
+}
+
+/** The browser's `online` event (nothing where there is none, e.g. Node). */
+export const browserNetwork: NetworkStatus = {
+  onOnline(listener) {
+    (globalThis as { addEventListener?: (type: string, listener: () => void) => void }).addEventListener?.(
+      'online',
+      listener,
+    );
+  },
+};
 
 /** When the page goes away: the client acknowledges what was handled, so that a reload does not get it again. */
 export interface PageLifecycle {
@@ -108,9 +126,10 @@ export class InventoryClient {
   private readonly surfaced = new RecentIds();
   private readonly backoff: BackoffOptions;
   private socket: WebSocketLike | null = null;
-  private currentState: ConnectionState = 'closed';
+  /** The one connection state; it changes only in `move`, by the transitions of connection-state.ts. */
+  private connection: ConnectionState = 'closed';
+  /** Attempts since the gateway last served a connection (`served`): the exponent of the backoff. */
   private attempt = 0;
-  private closedByUser = true;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   /** The delay the gateway suggested for the next reconnect (its shutdown spreads its clients out). */
   private suggestedDelayMs: number | null = null;
@@ -138,12 +157,12 @@ export class InventoryClient {
   constructor(private readonly options: InventoryClientOptions) {
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.sessionId = options.session ? resolveSessionId(options.session) : null;
-    globalThis.addEventListener?.('online', () => this.reconnectNow());
+    (options.network ?? browserNetwork).onOnline(() => this.reconnectNow());
     if (this.sessionId) (options.page ?? browserPage).onHidden(() => this.flushAcks());
   }
 
   get state(): ConnectionState {
-    return this.currentState;
+    return this.connection;
   }
 
   /** The cursor of the last event seen on a channel: pass it to `subscribe` to resume elsewhere. */
@@ -156,8 +175,7 @@ export class InventoryClient {
   }
 
   connect(): this {
-    this.closedByUser = false;
-    if (!this.socket) void this.open();
+    if (this.move('connect')) void this.open();
     return this;
   }
 
@@ -209,22 +227,21 @@ export class InventoryClient {
   /** Closes the connection for good (no reconnection), acknowledging what was handled first. */
   close(): void {
     if (this.sessionId) this.acknowledge();
-    this.closedByUser = true;
+    this.move('close');
     this.clearTimers();
     this.socket?.close(1000, 'client closed');
     this.socket = null;
-    this.setState('closed');
   }
 
+  /** Opens a socket; the state is already `connecting` (first attempt) or `reconnecting`. */
   private async open(): Promise<void> {
-    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting');
     let url: string;
     try {
       url = await this.connectionUrl();
     } catch {
       return this.scheduleReconnect();
     }
-    if (this.closedByUser) return;
+    if (this.connection === 'closed') return;
     const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
     if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package)');
     const socket = new Ctor(url);
@@ -248,9 +265,8 @@ export class InventoryClient {
 
   private onOpen(socket: WebSocketLike): void {
     if (socket !== this.socket) return;
-    this.attempt = 0;
     this.lastFrameAt = Date.now();
-    this.setState('open');
+    this.move('opened');
     for (const [channel, state] of this.channels) this.sendSubscribe(channel, state);
     this.startTimers();
   }
@@ -259,18 +275,14 @@ export class InventoryClient {
     if (socket !== this.socket) return;
     this.socket = null;
     this.clearTimers();
-    if (this.closedByUser) {
-      this.setState('closed');
-      return;
-    }
+    if (this.connection === 'closed') return;
     if (code === WS_CLOSE.unauthorized) {
       this.emitter.emit('error', { code: 'UNAUTHORIZED', message: 'the gateway refused the access token' });
     }
     if (code === WS_CLOSE.sessionTakenOver) {
       // Another connection (a reload, another tab with the same session id) took the session: reconnecting
       // would take it back and the two would take turns for ever.
-      this.closedByUser = true;
-      this.setState('closed');
+      this.move('close');
       this.emitter.emit('error', {
         code: 'SESSION_TAKEN_OVER',
         message: 'a newer connection took over this durable session; this client stopped',
@@ -281,23 +293,34 @@ export class InventoryClient {
   }
 
   private scheduleReconnect(): void {
-    if (this.closedByUser || this.reconnectTimer) return;
-    this.setState('reconnecting');
+    if (this.reconnectTimer || !this.move('lost')) return;
     const delay = this.suggestedDelayMs ?? reconnectDelay(this.attempt, this.backoff);
     this.suggestedDelayMs = null;
     this.attempt++;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
-      void this.open();
+      if (this.move('retry')) void this.open();
     }, delay);
   }
 
+  /**
+   * The gateway served this connection (a channel subscribed, or a welcome when there is none to subscribe): the
+   * backoff starts from its first delay again. Not on the socket's open: a gateway refusing a token (4401), a
+   * connection over its limits (4430) or a subscription it cannot start (1013) closes right after the upgrade,
+   * and a client that counted that as a success would come back every `initialMs` for ever.
+   */
+  private served(): void {
+    this.attempt = 0;
+  }
+
+  /** The network is back: a client waiting out its backoff tries at once, and from the first delay again. */
   private reconnectNow(): void {
-    if (this.closedByUser || this.currentState === 'open') return;
+    if (this.connection !== 'reconnecting') return;
+    this.attempt = 0;
+    if (this.socket) return; // an attempt is under way already
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    this.attempt = 0;
-    if (!this.socket) void this.open();
+    if (this.move('retry')) void this.open();
   }
 
   private onMessage(raw: unknown): void {
@@ -319,18 +342,21 @@ export class InventoryClient {
       case 'welcome':
         this.limits = frame.limits;
         this.scheduleRefresh(frame.expiresAt ?? null);
+        if (this.channels.size === 0) this.served();
         return;
       case 'refreshed':
         this.scheduleRefresh(frame.expiresAt);
         this.emitter.emit('refreshed', { expiresAt: frame.expiresAt });
         return;
       case 'subscribed': {
+        this.served();
         const state = this.channels.get(frame.channel);
         if (state && state.cursor === undefined) this.setCursor(frame.channel, state, frame.cursor);
         this.emitter.emit('subscribed', { channel: frame.channel, cursor: frame.cursor });
         return;
       }
       case 'reset': {
+        this.served();
         const state = this.channels.get(frame.channel);
         const notice: ResetNotice = { channel: frame.channel, reason: frame.reason };
         if (state) {
@@ -499,10 +525,15 @@ export class InventoryClient {
     this.pendingSubscribes.clear();
   }
 
-  private setState(state: ConnectionState): void {
-    if (state === this.currentState) return;
-    this.currentState = state;
-    this.emitter.emit('state', state);
+  /** Applies a transition of connection-state.ts; false when `input` does not apply in the current state. */
+  private move(input: ConnectionInput): boolean {
+    const next = nextConnectionState(this.connection, input);
+    if (next === null) return false;
+    if (next !== this.connection) {
+      this.connection = next;
+      this.emitter.emit('state', next);
+    }
+    return true;
   }
 }
 

@@ -5,6 +5,7 @@ export {
   type EventHandler,
   InventoryClient,
   type InventoryClientOptions,
+  type NetworkStatus,
   type PageLifecycle,
 } from './client.js';
 export {

@@ -1,7 +1,8 @@
-import { createEvent, type DomainEvent, EVENTS_STREAM } from '@inv/contracts';
+import { type DomainEvent, EVENTS_STREAM } from '@inv/contracts';
 import {
   createTestDatabase,
   startTestNats,
+  stockUpdatedEvent,
   type TestDatabase,
   type TestNats,
   testLogger,
@@ -51,32 +52,7 @@ export async function scalar(orm: Orm, sql: string, params: unknown[] = []): Pro
 
 /** An `inventory.updated` event for record `inventoryId` at `version`. */
 export function stockEvent(inventoryId: string, version: number): DomainEvent {
-  return createEvent(
-    'inventory.updated',
-    {
-      inventoryId,
-      productId: `p-${inventoryId}`,
-      warehouseId: 'w1',
-      variantId: null,
-      uomId: null,
-      quantityAvailable: version,
-      quantityReserved: 0,
-      minimumStock: null,
-      version,
-      previousQuantity: version - 1,
-      changeAmount: 1,
-      previousReserved: 0,
-      reservedChange: 0,
-      movementType: 'in',
-      movementId: null,
-      transferId: null,
-      reason: null,
-      source: null,
-      location: null,
-      timestamp: new Date().toISOString(),
-    },
-    { aggregate: { type: 'inventory', id: inventoryId, version } },
-  );
+  return stockUpdatedEvent({ inventoryId, productId: `p-${inventoryId}`, warehouseId: 'w1' }, version);
 }
 
 /** Every event in the EVENTS stream, in stream order. */

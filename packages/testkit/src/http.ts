@@ -100,3 +100,10 @@ export function rawJson(
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
   return rawRequest(baseUrl, { method, path, headers: jsonHeaders(options), body });
 }
+
+/** One sample of a service's Prometheus `/metrics`, by name and the start of its label set; NaN when absent. */
+export async function metricValue(baseUrl: string, name: string, labels = ''): Promise<number> {
+  const text = String((await fetchJson<string>(`${baseUrl}/metrics`)).body);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}`) || l.startsWith(`${name} `));
+  return Number(line?.split(' ').at(-1));
+}
