@@ -8,7 +8,7 @@ import {
   ReservationListQuery,
   ReservationPage,
 } from '@inv/contracts';
-import { callerOf, commandRunner, idempotencyFrom } from '@inv/platform';
+import { callerOf, commandRunner } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
