@@ -1,44 +1,40 @@
 import { CHANNEL_KINDS, type ChannelKind } from '@inv/contracts';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { counter, gauge, histogram } from '@inv/platform';
+import type { Registry } from 'prom-client';
 import type { GatewayMetrics } from '../app/ports.js';
 
 /** What the gateway counts; live figures (connections, subscriptions, channels) are read at scrape time. */
 export function createGatewayMetrics(registry: Registry): GatewayMetrics {
-  const registers = [registry];
   const subscriptionsByKind = new Map<ChannelKind, number>(CHANNEL_KINDS.map((kind) => [kind, 0]));
   const live = { connections: { inventory: 0, warehouses: 0 }, hubs: 0, replays: 0 };
 
-  new Gauge({
+  gauge(registry, {
     name: 'gateway_connections',
     help: 'Open WebSocket connections',
     labelNames: ['endpoint'],
-    registers,
     collect() {
       this.set({ endpoint: '/ws' }, live.connections.inventory);
       this.set({ endpoint: '/ws/warehouses' }, live.connections.warehouses);
     },
   });
-  new Gauge({
+  gauge(registry, {
     name: 'gateway_subscriptions',
     help: 'Channel subscriptions of connected clients, by channel kind',
     labelNames: ['kind'],
-    registers,
     collect() {
       for (const [kind, count] of subscriptionsByKind) this.set({ kind }, count);
     },
   });
-  new Gauge({
+  gauge(registry, {
     name: 'gateway_live_channels',
     help: 'Channels with a live NATS subscription in this process (shared by all their clients)',
-    registers,
     collect() {
       this.set(live.hubs);
     },
   });
-  new Gauge({
+  gauge(registry, {
     name: 'gateway_active_replays',
     help: 'Replays from the stream in progress',
-    registers,
     collect() {
       this.set(live.replays);
     },
@@ -49,103 +45,85 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
     subscribed(kind: ChannelKind, delta: 1 | -1) {
       subscriptionsByKind.set(kind, (subscriptionsByKind.get(kind) ?? 0) + delta);
     },
-    framesOut: new Counter({ name: 'gateway_frames_out_total', help: 'Frames sent to clients', registers }),
-    replayedEvents: new Counter({
+    framesOut: counter(registry, { name: 'gateway_frames_out_total', help: 'Frames sent to clients' }),
+    replayedEvents: counter(registry, {
       name: 'gateway_replayed_events_total',
       help: 'Events sent to clients from the stream when resuming from a cursor',
-      registers,
     }),
-    windowReplays: new Counter({
+    windowReplays: counter(registry, {
       name: 'gateway_window_replays_total',
       help: 'Resumes served from the recent-events window in memory, without reading the stream',
-      registers,
     }),
-    windowReplayedEvents: new Counter({
+    windowReplayedEvents: counter(registry, {
       name: 'gateway_window_replayed_events_total',
       help: 'Events sent to clients from the recent-events window when resuming from a cursor',
-      registers,
     }),
-    slowConsumerCloses: new Counter({
+    slowConsumerCloses: counter(registry, {
       name: 'gateway_slow_consumer_closes_total',
       help: 'Connections closed because their send queue overflowed',
-      registers,
     }),
-    heartbeatCloses: new Counter({
+    heartbeatCloses: counter(registry, {
       name: 'gateway_heartbeat_closes_total',
       help: 'Connections closed because they stopped answering pings',
-      registers,
     }),
-    deliveryLag: new Histogram({
+    deliveryLag: histogram(registry, {
       name: 'gateway_delivery_lag_seconds',
       help: 'Time from an event occurring to its live fan-out to clients',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers,
     }),
-    authFailures: new Counter({
+    authFailures: counter(registry, {
       name: 'gateway_auth_failures_total',
       help: 'Connections refused for a missing, invalid or expired token',
       labelNames: ['reason'],
-      registers,
     }),
-    connectionLimitCloses: new Counter({
+    connectionLimitCloses: counter(registry, {
       name: 'gateway_connection_limit_closes_total',
       help: 'Connections closed with 4409: their user or address already held the maximum on this instance',
-      registers,
     }),
-    tokenExpiryCloses: new Counter({
+    tokenExpiryCloses: counter(registry, {
       name: 'gateway_token_expiry_closes_total',
       help: 'Connections closed with 4401 because their token expired without a refresh',
-      registers,
     }),
-    refreshes: new Counter({
+    refreshes: counter(registry, {
       name: 'gateway_token_refreshes_total',
       help: 'Token refreshes on live connections, by outcome',
       labelNames: ['outcome'],
-      registers,
     }),
-    resets: new Counter({
+    resets: counter(registry, {
       name: 'gateway_resets_total',
       help: 'Cursors that could not be resumed (the client reloads over REST)',
       labelNames: ['reason'],
-      registers,
     }),
-    errorFrames: new Counter({
+    errorFrames: counter(registry, {
       name: 'gateway_error_frames_total',
       help: 'Error frames sent to clients, by code',
       labelNames: ['code'],
-      registers,
     }),
-    backfills: new Counter({
+    backfills: counter(registry, {
       name: 'gateway_backfills_total',
       help: 'Rounds in which the live feed read the stream: a hole, a NATS reconnect, a leader change, a rejected message',
-      registers,
     }),
-    liveRejected: new Counter({
+    liveRejected: counter(registry, {
       name: 'gateway_live_rejected_total',
       help: "Messages on live subjects not delivered: without the stream's RePublish headers, or a sequence the stream does not have",
       labelNames: ['reason'],
-      registers,
     }),
-    liveGaps: new Counter({
+    liveGaps: counter(registry, {
       name: 'gateway_live_gaps_total',
       help: 'Live messages found lost on their way, by how (the previous sequence on a subject, or the periodic audit)',
       labelNames: ['found_by'],
-      registers,
     }),
-    undecodable: new Counter({
+    undecodable: counter(registry, {
       name: 'gateway_undecodable_messages_total',
       help: 'Stream messages that are not events and were skipped',
-      registers,
     }),
-    sessionTakeovers: new Counter({
+    sessionTakeovers: counter(registry, {
       name: 'gateway_session_takeovers_total',
       help: 'Connections closed with 4409 because a newer connection bound their durable session',
-      registers,
     }),
-    sessionWriteFailures: new Counter({
+    sessionWriteFailures: counter(registry, {
       name: 'gateway_session_write_failures_total',
       help: 'Failed writes of durable session positions (retried)',
-      registers,
     }),
   };
 }
