@@ -216,7 +216,10 @@ describe('dashboard reservations, record details and demo activity', () => {
       };
     };
     const settled = await booked();
-    expect(settled.steps).toBeGreaterThan(4);
+    // At least the steps seen above: a reservation and a transfer (how many more ran depends on the machine).
+    expect(settled.steps).toBeGreaterThanOrEqual(2);
+    expect(settled.reservations).toBeGreaterThan(0);
+    expect(settled.transfers).toBeGreaterThan(0);
     // "Nothing happens" cannot be awaited: five ticks of the 200 ms interval must book nothing more.
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await booked()).toEqual(settled);
