@@ -1,4 +1,5 @@
 import { InventoryClient, type WebSocketFactory } from '@inv/client';
+import { EVENTS_STREAM } from '@inv/contracts';
 import {
   eventually,
   type Stack,
@@ -44,6 +45,9 @@ interface App {
   sockets: number;
   /** The last frames of its current socket (type and version), for a failure's message. */
   recent: string[];
+  /** Its current socket and when that socket last brought a frame: a stall's message tells which side stopped. */
+  socket: WebSocket | null;
+  lastFrameAt: number;
   latencies: Array<{ publishedAt: number; ms: number }>;
 }
 
@@ -77,6 +81,8 @@ describe('rolling restart of two gateways under load', () => {
         wireDuplicates: 0,
         sockets: 0,
         recent: [],
+        socket: null,
+        lastFrameAt: 0,
         latencies: [],
       };
       const channel = `product:${recordOf(app.product).productId}`;
@@ -87,7 +93,9 @@ describe('rolling restart of two gateways under load', () => {
           super(target);
           app.sockets++;
           app.recent = [`socket to ${target.port}`];
+          app.socket = this;
           this.on('message', (data) => {
+            app.lastFrameAt = Date.now();
             const frame = JSON.parse(data.toString()) as {
               type: string;
               id?: string;
@@ -147,17 +155,41 @@ describe('rolling restart of two gateways under load', () => {
         );
       }
     }, 10);
+    // What a stall's message needs to tell the layers apart: did the stream store what was published (the
+    // publisher's side), and what each gateway was doing (replays in flight, closes, gaps of its live feed).
+    const storedVersusPublished = async () => {
+      const info = await nc.request(`$JS.API.STREAM.INFO.${EVENTS_STREAM}`, '', { timeout: 5_000 }).then(
+        (reply) => JSON.parse(reply.string()) as { state?: unknown; error?: unknown },
+        (error: unknown) => ({ state: undefined, error: String(error) }),
+      );
+      return `stream ${JSON.stringify(info.state ?? info.error)} after ${published} published`;
+    };
+    const gatewayReport = async (gateway: Stack['gateways'][number], index: number) => {
+      const metrics = await fetch(`${gateway.url}/metrics`)
+        .then((response) => response.text())
+        .catch((error: unknown) => String(error));
+      const wanted =
+        /^gateway_(connections|subscriptions|active_replays|live_channels|window_replays_total|replayed_events_total|slow_consumer_closes_total|heartbeat_closes_total|resets_total|error_frames_total|backfills_total|live_gaps_total|live_rejected_total)[ {]/;
+      const lines = metrics.split('\n').filter((line) => wanted.test(line));
+      return `gateway ${index}: ${lines.join('; ')}\n${gateway.output().slice(-1500)}`;
+    };
     const caughtUp = async (what: string) => {
       const target = [...versions];
       const behind = () => apps.filter((app) => (app.versions.at(-1) ?? 0) < target[app.product]!);
-      await eventually(() => behind().length === 0, { timeoutMs: 30_000, intervalMs: 50 }).catch(() => {
+      await eventually(() => behind().length === 0, { timeoutMs: 30_000, intervalMs: 50 }).catch(async () => {
         const lagging = behind();
-        const states = lagging.map((app) => app.client.state);
+        const tally = (values: unknown[]) =>
+          JSON.stringify(Object.fromEntries(values.map((v) => [v, values.filter((x) => x === v).length])));
+        const now = Date.now();
         throw new Error(
           `${lagging.length} clients did not receive what was published before ${what} within 30 s: ` +
-            `states ${JSON.stringify(Object.fromEntries(states.map((s) => [s, states.filter((x) => x === s).length])))}, ` +
+            `states ${tally(lagging.map((app) => app.client.state))}, ` +
+            // CLOSING for long: the SDK still waits for a close it asked for (it reconnects only once it comes).
+            `socket readyStates ${tally(lagging.map((app) => app.socket?.readyState))}, ` +
+            `silent for ms (min/max) ${Math.min(...lagging.map((app) => now - app.lastFrameAt))}/${Math.max(...lagging.map((app) => now - app.lastFrameAt))}; ` +
+            `${await storedVersusPublished()}; ` +
             `first ${JSON.stringify(lagging.slice(0, 3).map((app) => ({ at: app.versions.at(-1), target: target[app.product], sockets: app.sockets, recent: app.recent })))}\n` +
-            stack.gateways.map((g, i) => `gateway ${i}: ${g.output().slice(-1500)}`).join('\n'),
+            (await Promise.all(stack.gateways.map(gatewayReport))).join('\n'),
         );
       });
     };
