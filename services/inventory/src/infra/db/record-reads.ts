@@ -27,7 +27,7 @@ function nameOf(shape: string): string {
 
 /**
  * A statement's text, name and values built condition by condition with `$n` parameters. One text per shape
- * of the conditions (a scope is one array parameter, whatever its size), so a named statement is prepared once
+ * of the conditions (a scope is one warehouse or one array parameter, whatever its size), so a named statement is prepared once
  * per connection and shape.
  */
 class Statement {
@@ -48,7 +48,11 @@ class Statement {
   /** The caller's warehouses; none named matches nothing. */
   scope(scope: WarehouseScope): this {
     if (scope === undefined) return this;
-    return scope.length === 0 ? this.where('false') : this.where('warehouse_id = any($::text[])', [...scope]);
+    if (scope.length === 0) return this.where('false');
+    // One warehouse as an equality: a prepared statement's generic plan can then walk the (warehouse_id, …)
+    // indexes in order; with `= any($)` it sorted every match (low stock of one warehouse: p99 90 → 328 ms).
+    if (scope.length === 1) return this.where('warehouse_id = $', scope[0]);
+    return this.where('warehouse_id = any($::text[])', [...scope]);
   }
 
   limit(rows: number): this {
