@@ -18,11 +18,11 @@ import {
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { WebhookBridge } from './app/bridge.js';
 import type { WebhooksConfig } from './config.js';
 import { WEBHOOK_MIGRATIONS } from './infra/db/migrations/index.js';
 import { WebhookStore } from './infra/db/store.js';
 import { webhookRoutes } from './infra/http/webhook-routes.js';
+import { WebhookBridge } from './infra/nats/bridge.js';
 
 function ormOptions(config: WebhooksConfig, logger: Logger) {
   return {

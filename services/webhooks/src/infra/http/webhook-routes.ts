@@ -2,7 +2,7 @@ import { type AccessClaims, DomainError, EVENT_TYPES, Id } from '@inv/contracts'
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { publicEndpoint, type WebhookBridge } from '../../app/bridge.js';
+import { publicEndpoint, type WebhookBridge } from '../nats/bridge.js';
 
 const RegisterBody = z.strictObject({
   url: z.string().max(2048),

@@ -10,12 +10,12 @@ import {
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
-import { type Endpoint, endpointWants } from '../domain/endpoint.js';
-import { endpointPausedEvent } from '../domain/endpoint-events.js';
-import { afterFailure, type RetryPolicy } from '../domain/retry.js';
-import type { DeadLetterOutcome, WebhookStore } from '../infra/db/store.js';
-import { deliverOnce } from './deliver.js';
-import type { WebhookMetrics } from './metrics.js';
+import { deliverOnce } from '../../app/deliver.js';
+import type { WebhookMetrics } from '../../app/metrics.js';
+import { type Endpoint, endpointWants } from '../../domain/endpoint.js';
+import { endpointPausedEvent } from '../../domain/endpoint-events.js';
+import { afterFailure, type RetryPolicy } from '../../domain/retry.js';
+import type { DeadLetterOutcome, WebhookStore } from '../db/store.js';
 
 export interface WorkerSettings {
   retry: RetryPolicy;

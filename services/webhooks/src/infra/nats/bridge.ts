@@ -10,11 +10,12 @@ import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jet
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Endpoint } from '../domain/endpoint.js';
-import { endpointResumedEvent } from '../domain/endpoint-events.js';
-import { checkWebhookUrl } from '../domain/url.js';
-import type { DeadLetter, DeadLetterOutcome, TransitionResult, WebhookStore } from '../infra/db/store.js';
-import { deliverOnce } from './deliver.js';
+import { deliverOnce } from '../../app/deliver.js';
+import { createWebhookMetrics, type WebhookMetrics } from '../../app/metrics.js';
+import type { Endpoint } from '../../domain/endpoint.js';
+import { endpointResumedEvent } from '../../domain/endpoint-events.js';
+import { checkWebhookUrl } from '../../domain/url.js';
+import type { DeadLetter, DeadLetterOutcome, TransitionResult, WebhookStore } from '../db/store.js';
 import {
   consumerNameOf,
   deleteEndpointConsumer,
@@ -22,7 +23,6 @@ import {
   ensureEndpointConsumer,
   type WorkerSettings,
 } from './endpoint-worker.js';
-import { createWebhookMetrics, type WebhookMetrics } from './metrics.js';
 
 export interface RegisterEndpoint {
   url: string;
