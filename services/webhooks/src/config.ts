@@ -25,6 +25,8 @@ export const WebhooksConfig = BaseConfig.extend({
     .min(1)
     .default(24 * 60 * 60 * 1000),
   WEBHOOK_PAUSE_AFTER_DEAD_LETTERS: z.coerce.number().int().min(1).default(3),
+  /** How often each instance matches its delivery workers to the endpoints in the database (several instances). */
+  WEBHOOK_SYNC_MS: z.coerce.number().int().min(100).default(2_000),
 });
 export type WebhooksConfig = z.infer<typeof WebhooksConfig>;
 

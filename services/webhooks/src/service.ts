@@ -86,6 +86,7 @@ export async function startWebhooksService(
       pauseAfterDeadLetters: config.WEBHOOK_PAUSE_AFTER_DEAD_LETTERS,
     },
     notify: () => relay.notify(),
+    syncMs: config.WEBHOOK_SYNC_MS,
   });
   const app = await createHttpServer({
     logger,

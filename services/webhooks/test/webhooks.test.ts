@@ -42,6 +42,7 @@ describe('webhook bridge', () => {
       WEBHOOK_RETRY_MAX_DELAY_MS: '800',
       WEBHOOK_RETRY_FOR_MS: '1500',
       WEBHOOK_PAUSE_AFTER_DEAD_LETTERS: '2',
+      WEBHOOK_SYNC_MS: '200',
     });
 
   async function api(method: string, path: string, body?: unknown, claims = {}) {
@@ -339,6 +340,47 @@ describe('webhook bridge', () => {
     ]);
     expect(refused.code).toBe(2);
     await api('DELETE', `/api/webhooks/${endpointId}`);
+  });
+
+  it('serves an endpoint from every instance as the database says: registered, paused and resumed on one, delivered by the other when the first is gone', async () => {
+    const second = await startWebhooksService(config(), { logger: testLogger() });
+    try {
+      const workersOf = async (instance: WebhooksService) => {
+        const metrics = String((await fetchJson<string>(`${instance.url}/metrics`)).body);
+        return Number(metrics.match(/^webhook_endpoint_workers(?:\{[^}]*\})? (\d+)$/m)?.[1]);
+      };
+      const r = await receiver();
+      r.respond = () => 500;
+      const endpointId = await register(r.url, ['inventory.low_stock'], ['W9']);
+      await eventually(async () => (await workersOf(second)) === 1, {
+        message: 'the other instance delivers for an endpoint registered on the first',
+      });
+
+      // Dead letters pause it, whichever instance hands them out; both stop.
+      await publishStockEvent(nc, 'inventory.low_stock', 'W9');
+      await publishStockEvent(nc, 'inventory.low_stock', 'W9');
+      await eventually(
+        async () => (await api('GET', `/api/webhooks/${endpointId}`)).body.state === 'paused',
+        { timeoutMs: 15_000, message: 'paused after two dead letters' },
+      );
+      await eventually(async () => (await workersOf(service)) + (await workersOf(second)) === 0, {
+        message: 'no instance delivers for a paused endpoint',
+      });
+
+      r.respond = () => 204;
+      expect((await api('POST', `/api/webhooks/${endpointId}/resume`)).body.state).toBe('active');
+      await eventually(async () => (await workersOf(second)) === 1, {
+        message: 'the other instance serves the endpoint resumed on the first',
+      });
+      await service.stop();
+      const afterFirstStopped = await publishStockEvent(nc, 'inventory.low_stock', 'W9');
+      await eventually(() => r.uniqueIds().includes(afterFirstStopped.id), {
+        message: 'the remaining instance delivers',
+      });
+    } finally {
+      await second.stop();
+      service = await startWebhooksService(config(), { logger: testLogger() });
+    }
   });
 
   it('loses nothing across a bridge restart mid-delivery: every event reaches the receiver, by id exactly once', async () => {

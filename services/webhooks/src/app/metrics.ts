@@ -7,12 +7,17 @@ export interface WebhookMetrics {
   deadLetters: Counter<'endpoint'>;
   paused: Counter<'endpoint'>;
   lag: Gauge<'endpoint'>;
+  workers: Gauge;
 }
 
-/** Per endpoint: delivered events, failed attempts, dead-lettered events, pauses, and events not yet delivered. */
+/**
+ * Per endpoint: delivered events, failed attempts, dead-lettered events, pauses, and events not yet delivered;
+ * and how many endpoints this instance is delivering for.
+ */
 export function createWebhookMetrics(
   registry: Registry,
   lagOf: () => Promise<Map<string, number>>,
+  workersRunning: () => number,
 ): WebhookMetrics {
   const labelNames = ['endpoint'] as const;
   return {
@@ -43,6 +48,13 @@ export function createWebhookMetrics(
       async collect() {
         this.reset();
         for (const [endpoint, lag] of await lagOf()) this.set({ endpoint }, lag);
+      },
+    }),
+    workers: gauge(registry, {
+      name: 'webhook_endpoint_workers',
+      help: 'Active endpoints this instance runs a delivery loop for',
+      collect() {
+        this.set(workersRunning());
       },
     }),
   };

@@ -21,6 +21,7 @@ import {
   deleteEndpointConsumer,
   EndpointWorker,
   ensureEndpointConsumer,
+  isConsumerNotFound,
   type WorkerSettings,
 } from './endpoint-worker.js';
 
@@ -41,11 +42,20 @@ export interface ResumeMeta {
   correlationId?: string | null;
 }
 
-/** Registration, one worker per active endpoint, pause/resume and dead-letter redrive. */
+/**
+ * Registration, one worker per active endpoint, pause/resume and dead-letter redrive.
+ *
+ * Several instances may run: each follows the database every `syncMs` (workers for the active endpoints, none for
+ * paused or deleted ones), so an endpoint registered or resumed on one instance is served by the others too and a
+ * pause or deletion on one stops the others' workers. The endpoint's durable consumer hands out one event at a
+ * time (max_ack_pending 1), so workers of several instances still deliver in order.
+ */
 export class WebhookBridge {
   private readonly workers = new Map<string, EndpointWorker>();
   private readonly metrics: WebhookMetrics;
   private jsm!: JetStreamManager;
+  private timer: NodeJS.Timeout | null = null;
+  private syncing: Promise<void> | null = null;
 
   constructor(
     private readonly deps: {
@@ -56,9 +66,15 @@ export class WebhookBridge {
       settings: WorkerSettings;
       /** Wakes the outbox relay after a pause or resume commits, so its event goes out at once. */
       notify: () => void;
+      /** How often the workers are matched to the endpoints in the database (other instances' changes). */
+      syncMs: number;
     },
   ) {
-    this.metrics = createWebhookMetrics(deps.registry, () => this.lag());
+    this.metrics = createWebhookMetrics(
+      deps.registry,
+      () => this.lag(),
+      () => this.workers.size,
+    );
   }
 
   private get ackWaitMs() {
@@ -67,14 +83,47 @@ export class WebhookBridge {
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.deps.nc);
-    for (const endpoint of await this.deps.store.listEndpoints()) {
-      if (endpoint.state === 'active') await this.startWorker(endpoint);
-    }
+    // At start an active endpoint whose consumer is gone (a stream restored without it) gets a new one, as at
+    // registration; later passes leave that to registration, so a deletion elsewhere is never undone.
+    this.syncing = this.syncOnce({ createConsumers: true }).finally(() => {
+      this.syncing = null;
+    });
+    await this.syncing;
+    this.timer = setInterval(() => void this.sync(), this.deps.syncMs);
+    this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.syncing;
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
+  }
+
+  /** Runs a worker for every active endpoint and none for the others; one pass at a time. */
+  private sync(): Promise<void> {
+    this.syncing ??= this.syncOnce({ createConsumers: false })
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'webhook endpoint sync failed'))
+      .finally(() => {
+        this.syncing = null;
+      });
+    return this.syncing;
+  }
+
+  private async syncOnce(options: { createConsumers: boolean }): Promise<void> {
+    const endpoints = await this.deps.store.listEndpoints();
+    const active = new Set<string>();
+    for (const endpoint of endpoints) {
+      if (endpoint.state !== 'active') continue;
+      active.add(endpoint.endpointId);
+      if (this.workers.has(endpoint.endpointId)) continue;
+      if (options.createConsumers || (await this.consumerExists(endpoint.endpointId)))
+        await this.startWorker(endpoint);
+    }
+    for (const endpointId of [...this.workers.keys()]) {
+      if (!active.has(endpointId)) await this.stopWorker(endpointId);
+    }
   }
 
   /** Confines the warehouses to the admin's claims: an endpoint never receives what its registrant cannot see. */
@@ -210,6 +259,16 @@ export class WebhookBridge {
     const worker = this.workers.get(endpointId);
     this.workers.delete(endpointId);
     await worker?.stop();
+  }
+
+  private async consumerExists(endpointId: string): Promise<boolean> {
+    try {
+      await this.jsm.consumers.info(EVENTS_STREAM, consumerNameOf(endpointId));
+      return true;
+    } catch (error) {
+      if (isConsumerNotFound(error)) return false;
+      throw error;
+    }
   }
 
   /** Events each endpoint has not handled yet: pending in its consumer plus the one in flight. */

@@ -29,6 +29,9 @@ export const consumerNameOf = (endpointId: string) => `webhook-${endpointId}`;
 
 const CONSUMER_NOT_FOUND = 10014;
 
+export const isConsumerNotFound = (error: unknown) =>
+  error instanceof JetStreamApiError && error.code === CONSUMER_NOT_FOUND;
+
 /**
  * The durable consumer that holds an endpoint's delivery state: its position in the stream and, for the event in
  * flight, the delivery count. One message at a time (max_ack_pending 1) keeps the endpoint's order; the whole
@@ -39,7 +42,7 @@ export async function ensureEndpointConsumer(jsm: JetStreamManager, endpointId: 
   try {
     await jsm.consumers.info(EVENTS_STREAM, name);
   } catch (error) {
-    if (!(error instanceof JetStreamApiError && error.code === CONSUMER_NOT_FOUND)) throw error;
+    if (!isConsumerNotFound(error)) throw error;
     await jsm.consumers.add(EVENTS_STREAM, {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
@@ -56,7 +59,7 @@ export async function deleteEndpointConsumer(jsm: JetStreamManager, endpointId: 
   try {
     await jsm.consumers.delete(EVENTS_STREAM, consumerNameOf(endpointId));
   } catch (error) {
-    if (!(error instanceof JetStreamApiError && error.code === CONSUMER_NOT_FOUND)) throw error;
+    if (!isConsumerNotFound(error)) throw error;
   }
 }
 
