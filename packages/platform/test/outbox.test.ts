@@ -129,6 +129,29 @@ describe('transactional outbox', () => {
     expect(unmarked).toBe(0);
   });
 
+  it('publishes an event committed during a long chain of another aggregate without waiting for the chain', async () => {
+    const before = (await readStream(f.nc)).length;
+    const hot = Array.from({ length: 400 }, (_, i) => stockEvent('long-chain', i + 1));
+    await runCommand({ orm: f.orm, work: (em) => appendToOutbox(em, hot) });
+    const relay = startRelay();
+    // One read takes the whole chain (400 < batchSize): its events go out one ack after the other.
+    await eventually(async () => (await readStream(f.nc)).length > before);
+    const other = stockEvent('beside-the-chain', 1);
+    await runCommand({
+      orm: f.orm,
+      work: (em) => appendToOutbox(em, [other]),
+      afterCommit: () => relay.notify(),
+    });
+    await eventually(async () => (await unpublished()) === 0, { timeoutMs: 20_000 });
+
+    const stream = (await readStream(f.nc)).slice(before);
+    const seqOf = (id: string) => stream.find((m) => m.event.id === id)!.seq;
+    expect(seqOf(other.id)).toBeLessThan(seqOf(hot.at(-1)!.id));
+    expect(stream.filter((m) => m.event.aggregate.id === 'long-chain').map((m) => m.event.id)).toEqual(
+      hot.map((e) => e.id),
+    );
+  });
+
   it('lets only one relay per database publish, and another takes over when it stops', async () => {
     const first = startRelay();
     const second = startRelay();

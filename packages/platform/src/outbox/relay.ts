@@ -57,6 +57,16 @@ export class OutboxRelay {
   private wake: (() => void) | null = null;
   private lastPurge = 0;
   private readonly leaderWake = { inFlight: false, again: false };
+  /** Per aggregate (`order_key`), its rows read and not yet published, in outbox order. */
+  private readonly chains = new Map<string, Row[]>();
+  /** Aggregates whose chain waits for a publisher. */
+  private readonly waiting: string[] = [];
+  private readonly publishers = new Set<Promise<void>>();
+  /** Ids of the rows read and not yet marked published: reads skip them, so they never wait for publishing. */
+  private readonly claimed = new Set<string>();
+  private readonly marks: MarkQueue;
+  /** Set by the first failed publish or mark: nothing more is published until the relay has settled. */
+  private failure: unknown = null;
   private readonly o: Required<Omit<OutboxRelayOptions, 'registry'>>;
   private readonly published?: Counter;
   private readonly failures?: Counter;
@@ -74,6 +84,11 @@ export class OutboxRelay {
       logger: options.logger.child({ component: 'outbox-relay' }),
     };
     this.js = jetstream(options.nc, { timeout: this.o.publishTimeoutMs });
+    this.marks = new MarkQueue(
+      (published) => this.markPublished(published),
+      this.o.maxInFlight,
+      (error) => this.fail(error),
+    );
     if (options.registry) {
       const registry = options.registry;
       this.published = counter(registry, { name: 'outbox_published_total', help: 'Events published' });
@@ -95,9 +110,14 @@ export class OutboxRelay {
    * relay is the leader, wakes that one through the database instead.
    */
   notify(): void {
+    this.poke();
+    if (!this.leader && !this.stopping) this.wakeLeader();
+  }
+
+  /** Wakes this relay's loop, or makes its next idle return at once. */
+  private poke(): void {
     this.wakeRequested = true;
     this.wake?.();
-    if (!this.leader && !this.stopping) this.wakeLeader();
   }
 
   /**
@@ -139,28 +159,37 @@ export class OutboxRelay {
     let failures = 0;
     while (!this.stopping) {
       try {
+        if (this.failure) {
+          failures++;
+          await this.settle();
+          await this.idle(backoffDelay(failures, 100, 5_000), false);
+          continue;
+        }
         if (!(await this.ensureLeadership())) {
           await this.idle(this.o.pollIntervalMs * 2);
           continue;
         }
+        const room = this.o.batchSize - this.claimed.size;
         this.wakeRequested = false;
-        const rows = await this.fetchPending();
-        if (rows.length === 0) {
+        const rows = room > 0 ? await this.fetchPending(room) : [];
+        if (this.failure) continue;
+        this.dispatch(rows);
+        if (room > 0 && rows.length === room) continue; // more are waiting
+        if (this.claimed.size === 0) {
           failures = 0;
           await this.purgeOld();
-          await this.idle(this.o.pollIntervalMs);
-          continue;
         }
-        const complete = await this.publishInOrder(rows);
-        failures = complete ? 0 : failures + 1;
-        if (!complete) await this.idle(backoffDelay(failures, 100, 5_000), false);
+        // Woken by a commit, by a failure, or by marks that make room again.
+        await this.idle(this.o.pollIntervalMs);
       } catch (error) {
         failures++;
         this.o.logger.warn({ err: error, failures }, 'outbox relay cycle failed; retrying');
+        await this.settle();
         await this.disconnect();
         await this.idle(backoffDelay(failures, 100, 5_000), false);
       }
     }
+    await this.settle();
   }
 
   private async idle(ms: number, wakeable = true): Promise<void> {
@@ -186,6 +215,7 @@ export class OutboxRelay {
         if (this.client === client) {
           this.client = null;
           this.leader = false;
+          this.fail(error); // another instance may lead now: stop publishing
         }
       });
       client.on('notification', () => this.notify());
@@ -218,47 +248,78 @@ export class OutboxRelay {
     await client?.end().catch(() => undefined);
   }
 
-  private async fetchPending(): Promise<Row[]> {
+  /** The oldest unpublished rows not already being published or marked. */
+  private async fetchPending(limit: number): Promise<Row[]> {
     const result = await this.client!.query<Row>(
       `select id, event_id, event_type, subject, order_key, payload::text as payload, created_at
-         from outbox where published_at is null order by id limit $1`,
-      [this.o.batchSize],
+         from outbox where published_at is null and id <> all($2::bigint[]) order by id limit $1`,
+      [limit, [...this.claimed]],
     );
     return result.rows;
   }
 
   /**
-   * Publishes a batch as one chain per aggregate: the chains run concurrently (up to `maxInFlight` publishes in
-   * flight), and within a chain each event waits for the previous one's ack, so an aggregate's events are
-   * stored in order even if a publish fails: a failure ends its chain, and the next cycle starts again from the
-   * oldest unpublished row (already stored ones are de-duplicated by `Nats-Msg-Id`). Published rows are marked
-   * in batches while the others are still publishing.
+   * Queues rows behind the unpublished rows of their aggregate, and starts a chain for each aggregate that has
+   * none, up to `maxInFlight` chains publishing at once.
    */
-  private async publishInOrder(rows: Row[]): Promise<boolean> {
-    const chains = [...chainsByAggregate(rows).values()];
-    const marks = new MarkQueue((published) => this.markPublished(published), this.o.maxInFlight);
-    let failed = 0;
-    const publishChains = async () => {
-      for (let chain = chains.shift(); chain; chain = chains.shift()) {
-        for (const row of chain) {
-          if (this.stopping) return;
-          try {
-            const seq = await this.publishOne(row);
-            this.lag?.observe((Date.now() - row.created_at.getTime()) / 1000);
-            marks.add({ id: row.id, seq });
-          } catch (error) {
-            if (++failed === 1) this.o.logger.warn({ err: error, eventId: row.event_id }, 'publish failed');
-            break;
-          }
+  private dispatch(rows: Row[]): void {
+    for (const row of rows) {
+      this.claimed.add(row.id);
+      const chain = this.chains.get(row.order_key);
+      if (chain) chain.push(row);
+      else {
+        this.chains.set(row.order_key, [row]);
+        this.waiting.push(row.order_key);
+      }
+    }
+    while (this.publishers.size < this.o.maxInFlight && this.waiting.length > 0) {
+      const publisher = this.publishChains().finally(() => this.publishers.delete(publisher));
+      this.publishers.add(publisher);
+    }
+  }
+
+  /**
+   * Publishes waiting chains one after the other; within a chain each event waits for the previous one's ack,
+   * so an aggregate's events are stored in order even if a publish fails: a failure stops every chain, and the
+   * relay starts again from the oldest unpublished row (already stored ones are de-duplicated by `Nats-Msg-Id`).
+   */
+  private async publishChains(): Promise<void> {
+    for (let key = this.waiting.shift(); key !== undefined; key = this.waiting.shift()) {
+      const chain = this.chains.get(key)!;
+      for (let row = chain[0]; row && !this.failure && !this.stopping; row = chain[0]) {
+        try {
+          const seq = await this.publishOne(row);
+          this.lag?.observe((Date.now() - row.created_at.getTime()) / 1000);
+          chain.shift();
+          this.marks.add({ id: row.id, seq });
+        } catch (error) {
+          this.failures?.inc();
+          if (!this.failure) this.o.logger.warn({ err: error, eventId: row.event_id }, 'publish failed');
+          this.fail(error);
         }
       }
-    };
-    const workers = Math.min(this.o.maxInFlight, chains.length);
-    const results = await Promise.allSettled(Array.from({ length: workers }, publishChains));
-    await marks.flush();
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
-    if (failed > 0) this.failures?.inc(failed);
-    return failed === 0;
+      this.chains.delete(key);
+    }
+  }
+
+  /** Stops publishing and wakes the loop, which settles what is in flight and starts again after a backoff. */
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.poke();
+  }
+
+  /**
+   * Waits for the publishes in flight and their marks, then forgets every row read: the next read starts
+   * again from the oldest unpublished one.
+   */
+  private async settle(): Promise<void> {
+    while (this.publishers.size > 0) await Promise.allSettled(this.publishers);
+    await this.marks.flush();
+    this.chains.clear();
+    this.waiting.length = 0;
+    this.claimed.clear();
+    this.failure = null;
   }
 
   private async publishOne(row: Row): Promise<number> {
@@ -288,13 +349,17 @@ export class OutboxRelay {
   }
 
   private async markPublished(published: Published[]): Promise<void> {
-    await this.client!.query(
+    if (!this.client) throw new Error('outbox relay lost its database connection');
+    await this.client.query(
       `update outbox set published_at = now(), stream_seq = v.seq
          from (select unnest($1::bigint[]) as id, unnest($2::bigint[]) as seq) v
         where outbox.id = v.id`,
       [published.map((p) => p.id), published.map((p) => p.seq)],
     );
     this.published?.inc(published.length);
+    const full = this.claimed.size >= this.o.batchSize;
+    for (const p of published) this.claimed.delete(p.id);
+    if (full) this.poke();
   }
 
   private async purgeOld(): Promise<void> {
@@ -307,38 +372,40 @@ export class OutboxRelay {
   }
 }
 
-/** The rows of each aggregate (`order_key`), in outbox order; aggregates in the order of their first row. */
-export function chainsByAggregate<R extends { order_key: string }>(rows: R[]): Map<string, R[]> {
-  const chains = new Map<string, R[]>();
-  for (const row of rows) {
-    const chain = chains.get(row.order_key);
-    if (chain) chain.push(row);
-    else chains.set(row.order_key, [row]);
-  }
-  return chains;
-}
-
-/** Marks published rows `size` at a time, one UPDATE after the other, so publishing never waits for it. */
+/**
+ * Marks published rows as soon as they are acked: one UPDATE at a time, with every row acked while the previous
+ * one ran (at most `size`), so neither publishing nor reading waits for marking.
+ */
 class MarkQueue {
   private pending: Published[] = [];
-  private marking: Promise<void> = Promise.resolve();
+  private marking: Promise<void> | null = null;
 
   constructor(
     private readonly mark: (published: Published[]) => Promise<void>,
     private readonly size: number,
+    private readonly failed: (error: unknown) => void,
   ) {}
 
   add(published: Published): void {
     this.pending.push(published);
-    if (this.pending.length >= this.size) void this.flush().catch(() => undefined);
+    this.marking ??= this.markPending();
   }
 
-  /** Marks what is pending; rejects if any UPDATE since the last flush failed. */
-  flush(): Promise<void> {
-    const batch = this.pending.splice(0);
-    const previous = this.marking;
-    this.marking = previous.then(() => (batch.length > 0 ? this.mark(batch) : undefined));
-    return this.marking;
+  /** Resolves once every row added so far is marked (or its UPDATE failed). */
+  async flush(): Promise<void> {
+    await this.marking;
+  }
+
+  private async markPending(): Promise<void> {
+    try {
+      while (this.pending.length > 0) await this.mark(this.pending.splice(0, this.size));
+    } catch (error) {
+      // Unmarked rows are read and published again after the relay restarts; the stream drops them by id.
+      this.pending = [];
+      this.failed(error);
+    } finally {
+      this.marking = null;
+    }
   }
 }
 
