@@ -329,9 +329,9 @@ describe('order reservations', () => {
     expect(await record(id)).toMatchObject({ version: 3 });
   });
 
-  it('extends an active reservation and announces it', async () => {
+  it('extends an active reservation and announces it with the version its record holds', async () => {
     const key = uniqueKey();
-    await stock(key, 3);
+    const id = await stock(key, 3);
     const created = (
       await reserve({ reference: 'order-10', lines: [{ ...key, quantity: 1 }], expiresInSeconds: 60 })
     ).body;
@@ -344,7 +344,30 @@ describe('order reservations', () => {
     const events = (await readStoredEvents(f.nc, `inventory.product.${key.productId}.>`)).map((s) => s.event);
     expect(events.at(-1)).toMatchObject({
       type: 'inventory.reservation_extended',
-      data: { reservationId: created.reservationId, previousExpiresAt: created.expiresAt },
+      aggregate: { type: 'inventory', id, version: 2 },
+      data: { inventoryId: id, reservationId: created.reservationId, previousExpiresAt: created.expiresAt },
+    });
+    // No stock moved: the record keeps its version.
+    expect(await record(id)).toMatchObject({ quantityReserved: 1, version: 2 });
+    const [stored] = await f.sql<{ expires_at: string }>(
+      'select expires_at from order_reservation where reservation_id = ?',
+      [created.reservationId],
+    );
+    expect(new Date(stored!.expires_at).toISOString()).toBe(res.body.expiresAt);
+  });
+
+  it('refuses to extend a reservation that is no longer active, and changes nothing', async () => {
+    const key = uniqueKey();
+    await stock(key, 3);
+    const created = (await reserve({ reference: 'order-10b', lines: [{ ...key, quantity: 1 }] })).body;
+    const path = `/api/reservations/${created.reservationId}`;
+    expect((await f.api('POST', `${path}/release`)).status).toBe(200);
+    const res = await f.api('POST', `${path}/extend`, { body: { expiresInSeconds: 3600 } });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('INVALID_TRANSITION');
+    expect((await f.api('GET', path)).body).toMatchObject({
+      status: 'released',
+      expiresAt: created.expiresAt,
     });
   });
 
@@ -368,8 +391,9 @@ describe('order reservations', () => {
       .map((s) => s.event)
       .filter((e) => e.type === 'inventory.reservation_released');
     expect(released.map((e) => e.data)).toEqual([
-      expect.objectContaining({ reason: 'expired', releasedQuantity: 4 }),
+      expect.objectContaining({ inventoryId: id, reason: 'expired', releasedQuantity: 4 }),
     ]);
+    expect(released[0]!.aggregate).toEqual({ type: 'inventory', id, version: 3 });
   });
 
   it('lists by reference, status and warehouse, paged, and hides reservations in warehouses the caller cannot see', async () => {
