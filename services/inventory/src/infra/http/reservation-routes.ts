@@ -45,6 +45,9 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
         body: CreateReservationRequest,
         response: { 201: Reservation },
       },
+      // The answer is reservationDto's, typed as the schema: re-validating it cost ~3% of the service's CPU
+      // per reservation. The schema still documents it (OpenAPI) and the tests check it.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const caller = callerOf(request);
