@@ -329,6 +329,37 @@ describe('order reservations', () => {
     expect(await record(id)).toMatchObject({ version: 3 });
   });
 
+  it("refuses a clerk releasing another caller's reservation (403, nothing moves); its creator or a manager may", async () => {
+    const key = uniqueKey();
+    const id = await stock(key, 5);
+    const held = async (reference: string) =>
+      (
+        await f.api('POST', '/api/reservations', {
+          claims: { sub: 'shop-integration' },
+          body: { reference, lines: [{ ...key, quantity: 2 }] },
+        })
+      ).body.reservationId as string;
+    const byShop = await held('order-r1');
+    const release = (reservationId: string, claims: { sub: string; roles: ('clerk' | 'manager')[] }) =>
+      f.api('POST', `/api/reservations/${reservationId}/release`, { claims, body: { reason: 'why' } });
+
+    const refused = await release(byShop, { sub: 'clerk-2', roles: ['clerk'] });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { reservationId: byShop, role: 'manager', reason: 'NOT_THE_CREATOR' },
+    });
+    expect((await f.api('GET', `/api/reservations/${byShop}`)).body.status).toBe('active');
+    expect(await record(id)).toMatchObject({ quantityAvailable: 3, quantityReserved: 2, version: 2 });
+
+    expect((await release(byShop, { sub: 'shop-integration', roles: ['clerk'] })).body.status).toBe(
+      'released',
+    );
+    const another = await held('order-r2');
+    expect((await release(another, { sub: 'manager-1', roles: ['manager'] })).body.status).toBe('released');
+    expect(await record(id)).toMatchObject({ quantityAvailable: 5, quantityReserved: 0 });
+  });
+
   it('extends an active reservation and announces it with the version its record holds', async () => {
     const key = uniqueKey();
     const id = await stock(key, 3);

@@ -19,6 +19,7 @@ import { assertWarehouseAccess, type Caller, decodePageCursor, keysetPage } from
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MovementContext, StockRecord } from '../domain/record.js';
 import {
+  assertMayRelease,
   decideTransition,
   expiryAfter,
   type HeldLine,
@@ -374,6 +375,7 @@ export async function transitionReservation(
   const row = await findReservation(em, reservationId, true);
   if (!row) throw notFound(reservationId);
   assertSees(caller.claims, row);
+  if (input.action === 'release') assertMayRelease(caller.claims, caller.actor, row);
   return reservationDto(await transitionLocked(em, row, input, caller, now));
 }
 
