@@ -329,9 +329,40 @@ describe('order reservations', () => {
     expect(await record(id)).toMatchObject({ version: 3 });
   });
 
-  it('extends an active reservation and announces it', async () => {
+  it("refuses a clerk releasing another caller's reservation (403, nothing moves); its creator or a manager may", async () => {
     const key = uniqueKey();
-    await stock(key, 3);
+    const id = await stock(key, 5);
+    const held = async (reference: string) =>
+      (
+        await f.api('POST', '/api/reservations', {
+          claims: { sub: 'shop-integration' },
+          body: { reference, lines: [{ ...key, quantity: 2 }] },
+        })
+      ).body.reservationId as string;
+    const byShop = await held('order-r1');
+    const release = (reservationId: string, claims: { sub: string; roles: ('clerk' | 'manager')[] }) =>
+      f.api('POST', `/api/reservations/${reservationId}/release`, { claims, body: { reason: 'why' } });
+
+    const refused = await release(byShop, { sub: 'clerk-2', roles: ['clerk'] });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({
+      code: 'FORBIDDEN',
+      details: { reservationId: byShop, role: 'manager', reason: 'NOT_THE_CREATOR' },
+    });
+    expect((await f.api('GET', `/api/reservations/${byShop}`)).body.status).toBe('active');
+    expect(await record(id)).toMatchObject({ quantityAvailable: 3, quantityReserved: 2, version: 2 });
+
+    expect((await release(byShop, { sub: 'shop-integration', roles: ['clerk'] })).body.status).toBe(
+      'released',
+    );
+    const another = await held('order-r2');
+    expect((await release(another, { sub: 'manager-1', roles: ['manager'] })).body.status).toBe('released');
+    expect(await record(id)).toMatchObject({ quantityAvailable: 5, quantityReserved: 0 });
+  });
+
+  it('extends an active reservation and announces it with the version its record holds', async () => {
+    const key = uniqueKey();
+    const id = await stock(key, 3);
     const created = (
       await reserve({ reference: 'order-10', lines: [{ ...key, quantity: 1 }], expiresInSeconds: 60 })
     ).body;
@@ -344,7 +375,30 @@ describe('order reservations', () => {
     const events = (await readStoredEvents(f.nc, `inventory.product.${key.productId}.>`)).map((s) => s.event);
     expect(events.at(-1)).toMatchObject({
       type: 'inventory.reservation_extended',
-      data: { reservationId: created.reservationId, previousExpiresAt: created.expiresAt },
+      aggregate: { type: 'inventory', id, version: 2 },
+      data: { inventoryId: id, reservationId: created.reservationId, previousExpiresAt: created.expiresAt },
+    });
+    // No stock moved: the record keeps its version.
+    expect(await record(id)).toMatchObject({ quantityReserved: 1, version: 2 });
+    const [stored] = await f.sql<{ expires_at: string }>(
+      'select expires_at from order_reservation where reservation_id = ?',
+      [created.reservationId],
+    );
+    expect(new Date(stored!.expires_at).toISOString()).toBe(res.body.expiresAt);
+  });
+
+  it('refuses to extend a reservation that is no longer active, and changes nothing', async () => {
+    const key = uniqueKey();
+    await stock(key, 3);
+    const created = (await reserve({ reference: 'order-10b', lines: [{ ...key, quantity: 1 }] })).body;
+    const path = `/api/reservations/${created.reservationId}`;
+    expect((await f.api('POST', `${path}/release`)).status).toBe(200);
+    const res = await f.api('POST', `${path}/extend`, { body: { expiresInSeconds: 3600 } });
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('INVALID_TRANSITION');
+    expect((await f.api('GET', path)).body).toMatchObject({
+      status: 'released',
+      expiresAt: created.expiresAt,
     });
   });
 
@@ -368,8 +422,9 @@ describe('order reservations', () => {
       .map((s) => s.event)
       .filter((e) => e.type === 'inventory.reservation_released');
     expect(released.map((e) => e.data)).toEqual([
-      expect.objectContaining({ reason: 'expired', releasedQuantity: 4 }),
+      expect.objectContaining({ inventoryId: id, reason: 'expired', releasedQuantity: 4 }),
     ]);
+    expect(released[0]!.aggregate).toEqual({ type: 'inventory', id, version: 3 });
   });
 
   it('lists by reference, status and warehouse, paged, and hides reservations in warehouses the caller cannot see', async () => {

@@ -8,8 +8,8 @@ export const RELEASE_ROLES = ['manager', 'admin'] as const;
 const RELEASE_PATH = /^\/api\/reservations\/[^/?]+\/release(?:\?|$)/;
 
 /**
- * The inventory service lets any caller with `inventory:adjust` (clerks too, as shop integrations do)
- * release a reservation; through the dashboard it is a manager's decision. Like every proxied route, the
+ * The inventory service lets a reservation's creator (a shop integration letting a cart go) or a manager
+ * release it; through the dashboard it is a manager's decision whoever made it. Like every proxied route, the
  * bearer token goes to the service, which verifies it: this gate reads the token's roles only to refuse
  * more. A forged token claiming `manager` passes here and is then refused by the service.
  * Returns the refusal to send, or null to let the request through.

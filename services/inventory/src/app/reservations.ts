@@ -15,16 +15,11 @@ import {
   seesAllWarehouses,
   subjectOf,
 } from '@inv/contracts';
-import {
-  appendToOutbox,
-  assertWarehouseAccess,
-  type Caller,
-  decodePageCursor,
-  keysetPage,
-} from '@inv/platform';
+import { assertWarehouseAccess, type Caller, decodePageCursor, keysetPage } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { MovementContext, StockRecord } from '../domain/record.js';
 import {
+  assertMayRelease,
   decideTransition,
   expiryAfter,
   type HeldLine,
@@ -38,23 +33,16 @@ import {
   stockKeyString,
 } from '../domain/reservation.js';
 import type { StockDelta } from '../domain/stock.js';
-import { findRecordsByIds } from '../infra/db/records.js';
+import { findReservation, listReservationRows, type ReservationRow } from '../infra/db/reservations.js';
 import {
-  expireReservationRows,
-  findReservation,
-  listReservationRows,
-  type ReservationRow,
-  saveReservationState,
-} from '../infra/db/reservations.js';
-import {
+  extendReservation,
   type LineEventInput,
   reservationCreation,
-  reservationTransition,
+  reservationTransitions,
 } from '../infra/db/reservations-sql.js';
 import { entityManagerClient, type SqlClient } from '../infra/db/sql-client.js';
 import { tryApplyMovements } from './movements.js';
 import type { PageRequest } from './queries.js';
-import { moveStockPerChange, recordsAfter } from './stock-movements.js';
 
 export function reservationDto(row: ReservationRow): Reservation {
   return {
@@ -282,29 +270,19 @@ export async function transitionLocked(
   const next: ReservationRow = { ...row, state: decision.to, updatedAt: now };
   if (input.action === 'extend') {
     next.expiresAt = expiryAfter(now, input.expiresInSeconds);
-    const records = new Map(
-      (
-        await findRecordsByIds(
-          em,
-          row.lines.map((l) => l.inventoryId),
-        )
-      ).map((r) => [r.inventoryId, r]),
-    );
-    await saveReservationState(em, next);
-    await appendToOutbox(
-      em,
-      row.lines.map((line) =>
-        lineEvent(
-          'inventory.reservation_extended',
-          next,
-          line,
-          records.get(line.inventoryId)!,
-          { previousExpiresAt: row.expiresAt.toISOString() },
-          caller,
-          now,
-        ),
+    // Each event's record version is filled in by the statement.
+    const events = row.lines.map((line) =>
+      lineEvent(
+        'inventory.reservation_extended',
+        next,
+        line,
+        { inventoryId: line.inventoryId, version: 0 },
+        { previousExpiresAt: row.expiresAt.toISOString() },
+        caller,
+        now,
       ),
     );
+    await extendReservation(entityManagerClient(em), row.reservationId, next.expiresAt, now, events);
     return next;
   }
   const outcomes: LineOutcome[] =
@@ -373,9 +351,11 @@ export async function transitionLocked(
       ].map((change) => ({ change, context })),
     })),
     now,
-    reservationTransition(
-      next,
-      input.action === 'commit' ? new Map(outcomes.map((o) => [o.line.lineId, o.committed])) : undefined,
+    reservationTransitions(
+      [next],
+      input.action === 'commit'
+        ? new Map([[row.reservationId, new Map(outcomes.map((o) => [o.line.lineId, o.committed]))]])
+        : new Map(),
       events,
     ),
   );
@@ -395,13 +375,14 @@ export async function transitionReservation(
   const row = await findReservation(em, reservationId, true);
   if (!row) throw notFound(reservationId);
   assertSees(caller.claims, row);
+  if (input.action === 'release') assertMayRelease(caller.claims, caller.actor, row);
   return reservationDto(await transitionLocked(em, row, input, caller, now));
 }
 
 /**
- * Expires reservations the sweeper claimed (locked): every due one gives its stock back, all in one movement
- * statement (one ledger row per reservation and record, each with its reservation id), one state update and
- * one outbox append, however many there are. The state rule still decides each one.
+ * Expires reservations the sweeper claimed (locked): every due one gives its stock back, all in one statement
+ * (one ledger row per reservation and record, each with its reservation id; the states; the events), however
+ * many there are. The state rule still decides each one.
  */
 export async function expireLocked(
   em: EntityManager,
@@ -411,44 +392,41 @@ export async function expireLocked(
 ): Promise<number> {
   const due = rows.filter((row) => decideTransition(row.state, 'expire', row.expiresAt, now).apply);
   if (due.length === 0) return 0;
-  const changes = new Map<string, { delta: StockDelta; context: MovementContext }[]>();
+  const changes = new Map<string, { change: StockDelta; context: MovementContext }[]>();
   for (const row of due) {
     const context = contextOf(row, caller, 'expired');
     for (const [inventoryId, quantity] of quantitiesPerRecord(row.lines, (l) => l.quantity)) {
       const list = changes.get(inventoryId) ?? [];
-      list.push({ delta: reservationDeltas.release(quantity), context });
+      list.push({ change: reservationDeltas.release(quantity), context });
       changes.set(inventoryId, list);
     }
   }
-  const outcome = await moveStockPerChange(
-    em,
-    [...changes.keys()].sort().map((inventoryId) => ({ inventoryId, changes: changes.get(inventoryId)! })),
+  const ids = [...changes.keys()].sort();
+  const recOf = new Map(ids.map((id, rec) => [id, rec]));
+  const expired = due.map(
+    (row): ReservationRow => ({ ...row, state: 'expired', releaseReason: 'expired', releaseNote: null }),
+  );
+  const events = expired.flatMap((row) =>
+    row.lines.map((line) => {
+      const event = lineEvent(
+        'inventory.reservation_released',
+        row,
+        line,
+        { inventoryId: line.inventoryId, version: 0 },
+        { reason: 'expired', releasedQuantity: line.quantity, note: null },
+        caller,
+        now,
+      );
+      return { rec: recOf.get(line.inventoryId)!, event, subject: subjectOf(event) };
+    }),
+  );
+  const outcome = await tryApplyMovements(
+    entityManagerClient(em),
+    ids.map((inventoryId) => ({ target: { inventoryId }, changes: changes.get(inventoryId)! })),
     now,
+    reservationTransitions(expired, new Map(), events),
   );
   // Reserved stock is held by these reservations alone: the guard refusing it means the books are wrong.
   if (!outcome.ok) throw outcome.error;
-  const after = recordsAfter(outcome);
-  await expireReservationRows(
-    em,
-    due.map((row) => row.reservationId),
-    now,
-  );
-  await appendToOutbox(
-    em,
-    due.flatMap((row) => {
-      const expired: ReservationRow = { ...row, state: 'expired', releaseReason: 'expired', updatedAt: now };
-      return row.lines.map((line) =>
-        lineEvent(
-          'inventory.reservation_released',
-          expired,
-          line,
-          after.get(line.inventoryId)!,
-          { reason: 'expired', releasedQuantity: line.quantity, note: null },
-          caller,
-          now,
-        ),
-      );
-    }),
-  );
   return due.length;
 }

@@ -1,4 +1,11 @@
-import { DomainError, type ReservationShortage, type ReservationState, type StockKey } from '@inv/contracts';
+import {
+  type AccessClaims,
+  DomainError,
+  type ReservationShortage,
+  type ReservationState,
+  type Role,
+  type StockKey,
+} from '@inv/contracts';
 import type { StockDelta, StockLevels } from './stock.js';
 
 /**
@@ -49,6 +56,27 @@ export function decideTransition(
   if (action === 'release') return { apply: true, to: 'released' };
   if (due) throw invalidTransition(state, action, 'expired');
   return { apply: true, to: action === 'commit' ? 'committed' : 'active' };
+}
+
+/** Roles that may release a hold someone else made (an order's, another integration's). */
+const MAY_RELEASE_OTHERS: readonly Role[] = ['manager', 'admin'];
+
+/**
+ * Who may let a hold go: whoever made it (a shop's abandoned cart, a cancelled order), or a manager. A clerk
+ * releasing another caller's hold would put an order's stock back on sale behind its back.
+ */
+export function assertMayRelease(
+  claims: Pick<AccessClaims, 'roles'>,
+  actor: string,
+  hold: { reservationId: string; createdBy: string },
+): void {
+  if (actor === hold.createdBy) return;
+  if (claims.roles.some((role) => MAY_RELEASE_OTHERS.includes(role))) return;
+  throw new DomainError(
+    'FORBIDDEN',
+    `releasing reservation ${hold.reservationId}, made by another caller, needs the manager role`,
+    { reservationId: hold.reservationId, role: 'manager', reason: 'NOT_THE_CREATOR' },
+  );
 }
 
 export function expiryAfter(now: Date, expiresInSeconds: number): Date {

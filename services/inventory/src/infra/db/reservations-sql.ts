@@ -1,7 +1,8 @@
-import type { DomainEvent } from '@inv/contracts';
+import { type DomainEvent, subjectOf } from '@inv/contracts';
 import type { ExtendedBooking } from './movements.js';
 import { bookMovementsSql } from './movements-sql.js';
 import type { ReservationRow } from './reservations.js';
+import type { SqlClient } from './sql-client.js';
 
 /**
  * Order reservation steps as one statement each: the movement statement (movements-sql.ts) locks the records in
@@ -61,30 +62,65 @@ reservation_lines as (
 });
 
 /**
- * Commit or release of a reservation the transaction has locked: $6 its new state (jsonb), $7 the committed
- * quantity per line on a commit (jsonb array of `line_id, quantity`, empty otherwise).
+ * Commit, release or expiry of reservations the transaction has locked (the sweeper expires many at once): $6
+ * their new states (jsonb array), $7 the committed quantity per line on a commit (jsonb array of
+ * `reservation_id, line_id, quantity`, empty otherwise).
  */
-const TRANSITION_RESERVATION_SQL = bookMovementsSql({
+const TRANSITION_RESERVATIONS_SQL = bookMovementsSql({
   ctes: `${LINE_EVENTS}
 reservation_state as (
   update order_reservation o
      set state = s.state, expires_at = s.expires_at, release_reason = s.release_reason,
          release_note = s.release_note, updated_at = $3
-    from jsonb_to_record($6::jsonb) as s(reservation_id text, state text, expires_at timestamptz,
-                                         release_reason text, release_note text)
+    from jsonb_to_recordset($6::jsonb) as s(reservation_id text, state text, expires_at timestamptz,
+                                            release_reason text, release_note text)
    where o.reservation_id = s.reservation_id and (select ok from go)
   returning o.reservation_id
 ),
 committed_lines as (
   update order_reservation_line l set committed_quantity = c.quantity
-    from reservation_state s
-   cross join jsonb_to_recordset($7::jsonb) as c(line_id text, quantity bigint)
-   where l.reservation_id = s.reservation_id and l.line_id = c.line_id
+    from jsonb_to_recordset($7::jsonb) as c(reservation_id text, line_id text, quantity bigint)
+   where l.reservation_id = c.reservation_id and l.line_id = c.line_id
+     and c.reservation_id = any(array(select reservation_id from reservation_state))
   returning l.line_id
 ),`,
   events: QUEUE_LINE_EVENTS,
-  result: `, 'committedLines', (select count(*) from committed_lines)`,
+  result: `, 'reservations', (select count(*) from reservation_state),
+  'committedLines', (select count(*) from committed_lines)`,
 });
+
+/**
+ * Extension of a reservation the transaction has locked: no stock moves, so no version either. Its events
+ * carry each record's version, read under a share lock so that a movement in flight on the record commits
+ * first and the events are queued after its own (per record, outbox order stays version order).
+ * $1 the reservation id, $2 the new expiry, $3 the time of the change, $4 the events (jsonb array of
+ * `inventory_id, position, subject, ev`).
+ */
+const EXTEND_RESERVATION_SQL = `
+with events as (
+  select * from jsonb_to_recordset($4::jsonb) as e(inventory_id text, position int, subject text, ev jsonb)
+),
+held as (
+  select r.inventory_id, r.version from inventory_record r
+   where r.inventory_id = any(array(select inventory_id from events))
+   order by r.inventory_id
+     for share
+),
+extended as (
+  update order_reservation set expires_at = $2, updated_at = $3 where reservation_id = $1
+  returning reservation_id
+),
+queued as (
+  insert into outbox (event_id, event_type, subject, order_key, payload)
+  select (e.ev->>'id')::uuid, e.ev->>'type', e.subject, 'inventory:' || h.inventory_id,
+         jsonb_set(e.ev, '{aggregate,version}', to_jsonb(h.version))
+    from events e
+    join held h on h.inventory_id = e.inventory_id
+   where exists (select 1 from extended)
+   order by h.inventory_id, e.position
+  returning id
+)
+select (select count(*) from extended)::int as extended, (select count(*) from queued)::int as queued`;
 
 /** A line event and the movement target (`rec`) whose record it concerns. */
 export interface LineEventInput {
@@ -133,25 +169,70 @@ export function reservationCreation(
   };
 }
 
-/** Saves the state `next` (and committed quantities) with the stock a commit or release moves. */
-export function reservationTransition(
-  next: Pick<ReservationRow, 'reservationId' | 'state' | 'expiresAt' | 'releaseReason' | 'releaseNote'>,
-  committed: Map<string, number> | undefined,
+type StateChange = Pick<
+  ReservationRow,
+  'reservationId' | 'state' | 'expiresAt' | 'releaseReason' | 'releaseNote'
+>;
+
+/**
+ * Saves the states `next` (and the committed quantity per line of a commit, by reservation id) with the stock
+ * their commit, release or expiry moves.
+ */
+export function reservationTransitions(
+  next: StateChange[],
+  committed: Map<string, Map<string, number>>,
   events: LineEventInput[],
 ): ExtendedBooking {
   return {
-    sql: TRANSITION_RESERVATION_SQL,
-    name: 'inventory_transition_reservation',
+    sql: TRANSITION_RESERVATIONS_SQL,
+    name: 'inventory_transition_reservations',
     params: [
       lineEventsJson(events),
-      JSON.stringify({
-        reservation_id: next.reservationId,
-        state: next.state,
-        expires_at: next.expiresAt.toISOString(),
-        release_reason: next.releaseReason,
-        release_note: next.releaseNote,
-      }),
-      JSON.stringify([...(committed ?? [])].map(([line_id, quantity]) => ({ line_id, quantity }))),
+      JSON.stringify(
+        next.map((row) => ({
+          reservation_id: row.reservationId,
+          state: row.state,
+          expires_at: row.expiresAt.toISOString(),
+          release_reason: row.releaseReason,
+          release_note: row.releaseNote,
+        })),
+      ),
+      JSON.stringify(
+        [...committed].flatMap(([reservation_id, lines]) =>
+          [...lines].map(([line_id, quantity]) => ({ reservation_id, line_id, quantity })),
+        ),
+      ),
     ],
   };
+}
+
+/**
+ * Moves the expiry of a locked reservation to `expiresAt` and queues its events (`event.aggregate.id` is the
+ * line's record; its version is filled in). Returns false when the reservation is gone.
+ */
+export async function extendReservation(
+  db: SqlClient,
+  reservationId: string,
+  expiresAt: Date,
+  now: Date,
+  events: DomainEvent[],
+): Promise<boolean> {
+  const [row] = await db.query<{ extended: number }>(
+    EXTEND_RESERVATION_SQL,
+    [
+      reservationId,
+      expiresAt,
+      now,
+      JSON.stringify(
+        events.map((ev, position) => ({
+          inventory_id: ev.aggregate.id,
+          position,
+          subject: subjectOf(ev),
+          ev,
+        })),
+      ),
+    ],
+    'inventory_extend_reservation',
+  );
+  return row!.extended === 1;
 }

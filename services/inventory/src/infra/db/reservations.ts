@@ -101,6 +101,13 @@ function rowOf(h: HeadSql, lines: StoredLine[]): ReservationRow {
   };
 }
 
+/** The head columns and the lines (json, in position order) of reservations `r`. */
+const WITH_LINES = `${HEAD_COLUMNS},
+  (select coalesce(json_agg(l order by l.position), '[]') from order_reservation_line l
+    where l.reservation_id = r.reservation_id) as lines`;
+
+type RowSql = HeadSql & { lines: LineSql[] };
+
 /**
  * A reservation with its lines in one round trip, locked for the rest of the transaction when `forUpdate`: every
  * change of its state goes there.
@@ -110,63 +117,30 @@ export async function findReservation(
   reservationId: string,
   forUpdate = false,
 ): Promise<ReservationRow | null> {
-  const [found] = await em.execute<(HeadSql & { lines: LineSql[] })[]>(
-    `select ${HEAD_COLUMNS},
-            (select coalesce(json_agg(l order by l.position), '[]') from order_reservation_line l
-              where l.reservation_id = r.reservation_id) as lines
-       from order_reservation r where reservation_id = ?${forUpdate ? ' for update of r' : ''}`,
+  const [found] = await em.execute<RowSql[]>(
+    `select ${WITH_LINES} from order_reservation r where reservation_id = ?${forUpdate ? ' for update of r' : ''}`,
     [reservationId],
   );
   return found ? rowOf(found, found.lines.map(lineOf)) : null;
 }
 
 /**
- * Claims up to `limit` active reservations due at `now`, oldest due first, locking them; rows another instance
- * holds are skipped rather than waited for, so several sweepers share the work and none expires one twice.
+ * Claims up to `limit` active reservations due at `now`, oldest due first, locking them, with their lines in the
+ * same round trip; rows another instance holds are skipped rather than waited for, so several sweepers share the
+ * work and none expires one twice.
  */
 export async function claimDueReservations(
   em: EntityManager,
   now: Date,
   limit: number,
 ): Promise<ReservationRow[]> {
-  const heads = await em.execute<HeadSql[]>(
-    `select ${HEAD_COLUMNS} from order_reservation
+  const found = await em.execute<RowSql[]>(
+    `select ${WITH_LINES} from order_reservation r
       where state = 'active' and expires_at <= ?
-      order by expires_at, reservation_id limit ? for update skip locked`,
+      order by expires_at, reservation_id limit ? for update of r skip locked`,
     [now, limit],
   );
-  return withLines(em, heads);
-}
-
-export async function saveReservationState(
-  em: EntityManager,
-  row: Pick<
-    ReservationRow,
-    'reservationId' | 'state' | 'expiresAt' | 'releaseReason' | 'releaseNote' | 'updatedAt'
-  >,
-  committed?: Map<string, number>,
-): Promise<void> {
-  await em.execute(
-    `update order_reservation set state = ?, expires_at = ?, release_reason = ?, release_note = ?, updated_at = ?
-      where reservation_id = ?`,
-    [row.state, row.expiresAt, row.releaseReason, row.releaseNote, row.updatedAt, row.reservationId],
-  );
-  if (!committed || committed.size === 0) return;
-  await em.execute(
-    `update order_reservation_line l set committed_quantity = c.quantity
-       from unnest(?::text[], ?::bigint[]) as c(line_id, quantity)
-      where l.reservation_id = ? and l.line_id = c.line_id`,
-    [pgArray([...committed.keys()]), pgArray([...committed.values()]), row.reservationId],
-  );
-}
-
-/** Marks claimed reservations expired (their stock was given back in the same transaction). */
-export async function expireReservationRows(em: EntityManager, ids: string[], now: Date): Promise<void> {
-  await em.execute(
-    `update order_reservation set state = 'expired', release_reason = 'expired', release_note = null, updated_at = ?
-      where reservation_id = any(?::text[]) and state = 'active'`,
-    [now, pgArray(ids)],
-  );
+  return found.map((h) => rowOf(h, h.lines.map(lineOf)));
 }
 
 export interface ReservationFilter {

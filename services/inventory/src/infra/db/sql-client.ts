@@ -26,19 +26,22 @@ export function poolClient(pool: pg.Pool, committed?: () => void): SqlClient {
 
 /**
  * The transaction an EntityManager is in (the command's, with an Idempotency-Key; the inbox consumer's), through
- * knex, which wants `?` placeholders: `$n` are rewritten and their values repeated in order of appearance.
+ * knex, which wants `?` placeholders: `$n` are rewritten and their values repeated in order of appearance. A
+ * named statement is prepared once per connection there too (knex hands `name` to `pg`): the movement
+ * statement took ~10 ms of PostgreSQL's planning per call unprepared on a loaded machine.
  */
 export function entityManagerClient(em: EntityManager): SqlClient {
   return {
     autocommit: false,
-    async query<T>(text: string, values: unknown[]) {
+    async query<T>(text: string, values: unknown[], name?: string) {
       const bindings: unknown[] = [];
       const positional = text.replace(/\$(\d+)/g, (_, n: string) => {
         bindings.push(values[Number(n) - 1]);
         return '?';
       });
       const knex = em.getTransactionContext() ?? em.getKnex();
-      const result = await knex.raw(positional, bindings as never[]);
+      const raw = knex.raw(positional, bindings as never[]);
+      const result = await (name ? raw.options({ name }) : raw);
       return result.rows as T[];
     },
   };

@@ -45,6 +45,9 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
         body: CreateReservationRequest,
         response: { 201: Reservation },
       },
+      // The answer is reservationDto's, typed as the schema: re-validating it cost ~3% of the service's CPU
+      // per reservation. The schema still documents it (OpenAPI) and the tests check it.
+      serializerCompiler: () => (data) => JSON.stringify(data),
     },
     async (request, reply) => {
       const caller = callerOf(request);
@@ -125,10 +128,15 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
     'The goods leave: reserved stock goes out; with lines, a partial commit whose rest is released',
     (body) => ({ action: 'commit', lines: body.lines }),
   );
-  transition('release', ReleaseReservationRequest, 'Give the held stock back to available', (body) => ({
-    action: 'release',
-    note: body.reason ?? null,
-  }));
+  transition(
+    'release',
+    ReleaseReservationRequest,
+    'Give the held stock back to available (its creator, or a manager)',
+    (body) => ({
+      action: 'release',
+      note: body.reason ?? null,
+    }),
+  );
   transition('extend', ExtendReservationRequest, 'Hold the stock longer', (body) => ({
     action: 'extend',
     expiresInSeconds: body.expiresInSeconds,
