@@ -7,9 +7,9 @@ import type { Cell, Goal } from '../report.js';
 import { now, ratio, Samples } from '../stats.js';
 import type { BenchContext, Benchmark } from './context.js';
 
-const WRITERS = 32;
+export const WRITERS = 32;
 
-interface Tally {
+export interface Tally {
   ok: number;
   conflicts: number;
   errors: number;
@@ -56,7 +56,7 @@ async function optimisticWriters(
 }
 
 /** A copy of the inventory tables the write path touches (record, ledger, outbox), with their indexes. */
-async function rawTables(pool: pg.Pool, records: number): Promise<void> {
+export async function rawTables(pool: pg.Pool, records: number): Promise<void> {
   await pool.query(
     `drop table if exists bench_raw_record, bench_raw_movement, bench_raw_outbox;
      create table bench_raw_record (like inventory_record including all);
@@ -95,7 +95,7 @@ function rawPinnedUpdate(pool: pg.Pool) {
  * The issue's "same transaction done raw": the conditional UPDATE of the record (never below zero), its ledger
  * row and its outbox event, committed together — as one statement with data-modifying CTEs, one round trip.
  */
-async function rawIn(pool: pg.Pool, index: number): Promise<boolean> {
+export async function rawIn(pool: pg.Pool, index: number): Promise<boolean> {
   const record = { productId: 'bench-raw', warehouseId: `w-${index}` };
   const event = stockEventJson(record, 0, 'raw');
   const { id } = JSON.parse(event) as { id: string };
@@ -122,7 +122,7 @@ async function rawIn(pool: pg.Pool, index: number): Promise<boolean> {
 }
 
 /** 32 writers, each sending `in 1` without a version to the record after its last; a 409 is final. */
-async function unpinnedWriters(
+export async function unpinnedWriters(
   records: number,
   durationMs: number,
   write: (index: number) => Promise<'ok' | 'conflict' | 'error'>,
