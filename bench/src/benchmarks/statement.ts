@@ -65,7 +65,7 @@ const rateOf = (t: Tally) => (t.ok / t.elapsedMs) * 1000;
 /** Median executor and planner time of each statement, from EXPLAIN ANALYZE on one connection. */
 async function explainMedians(pool: pg.Pool, productId: string): Promise<string[]> {
   const client = await pool.connect();
-  const times: Record<string, { run: number[]; plan: number[] }> = {};
+  const times = { service: { run: [] as number[], plan: [] as number[] }, generic: { run: [], plan: [] } };
   try {
     // No WAL flush wait per statement: the executor's time is what is compared.
     await client.query('set synchronous_commit = off');
@@ -73,7 +73,7 @@ async function explainMedians(pool: pg.Pool, productId: string): Promise<string[
       for (const path of ['service', 'generic'] as const) {
         const text = await explained(client, productId, i, path);
         if (i < 10) continue; // the first five runs of a prepared statement are planned for their values
-        const entry = (times[path] ??= { run: [], plan: [] });
+        const entry = times[path];
         entry.run.push(Number(/Execution Time: ([\d.]+)/.exec(text)?.[1]));
         entry.plan.push(Number(/Planning Time: ([\d.]+)/.exec(text)?.[1]));
       }
