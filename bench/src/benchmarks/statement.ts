@@ -65,7 +65,10 @@ const rateOf = (t: Tally) => (t.ok / t.elapsedMs) * 1000;
 /** Median executor and planner time of each statement, from EXPLAIN ANALYZE on one connection. */
 async function explainMedians(pool: pg.Pool, productId: string): Promise<string[]> {
   const client = await pool.connect();
-  const times = { service: { run: [] as number[], plan: [] as number[] }, generic: { run: [], plan: [] } };
+  const times = {
+    service: { run: [] as number[], plan: [] as number[] },
+    generic: { run: [] as number[], plan: [] as number[] },
+  };
   try {
     // No WAL flush wait per statement: the executor's time is what is compared.
     await client.query('set synchronous_commit = off');
