@@ -16,6 +16,7 @@ import { relayLag } from './benchmarks/relay-lag.js';
 import { replay } from './benchmarks/replay.js';
 import { reservations } from './benchmarks/reservations.js';
 import { scale } from './benchmarks/scale.js';
+import { statement } from './benchmarks/statement.js';
 import { storm } from './benchmarks/storm.js';
 import { type BenchTable, runInfo, toText, writeRun, writeTable } from './report.js';
 import { type BenchStack, preflightProblems, ROOT, startBenchStack } from './stack.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: Benchmark[] = [
   storm,
   connections,
   contention,
+  statement,
   relayLag,
   reservations,
   scale,

@@ -7,9 +7,9 @@ import type { Cell, Goal } from '../report.js';
 import { now, ratio, Samples } from '../stats.js';
 import type { BenchContext, Benchmark } from './context.js';
 
-const WRITERS = 32;
+export const WRITERS = 32;
 
-interface Tally {
+export interface Tally {
   ok: number;
   conflicts: number;
   errors: number;
@@ -17,6 +17,37 @@ interface Tally {
   elapsedMs: number;
   /** CPU share of the inventory process(es) while the service was measured (100 = one core). */
   serviceCpu?: number;
+  /** Transactions the inventory database committed per successful write (the relay's included). */
+  commitsPerWrite?: number;
+}
+
+/** The database's committed transactions so far (its statistics are flushed within a second or so). */
+async function commitsOf(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const row = await client.query<{ n: string }>(
+      'select xact_commit as n from pg_stat_database where datname = current_database()',
+    );
+    return Number(row.rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Starts counting the inventory database's commits; `perWrite` says how many there were per successful write
+ * since (the relay's included, the two counting reads' own excluded), once every backend flushed its counters.
+ */
+async function commitCounter(ctx: BenchContext) {
+  const url = ctx.bench.stack.databases.inventory.url;
+  const before = await commitsOf(url);
+  return {
+    async perWrite(writes: number): Promise<number> {
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      return Math.round((((await commitsOf(url)) - before - 2) / Math.max(1, writes)) * 100) / 100;
+    },
+  };
 }
 
 /** One optimistic write: done (at this version), refused as stale (the record is at `current`), or failed. */
@@ -56,7 +87,7 @@ async function optimisticWriters(
 }
 
 /** A copy of the inventory tables the write path touches (record, ledger, outbox), with their indexes. */
-async function rawTables(pool: pg.Pool, records: number): Promise<void> {
+export async function rawTables(pool: pg.Pool, records: number): Promise<void> {
   await pool.query(
     `drop table if exists bench_raw_record, bench_raw_movement, bench_raw_outbox;
      create table bench_raw_record (like inventory_record including all);
@@ -95,7 +126,7 @@ function rawPinnedUpdate(pool: pg.Pool) {
  * The issue's "same transaction done raw": the conditional UPDATE of the record (never below zero), its ledger
  * row and its outbox event, committed together — as one statement with data-modifying CTEs, one round trip.
  */
-async function rawIn(pool: pg.Pool, index: number): Promise<boolean> {
+export async function rawIn(pool: pg.Pool, index: number): Promise<boolean> {
   const record = { productId: 'bench-raw', warehouseId: `w-${index}` };
   const event = stockEventJson(record, 0, 'raw');
   const { id } = JSON.parse(event) as { id: string };
@@ -122,7 +153,7 @@ async function rawIn(pool: pg.Pool, index: number): Promise<boolean> {
 }
 
 /** 32 writers, each sending `in 1` without a version to the record after its last; a 409 is final. */
-async function unpinnedWriters(
+export async function unpinnedWriters(
   records: number,
   durationMs: number,
   write: (index: number) => Promise<'ok' | 'conflict' | 'error'>,
@@ -157,12 +188,14 @@ async function unpinnedViaService(ctx: BenchContext, count: number, durationMs: 
   const url = ctx.bench.stack.inventory.url;
   const records = benchRecords(`bench-unpinned-${count}`, count);
   await createRecords(ctx, records);
+  const commits = await commitCounter(ctx);
   const cpu = new CpuMeter(withChildren(ctx.bench.stack.inventory.pid!));
   const tally = await unpinnedWriters(count, durationMs, async (index) => {
     const { status } = await postAdjust(url, ctx.token, records[index]!);
     return status === 200 ? 'ok' : status === 409 ? 'conflict' : 'error';
   });
   tally.serviceCpu = cpu.read().reduce((sum, share) => sum + share, 0);
+  tally.commitsPerWrite = await commits.perWrite(tally.ok);
   return tally;
 }
 
@@ -170,9 +203,12 @@ async function unpinnedRaw(ctx: BenchContext, count: number, durationMs: number)
   const pool = new pg.Pool({ connectionString: ctx.bench.stack.databases.inventory.url, max: WRITERS });
   try {
     await rawTables(pool, count);
-    return await unpinnedWriters(count, durationMs, async (index) =>
+    const commits = await commitCounter(ctx);
+    const tally = await unpinnedWriters(count, durationMs, async (index) =>
       (await rawIn(pool, index).catch(() => null)) ? 'ok' : 'error',
     );
+    tally.commitsPerWrite = await commits.perWrite(tally.ok);
+    return tally;
   } finally {
     await pool.end();
   }
@@ -214,6 +250,7 @@ function row(records: number, path: string, t: Tally): Record<string, Cell> {
     'p99 ms': t.latency.summary().p99,
     errors: t.errors,
     'inventory CPU %': t.serviceCpu ?? null,
+    'DB commits/write': t.commitsPerWrite ?? null,
   };
 }
 
@@ -254,7 +291,17 @@ export const contention: Benchmark = {
     return {
       name: 'contention',
       title: `Adjust throughput under contention (${WRITERS} concurrent writers)`,
-      columns: ['records', 'path', 'adjusts/s', '409s', 'p50 ms', 'p99 ms', 'errors', 'inventory CPU %'],
+      columns: [
+        'records',
+        'path',
+        'adjusts/s',
+        '409s',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'inventory CPU %',
+        'DB commits/write',
+      ],
       rows,
       goals,
       notes: [

@@ -1,11 +1,19 @@
-import { type DomainEvent, parseEvent, subjectOf } from '@inv/contracts';
+import { type DomainEvent, newEventId, parseEvent, subjectOf } from '@inv/contracts';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stockEventsOf } from '../src/domain/events.js';
 import type { LedgerEntry, StockRecord } from '../src/domain/record.js';
 import { applyDelta, crossingsOf, deficitOf, deltas, type StockLevels } from '../src/domain/stock.js';
-import { applyMovements, type MovementLine, tryApplyMovements } from '../src/index.js';
+import {
+  applyMovements,
+  BOOK_MOVEMENTS_SQL,
+  bookMovements,
+  type MovementGroup,
+  type MovementLine,
+  poolClient,
+  tryApplyMovements,
+} from '../src/index.js';
 import {
   crossesLowStockSql,
   crossesOutOfStockSql,
@@ -272,5 +280,68 @@ describe('atomic movements', () => {
       keys.map((k) => k.productId),
     );
     expect(rows).toEqual(keys.map(() => ({ a: 940, r: 60, version: 61 })));
+  });
+  it('books one increase with the lean statement exactly as the generic statement books it', async () => {
+    const generic = { sql: BOOK_MOVEMENTS_SQL, name: 'test_generic_movements', params: [] };
+    const now = new Date();
+    const increase = (key: { productId: string; warehouseId: string }, expectedVersion?: number) => {
+      const group: MovementGroup = {
+        target: {
+          key: { ...key, variantId: null, uomId: null },
+          newInventoryId: newEventId(),
+          mayCreate: true,
+          expectedVersion,
+          location: { bin: 'b-7' },
+        },
+        movements: [
+          {
+            change: { ...deltas.release(2), minimumStock: 12 },
+            context: { ...actor, reason: 'twin', correlationId: 'c-1' },
+            eventIds: { updated: newEventId(), lowStock: newEventId(), outOfStock: newEventId() },
+          },
+        ],
+      };
+      return [group];
+    };
+    /** A result with the record's own ids and the ledger's serial numbers named alike. */
+    const neutral = (result: unknown, key: { productId: string }, groups: MovementGroup[]) => {
+      let text = JSON.stringify(result).replace(/"movementId":(\d+|"\d+")/g, '"movementId":0');
+      const ids = groups[0]!.movements[0]!.eventIds;
+      for (const [id, name] of [
+        [key.productId, 'P'],
+        [ids.updated, 'U'],
+        [ids.lowStock, 'L'],
+        [ids.outOfStock, 'O'],
+      ] as const) {
+        text = text.split(id).join(name);
+      }
+      const parsed = JSON.parse(text) as {
+        booked?: { record: { inventoryId: string } }[];
+        current?: { inventoryId: string }[];
+      };
+      const inventoryId = parsed.booked?.[0]?.record.inventoryId ?? parsed.current?.[0]?.inventoryId;
+      return inventoryId ? text.split(inventoryId).join('I') : text;
+    };
+    const twins = [uniqueKey('twin'), uniqueKey('twin')] as const;
+    for (const key of twins) {
+      await f.adjust({ ...key, quantity: 8, movementType: 'in', minimumStock: 10 });
+      await applyMovements(f.service.db, [
+        {
+          target: { key: { ...key, variantId: null, uomId: null } },
+          changes: [{ change: deltas.reserve(3), context: actor }],
+        },
+      ]);
+    }
+    const db = poolClient(pool);
+    const outcomes = [];
+    for (const [i, expectedVersion] of [undefined, 2, 3].entries()) {
+      const [lean, gen] = [increase(twins[0], expectedVersion), increase(twins[1], expectedVersion)];
+      const a = await bookMovements(db, lean, now);
+      const b = await bookMovements(db, gen, now, generic);
+      expect(neutral(a, twins[0], lean), `case ${i}`).toEqual(neutral(b, twins[1], gen));
+      outcomes.push(a.ok ? a.booked[0]!.record.version : `${a.refusals[0]} at ${a.current[0]?.version}`);
+    }
+    // Booked; refused as stale (the record is at 3); refused as short (1 reserved left to release).
+    expect(outcomes).toEqual([3, 'stale at 3', 'insufficient at 3']);
   });
 });

@@ -52,9 +52,9 @@ const NO_EXTENSION: MovementSqlExtension = {
   events: 'select null::text, null::bigint, null::int, null::text, null::jsonb where false',
 };
 
-export function bookMovementsSql(extension: MovementSqlExtension = NO_EXTENSION): string {
-  return `
-with recs as (
+/** The parameters as rows, and each target's record id (an existing record's, found by id or by stock key). */
+const INPUT_CTES = `
+recs as (
   select * from jsonb_to_recordset($1::jsonb) as k(
     rec int, inventory_id text, product_id text, warehouse_id text, variant_id text, uom_id text,
     new_id text, expected_version bigint, may_create boolean, loc jsonb)
@@ -74,27 +74,10 @@ targets as (
          )) as inventory_id
     from recs k
 ),
-on_sight as (
-  select coalesce(bool_or(i.quantity_available + e.q < 0), false) as short
-    from (select rec, sum(q) as q from ents group by rec
-           having bool_and(counted is null) and bool_and(q <= 0) and not bool_or(allow_neg)) e
-    join targets g on g.rec = e.rec
-    join inventory_record i on i.inventory_id = g.inventory_id
-),
-locked as (
-  select t.* from inventory_record t
-   where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
-     and not (select short from on_sight)
-   order by t.inventory_id
-     for update
-),
-held as (
-  select * from locked
-  union all
-  select t.* from inventory_record t
-   where (select short from on_sight)
-     and t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
-),
+`;
+
+/** Per target: the record as `held` has it (or what a new one would be), and its levels before the movements. */
+const BASE_CTE = `
 base as (
   select k.rec, k.inventory_id as wanted_id, k.expected_version, k.may_create,
          l.inventory_id as found_id,
@@ -116,35 +99,10 @@ base as (
     join targets g on g.rec = k.rec
     left join held l on l.inventory_id = g.inventory_id
 ),
-resolved as (
-  select e.*, b.inv_id, b.a0, b.r0, b.m0, b.v0,
-         case when e.counted is null then e.q else e.counted - b.a0 end as dq
-    from ents e join base b on b.rec = e.rec
-),
-running as (
-  select s.*,
-         s.a0 + sum(s.dq) over w as a_after,
-         s.r0 + sum(s.r) over w as r_after,
-         coalesce((select e2.min_stock from ents e2
-                    where e2.rec = s.rec and e2.seq <= s.seq and e2.min_stock is not null
-                    order by e2.seq desc limit 1), s.m0) as m_after,
-         s.v0 + s.seq as version
-    from resolved s
-  window w as (partition by s.rec order by s.seq)
-),
-checked as (
-  select s.*,
-         s.a_after - s.dq as a_before,
-         s.r_after - s.r as r_before,
-         coalesce(lag(s.m_after) over (partition by s.rec order by s.seq), s.m0) as m_before,
-         ${withinStockSql({
-           quantityChange: 's.dq',
-           allowNegative: 's.allow_neg',
-           availableAfter: 's.a_after',
-           reservedAfter: 's.r_after',
-         })} as within_stock
-    from running s
-),
+`;
+
+/** Per target: why it is refused (`checked` has `within_stock` per movement), and whether every one passed. */
+const VERDICT_CTES = `
 verdicts as (
   select b.rec,
          case when b.found_id is null and (b.wanted_id is not null or not b.may_create) then 'not_found'
@@ -156,12 +114,13 @@ verdicts as (
 go as (
   select coalesce(bool_and(v.failure is null), false) as ok from verdicts v
 ),
-finals as (
-  select b.*, c.a_after as a1, c.r_after as r1, c.m_after as m1, c.version as v1
-    from base b
-    join checked c on c.rec = b.rec and c.seq = (select max(e.seq) from ents e where e.rec = b.rec)
-   where (select ok from go)
-),
+`;
+
+/**
+ * The writes once `finals` (per record: the levels after its movements, `found_id` null for a new one) and
+ * `checked` (per movement) are known: the records, the ledger rows, and the events built from what was booked.
+ */
+const WRITE_CTES = `
 updated as (
   update inventory_record t
      set quantity_available = f.a1, quantity_reserved = f.r1, minimum_stock = f.m1, version = f.v1,
@@ -247,14 +206,96 @@ evs as (
       where s.out_of_stock
    ) x
 ),
-${extension.ctes}
+`;
+
+/** Every event, in per-record version order, into the outbox: the stock events and `events` (see the extension). */
+function queuedCte(events: string): string {
+  return `
 queued as (
   insert into outbox (event_id, event_type, subject, order_key, payload)
   select (e.ev->>'id')::uuid, e.ev->>'type', e.subject, 'inventory:' || e.inventory_id, e.ev
-    from (select inventory_id, record_version, n, subject, ev from evs union all ${extension.events}) e
+    from (select inventory_id, record_version, n, subject, ev from evs union all ${events}) e
    order by e.inventory_id, e.record_version, e.n
   returning id
+)`;
+}
+
+function resultSql(batchesTaken: string, extra?: string): string {
+  return `select json_build_object(
+  'ok', (select ok from go),
+  'failures', (select json_agg(json_build_object('rec', v.rec, 'failure', v.failure))
+                 from verdicts v where v.failure is not null),
+  'current', case when not (select ok from go)
+                  then (select json_agg(json_build_object('rec', b.rec, 'row', b.current_row)) from base b) end,
+  'records', (select json_agg(json_build_object('rec', f.rec, 'row', to_jsonb(x)))
+                from booked x join finals f on f.inv_id = x.inventory_id),
+  'movements', (select json_agg(to_jsonb(m) order by m.movement_id) from moved m),
+  'events', (select json_agg(e.ev order by e.inventory_id, e.record_version, e.n) from evs e),
+  'queued', (select count(*) from queued),
+  'batchesTaken', ${batchesTaken}${extra ?? ''}
+) as result`;
+}
+
+export function bookMovementsSql(extension: MovementSqlExtension = NO_EXTENSION): string {
+  return `
+with ${INPUT_CTES}on_sight as (
+  select coalesce(bool_or(i.quantity_available + e.q < 0), false) as short
+    from (select rec, sum(q) as q from ents group by rec
+           having bool_and(counted is null) and bool_and(q <= 0) and not bool_or(allow_neg)) e
+    join targets g on g.rec = e.rec
+    join inventory_record i on i.inventory_id = g.inventory_id
 ),
+locked as (
+  select t.* from inventory_record t
+   where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
+     and not (select short from on_sight)
+   order by t.inventory_id
+     for update
+),
+held as (
+  select * from locked
+  union all
+  select t.* from inventory_record t
+   where (select short from on_sight)
+     and t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
+),
+${BASE_CTE}resolved as (
+  select e.*, b.inv_id, b.a0, b.r0, b.m0, b.v0,
+         case when e.counted is null then e.q else e.counted - b.a0 end as dq
+    from ents e join base b on b.rec = e.rec
+),
+running as (
+  select s.*,
+         s.a0 + sum(s.dq) over w as a_after,
+         s.r0 + sum(s.r) over w as r_after,
+         coalesce((select e2.min_stock from ents e2
+                    where e2.rec = s.rec and e2.seq <= s.seq and e2.min_stock is not null
+                    order by e2.seq desc limit 1), s.m0) as m_after,
+         s.v0 + s.seq as version
+    from resolved s
+  window w as (partition by s.rec order by s.seq)
+),
+checked as (
+  select s.*,
+         s.a_after - s.dq as a_before,
+         s.r_after - s.r as r_before,
+         coalesce(lag(s.m_after) over (partition by s.rec order by s.seq), s.m0) as m_before,
+         ${withinStockSql({
+           quantityChange: 's.dq',
+           allowNegative: 's.allow_neg',
+           availableAfter: 's.a_after',
+           reservedAfter: 's.r_after',
+         })} as within_stock
+    from running s
+),
+${VERDICT_CTES}finals as (
+  select b.*, c.a_after as a1, c.r_after as r1, c.m_after as m1, c.version as v1
+    from base b
+    join checked c on c.rec = b.rec and c.seq = (select max(e.seq) from ents e where e.rec = b.rec)
+   where (select ok from go)
+),
+${WRITE_CTES}${extension.ctes}
+${queuedCte(extension.events)},
 leaving as (
   select f.found_id as inventory_id, (f.a0 + f.r0) - (f.a1 + f.r1) as quantity
     from finals f
@@ -277,19 +318,41 @@ taken as (
    where b.batch_id = s.batch_id and s.ahead < s.quantity
   returning b.batch_id
 )
-select json_build_object(
-  'ok', (select ok from go),
-  'failures', (select json_agg(json_build_object('rec', v.rec, 'failure', v.failure))
-                 from verdicts v where v.failure is not null),
-  'current', case when not (select ok from go)
-                  then (select json_agg(json_build_object('rec', b.rec, 'row', b.current_row)) from base b) end,
-  'records', (select json_agg(json_build_object('rec', f.rec, 'row', to_jsonb(x)))
-                from booked x join finals f on f.inv_id = x.inventory_id),
-  'movements', (select json_agg(to_jsonb(m) order by m.movement_id) from moved m),
-  'events', (select json_agg(e.ev order by e.inventory_id, e.record_version, e.n) from evs e),
-  'queued', (select count(*) from queued),
-  'batchesTaken', (select count(*) from taken)${extension.result ?? ''}
-) as result`;
+${resultSql('(select count(*) from taken)', extension.result)}`;
 }
 
 export const BOOK_MOVEMENTS_SQL = bookMovementsSql();
+
+/**
+ * The common case alone: one record, one movement that takes nothing (`quantityChange` > 0 and nothing leaves
+ * the record: an `in`, a return, a release). Same parameters, same result and the same rows and events as
+ * BOOK_MOVEMENTS_SQL, without what such a movement never needs: the look on sight for a short record (only takes
+ * are refused on it), running sums over several movements, and the batches stock leaves from. Its plan has a
+ * third of the nodes, and PostgreSQL executes it in a fraction of the time (bench `statement`). (\`limit 1\`: the
+ * planner takes a set-returning function for 100 rows and would update the record through a scan of the table.)
+ */
+export const BOOK_ONE_INCREASE_SQL = `
+with ${INPUT_CTES}held as (
+  select t.* from inventory_record t
+   where t.inventory_id = any(array(select inventory_id from targets where inventory_id is not null))
+     for update
+),
+${BASE_CTE}checked as (
+  select e.*, b.inv_id, b.a0, b.r0, b.m0, b.v0, e.q as dq,
+         b.a0 + e.q as a_after, b.r0 + e.r as r_after, coalesce(e.min_stock, b.m0) as m_after,
+         b.v0 + e.seq as version, b.a0 as a_before, b.r0 as r_before, b.m0 as m_before,
+         ${withinStockSql({
+           quantityChange: 'e.q',
+           allowNegative: 'e.allow_neg',
+           availableAfter: 'b.a0 + e.q',
+           reservedAfter: 'b.r0 + e.r',
+         })} as within_stock
+    from (select * from ents limit 1) e join base b on b.rec = e.rec
+),
+${VERDICT_CTES}finals as (
+  select b.*, c.a_after as a1, c.r_after as r1, c.m_after as m1, c.version as v1
+    from base b join checked c on c.rec = b.rec
+   where (select ok from go)
+),
+${WRITE_CTES}${queuedCte(NO_EXTENSION.events)}
+${resultSql('0')}`;

@@ -3,7 +3,7 @@ import { ConcurrencyConflict } from '@inv/platform';
 import type { LocationPatch, MovementContext, StockRecord } from '../../domain/record.js';
 import type { StockChange } from '../../domain/stock.js';
 import { MovementRow } from './entities.js';
-import { BOOK_MOVEMENTS_SQL } from './movements-sql.js';
+import { BOOK_MOVEMENTS_SQL, BOOK_ONE_INCREASE_SQL } from './movements-sql.js';
 import type { SqlClient } from './sql-client.js';
 
 /** The record a group of movements applies to: an existing one by id, or one by stock key (created if allowed). */
@@ -218,6 +218,23 @@ function isCreationRace(error: unknown): boolean {
   return e?.code === '23505' && e.constraint === 'inventory_record_stock_key';
 }
 
+/** One record, one movement that adds stock and takes nothing: the lean statement books it (movements-sql.ts). */
+function isOneIncrease(groups: MovementGroup[]): boolean {
+  if (groups.length !== 1 || groups[0]!.movements.length !== 1) return false;
+  const { change } = groups[0]!.movements[0]!;
+  return (
+    change.countedAvailable === undefined &&
+    change.quantityChange > 0 &&
+    change.quantityChange + change.reservedChange >= 0
+  );
+}
+
+function statementOf(groups: MovementGroup[], extension?: ExtendedBooking): { sql: string; name: string } {
+  if (extension) return extension;
+  if (isOneIncrease(groups)) return { sql: BOOK_ONE_INCREASE_SQL, name: 'inventory_book_one_increase' };
+  return { sql: BOOK_MOVEMENTS_SQL, name: 'inventory_book_movements' };
+}
+
 /**
  * Books groups of movements in one statement (see movements-sql.ts), all or nothing. A count
  * (`countedAvailable`) must be the only movement of its group. A lost creation race becomes a
@@ -238,13 +255,10 @@ export async function bookMovements(
     JSON.stringify({ ...SCHEMA_VERSIONS, occurredAt: now.toISOString() }),
     ...(extension?.params ?? []),
   ];
+  const statement = statementOf(groups, extension);
   let rows: { result: ResultJson | string }[];
   try {
-    rows = await client.query(
-      extension?.sql ?? BOOK_MOVEMENTS_SQL,
-      params,
-      extension?.name ?? 'inventory_book_movements',
-    );
+    rows = await client.query(statement.sql, params, statement.name);
   } catch (error) {
     if (isCreationRace(error)) throw new ConcurrencyConflict('inventory record created concurrently');
     throw error;
