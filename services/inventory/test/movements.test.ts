@@ -1,4 +1,5 @@
 import { type DomainEvent, newEventId, parseEvent, subjectOf } from '@inv/contracts';
+import { eventually } from '@inv/testkit';
 import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
   type MovementGroup,
   type MovementLine,
   poolClient,
+  type SqlClient,
   tryApplyMovements,
 } from '../src/index.js';
 import {
@@ -281,6 +283,71 @@ describe('atomic movements', () => {
     );
     expect(rows).toEqual(keys.map(() => ({ a: 940, r: 60, version: 61 })));
   });
+  it('waits for the row lock on a record below zero when a movement takes nothing from it (a settings change beside a concurrent in)', async () => {
+    const key = { ...uniqueKey('below'), variantId: null, uomId: null };
+    await f.adjust({ ...key, quantity: 2, movementType: 'in' });
+    await applyMovements(f.service.db, [
+      { target: { key }, changes: [{ change: deltas.out(5, true), context: actor }] },
+    ]);
+    // An `in 10` holds the row lock in a transaction not yet committed.
+    const blocker = await pool.connect();
+    try {
+      await blocker.query('begin');
+      const inTransaction: SqlClient = {
+        autocommit: false,
+        async query<T>(text: string, values: unknown[], name?: string) {
+          return (await blocker.query({ text, values, name })).rows as T[];
+        },
+      };
+      const held = await bookMovements(
+        inTransaction,
+        [
+          {
+            target: { key, newInventoryId: newEventId(), mayCreate: false },
+            movements: [
+              {
+                change: deltas.in(10),
+                context: actor,
+                eventIds: { updated: newEventId(), lowStock: newEventId(), outOfStock: newEventId() },
+              },
+            ],
+          },
+        ],
+        new Date(),
+      );
+      expect(held.ok).toBe(true);
+      const settings = applyMovements(f.service.db, [
+        { target: { key }, changes: [{ change: deltas.settings(7), context: actor }] },
+      ]);
+      await eventually(
+        async () =>
+          (
+            await f.sql(
+              "select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database()",
+            )
+          )[0]?.n === 1,
+        { message: 'the settings change waiting for the row lock' },
+      );
+      await blocker.query('commit');
+      const [booked] = await settings;
+      expect(booked!.record.levels.available).toBe(7);
+      expect(booked!.record.levels.minimumStock).toBe(7);
+      expect(booked!.record.version).toBe(4);
+    } finally {
+      blocker.release();
+    }
+    const ledger = await f.sql(
+      'select record_version::int as v, available_after::int as a from inventory_movement where product_id = ? order by record_version',
+      [key.productId],
+    );
+    expect(ledger).toEqual([
+      { v: 1, a: 2 },
+      { v: 2, a: -3 },
+      { v: 3, a: 7 },
+      { v: 4, a: 7 },
+    ]);
+  });
+
   it('books one increase with the lean statement exactly as the generic statement books it', async () => {
     const generic = { sql: BOOK_MOVEMENTS_SQL, name: 'test_generic_movements', params: [] };
     const now = new Date();

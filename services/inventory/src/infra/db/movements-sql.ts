@@ -12,7 +12,9 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *     Unless `on_sight` already finds a record short in the snapshot (only takes, no allowNegative, and what it
  *     held then does not cover them: the guard must refuse): then nothing is locked and `held` is the snapshot's
  *     rows, so the refusal is decided on them. A flash sale's losers thus never queue for the row lock
- *     behind its winners; acceptance is only ever decided under the lock.
+ *     behind its winners; acceptance is only ever decided under the lock. Movements that lower nothing (a
+ *     settings change, a reservation's commit) are not takes: on a record already below zero they would pass
+ *     the guard on the unlocked snapshot and book over a concurrent change, so they always lock.
  *  2. `checked` runs the movements of each record in order (running sums) and checks each against the stock
  *     guard; `verdicts` adds the pinned version and a missing record. `go` is true when every record passes.
  *  3. Only then: the records are updated (or created), the ledger rows are appended (ids from the bigserial),
@@ -239,7 +241,7 @@ function resultSql(batchesTaken: string, extra?: string): string {
 export function bookMovementsSql(extension: MovementSqlExtension = NO_EXTENSION): string {
   return `
 with ${INPUT_CTES}on_sight as (
-  select coalesce(bool_or(i.quantity_available + e.q < 0), false) as short
+  select coalesce(bool_or(e.q < 0 and i.quantity_available + e.q < 0), false) as short
     from (select rec, sum(q) as q from ents group by rec
            having bool_and(counted is null) and bool_and(q <= 0) and not bool_or(allow_neg)) e
     join targets g on g.rec = e.rec
