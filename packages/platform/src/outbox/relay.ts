@@ -232,9 +232,11 @@ export class OutboxRelay {
         'select pg_try_advisory_lock($1) as locked',
         [this.o.lockKey],
       );
-      this.leader = result.rows[0]?.locked === true;
-      if (this.leader) {
+      if (result.rows[0]?.locked === true) {
+        // Leader only once it listens: a wake-up another process sends in between would otherwise be lost
+        // until the next poll.
         await this.client.query(`listen ${OUTBOX_NOTIFY_CHANNEL}`);
+        this.leader = true;
         this.o.logger.info('outbox relay is the leader');
       }
     }
