@@ -64,23 +64,15 @@ interface Row {
   notified: number[];
 }
 
-/**
- * Batches expiring in `(from, to]`, soonest first, optionally only in some warehouses; keyset-paged by
- * (expires_at, batch_id) for the scanner.
- */
+/** Batches expiring in `(from, to]`, soonest first; keyset-paged by (expires_at, batch_id) for the scanner. */
 export async function findBatchesExpiringBetween(
   em: EntityManager,
   from: Date,
   to: Date,
-  options: { warehouses?: string[]; after?: { expiresAt: Date; batchId: string }; limit: number },
+  options: { after?: { expiresAt: Date; batchId: string }; limit: number },
 ): Promise<BatchWithRecord[]> {
   const params: unknown[] = [from, to];
   let filters = '';
-  if (options.warehouses) {
-    // JSON, because the driver would spread a JS array into a list of parameters.
-    params.push(JSON.stringify(options.warehouses));
-    filters += ' and r.warehouse_id in (select jsonb_array_elements_text(?::jsonb))';
-  }
   if (options.after) {
     params.push(options.after.expiresAt, options.after.batchId);
     filters += ' and (b.expires_at, b.batch_id) > (?, ?)';

@@ -12,6 +12,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { expiringBatches, recordBatches } from '../../app/batch-queries.js';
 import { addBatch } from '../../app/batches.js';
+import { ormPoolReadClient } from '../../infra/db/read-client.js';
 import type { RouteDeps } from './stock-routes.js';
 
 const tags = ['batches'];
@@ -19,6 +20,7 @@ const tags = ['batches'];
 /** Batches (lots) with expiry dates. */
 export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   const command = commandRunner(deps);
+  const readDb = ormPoolReadClient(deps.orm);
   app.post(
     '/api/inventory/:inventoryId/batches',
     {
@@ -54,7 +56,7 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request) =>
       deps.reads.run(() =>
-        recordBatches(deps.orm.em.fork(), callerOf(request), request.params.inventoryId, request.query),
+        recordBatches(readDb, callerOf(request), request.params.inventoryId, request.query),
       ),
   );
 
@@ -69,7 +71,6 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: ExpiringBatchesResponse },
       },
     },
-    async (request) =>
-      deps.reads.run(() => expiringBatches(deps.orm.em.fork(), callerOf(request), request.query)),
+    async (request) => deps.reads.run(() => expiringBatches(readDb, callerOf(request), request.query)),
   );
 };
