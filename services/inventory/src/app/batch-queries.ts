@@ -82,7 +82,13 @@ function parseCursorDate(text: string): Date {
 
 function expiringBatchDto(batch: ExpiringBatchView, now: Date) {
   return {
-    ...batchDto(batch),
+    batchId: batch.batchId,
+    inventoryId: batch.inventoryId,
+    batchNumber: batch.batchNumber,
+    quantity: batch.quantity,
+    remaining: batch.remaining,
+    expiresAt: batch.expiresAt.toISOString(),
+    createdAt: batch.createdAt.toISOString(),
     productId: batch.productId,
     warehouseId: batch.warehouseId,
     variantId: batch.variantId,

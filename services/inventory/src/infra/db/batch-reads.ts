@@ -102,7 +102,13 @@ export async function pageOfExpiringBatches(
     .limit(page.limit)
     .run<ExpiringColumns>(db, 'order by b.expires_at, b.batch_id');
   return rows.map((row) => ({
-    ...batchOf(row),
+    batchId: row.batch_id,
+    inventoryId: row.inventory_id,
+    batchNumber: row.batch_number,
+    quantity: Number(row.quantity),
+    remaining: Number(row.remaining),
+    expiresAt: new Date(row.expires_at),
+    createdAt: new Date(row.created_at),
     productId: row.product_id,
     warehouseId: row.warehouse_id,
     variantId: row.variant_id,

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { expiringBatches, recordBatches } from '../../app/batch-queries.js';
 import { addBatch } from '../../app/batches.js';
 import { ormPoolReadClient } from '../../infra/db/read-client.js';
-import type { RouteDeps } from './stock-routes.js';
+import { READ_ROUTE, type RouteDeps } from './stock-routes.js';
 
 const tags = ['batches'];
 
@@ -45,7 +45,7 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/:inventoryId/batches',
     {
-      config: { permission: 'inventory:read' },
+      ...READ_ROUTE,
       schema: {
         tags,
         summary: "A record's batches with what remains of each, soonest expiry first, paged",
@@ -63,7 +63,7 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/batches/expiring',
     {
-      config: { permission: 'inventory:read' },
+      ...READ_ROUTE,
       schema: {
         tags,
         summary: 'Batches expiring within a number of days, soonest first, paged; `total` counts all',

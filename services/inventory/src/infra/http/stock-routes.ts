@@ -17,7 +17,14 @@ import {
   UpdateInventorySettingsRequest,
   VariantStockResponse,
 } from '@inv/contracts';
-import { callerOf, commandRunner, expectedVersionFrom, type Orm, type ReadGate } from '@inv/platform';
+import {
+  callerOf,
+  commandRunner,
+  expectedVersionFrom,
+  type Orm,
+  type ReadGate,
+  trustedJsonSerializer,
+} from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { adjustStock, updateSettings } from '../../app/adjust.js';
@@ -47,7 +54,11 @@ export interface RouteDeps {
   acrossTotals?: AggregateCache;
 }
 
-const READ = { permission: 'inventory:read' } as const;
+/** A GET's options: its permission, and its answer (built by the DTO functions) written without a zod pass. */
+export const READ_ROUTE = {
+  config: { permission: 'inventory:read' },
+  serializerCompiler: trustedJsonSerializer,
+} as const;
 const WRITE = { permission: 'inventory:adjust' } as const;
 const tags = ['inventory'];
 
@@ -156,7 +167,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory',
     {
-      config: READ,
+      ...READ_ROUTE,
       schema: {
         tags,
         summary: 'Records, filtered and paged',
@@ -173,7 +184,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/low-stock',
     {
-      config: READ,
+      ...READ_ROUTE,
       schema: {
         tags,
         summary: 'Records below their minimum stock, the largest deficit first, paged; `total` counts all',
@@ -189,7 +200,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     app.get(
       `/api/inventory/${dimension.replace('Id', '')}/:${dimension}`,
       {
-        config: READ,
+        ...READ_ROUTE,
         schema: {
           tags,
           summary: `${summary}: a page of records, totals over all of them, optional ?groupBy=warehouse`,
@@ -227,7 +238,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     app.get(
       path,
       {
-        config: READ,
+        ...READ_ROUTE,
         schema: {
           tags,
           summary: `${summary}, paged`,
@@ -244,7 +255,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/:inventoryId',
     {
-      config: READ,
+      ...READ_ROUTE,
       schema: { tags, summary: 'One record', params: InventoryIdParams, response: { 200: InventoryRecord } },
     },
     async (request, reply) => {
@@ -258,7 +269,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/:inventoryId/movements',
     {
-      config: READ,
+      ...READ_ROUTE,
       schema: {
         tags,
         summary: "A record's ledger, newest first, paged",
