@@ -81,18 +81,11 @@ function parseCursorDate(text: string): Date {
 }
 
 function expiringBatchDto(batch: ExpiringBatchView, now: Date) {
-  return {
-    batchId: batch.batchId,
-    inventoryId: batch.inventoryId,
-    batchNumber: batch.batchNumber,
-    quantity: batch.quantity,
-    remaining: batch.remaining,
-    expiresAt: batch.expiresAt.toISOString(),
-    createdAt: batch.createdAt.toISOString(),
+  return Object.assign(batchDto(batch), {
     productId: batch.productId,
     warehouseId: batch.warehouseId,
     variantId: batch.variantId,
     uomId: batch.uomId,
     daysUntilExpiry: daysUntilExpiry(batch.expiresAt, now),
-  };
+  });
 }

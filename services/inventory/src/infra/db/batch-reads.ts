@@ -27,7 +27,7 @@ export interface ExpiringBatchView extends BatchView {
   uomId: string | null;
 }
 
-interface BatchColumns {
+export interface BatchColumns {
   batch_id: string;
   inventory_id: string;
   batch_number: string;
@@ -38,7 +38,7 @@ interface BatchColumns {
   created_at: string | Date;
 }
 
-interface ExpiringColumns extends BatchColumns {
+export interface ExpiringColumns extends BatchColumns {
   product_id: string;
   warehouse_id: string;
   variant_id: string | null;
@@ -54,7 +54,8 @@ export interface BatchPosition {
   batchId: string;
 }
 
-function batchOf(row: BatchColumns): BatchView {
+/** A batch of its columns; wider views add their fields with Object.assign (a spread copy cost more in the profiles). */
+export function batchOf(row: BatchColumns): BatchView {
   return {
     batchId: row.batch_id,
     inventoryId: row.inventory_id,
@@ -64,6 +65,16 @@ function batchOf(row: BatchColumns): BatchView {
     expiresAt: new Date(row.expires_at),
     createdAt: new Date(row.created_at),
   };
+}
+
+/** An expiring batch of its columns. */
+export function expiringBatchOf(row: ExpiringColumns): ExpiringBatchView {
+  return Object.assign(batchOf(row), {
+    productId: row.product_id,
+    warehouseId: row.warehouse_id,
+    variantId: row.variant_id,
+    uomId: row.uom_id,
+  });
 }
 
 /** One record's batches (used-up ones too) by (expires_at, batch_id), `limit` of them after `after`. */
@@ -101,19 +112,7 @@ export async function pageOfExpiringBatches(
   const rows = await statement
     .limit(page.limit)
     .run<ExpiringColumns>(db, 'order by b.expires_at, b.batch_id');
-  return rows.map((row) => ({
-    batchId: row.batch_id,
-    inventoryId: row.inventory_id,
-    batchNumber: row.batch_number,
-    quantity: Number(row.quantity),
-    remaining: Number(row.remaining),
-    expiresAt: new Date(row.expires_at),
-    createdAt: new Date(row.created_at),
-    productId: row.product_id,
-    warehouseId: row.warehouse_id,
-    variantId: row.variant_id,
-    uomId: row.uom_id,
-  }));
+  return rows.map(expiringBatchOf);
 }
 
 /**
