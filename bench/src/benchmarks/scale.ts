@@ -52,6 +52,7 @@ function allEndpoints(size: Size): { name: string; path: () => string }[] {
   return [
     { name: 'record', path: () => `/api/inventory/${record()}` },
     { name: 'movements', path: () => `/api/inventory/${record()}/movements` },
+    { name: 'batches', path: () => `/api/inventory/${record()}/batches` },
     { name: 'list', path: () => '/api/inventory' },
     { name: 'list?productId', path: () => `/api/inventory?productId=${ids.product(Math.floor(sku() / 3))}` },
     { name: 'warehouse', path: () => `/api/inventory/warehouse/${ids.warehouse(wh())}` },

@@ -22,7 +22,7 @@ export {
   idempotencyFrom,
   sendOutcome,
 } from './http/request.js';
-export { type AppServer, createHttpServer } from './http/server.js';
+export { type AppServer, createHttpServer, trustedJsonSerializer } from './http/server.js';
 export { type CommandRouteOptions, runCommand } from './idempotency/command.js';
 export { InboxConsumer, type InboxContext } from './inbox/consumer.js';
 export { PermanentEventError } from './inbox/dead-letters.js';

@@ -32,9 +32,17 @@ export const InventoryConfig = BaseConfig.extend({
   INVENTORY_WORKERS: z.coerce.number().int().min(1).max(32).default(1),
   /** Days before expiry at which `batch.expiring_soon` is published, once per batch and threshold. */
   BATCH_EXPIRY_THRESHOLDS_DAYS: thresholdList.default([30, 7, 1]),
-  /** List and aggregate reads running at once; keep it below DB_POOL_SIZE so writes keep connections. */
+  /**
+   * GETs running at once, from handler to answer written; below DB_POOL_SIZE (the reads' pool). Four keep the
+   * process busy while one waits on the database.
+   */
   READ_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
-  /** List reads waiting for a place; past it a read is refused with 503 SERVER_BUSY and Retry-After. */
+  /**
+   * GETs running at once while a write (adjust, reservation, batch) is in flight: a write's every step waits in the
+   * event loop behind the read work ready at that moment, so fewer reads beside writes keep writes fast.
+   */
+  READ_CONCURRENCY_BESIDE_WRITES: z.coerce.number().int().min(1).max(100).default(2),
+  /** GETs waiting for a place; past it a read is refused with 503 SERVER_BUSY and Retry-After. */
   READ_QUEUE: z.coerce.number().int().min(0).max(10_000).default(64),
   /** Totals of a product/variant/UOM over at least TOTALS_CACHE_MIN_ROWS records are recomputed at most this often. */
   TOTALS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),

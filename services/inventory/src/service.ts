@@ -20,6 +20,7 @@ import { INVENTORY_MIGRATIONS } from './infra/db/migrations/index.js';
 import { createStockPool, poolClient, type SqlClient } from './infra/db/sql-client.js';
 import { batchRoutes } from './infra/http/batch-routes.js';
 import { catalogRoutes } from './infra/http/catalog-routes.js';
+import { countWritesAt } from './infra/http/read-admission.js';
 import { reservationRoutes } from './infra/http/reservation-routes.js';
 import { stockRoutes } from './infra/http/stock-routes.js';
 
@@ -83,7 +84,11 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
         registry,
         intervalMs: config.RECONCILE_INTERVAL_SECONDS * 1000,
       });
-      const reads = new ReadGate({ concurrency: config.READ_CONCURRENCY, queue: config.READ_QUEUE });
+      const reads = new ReadGate({
+        concurrency: config.READ_CONCURRENCY,
+        concurrencyBesideWrites: config.READ_CONCURRENCY_BESIDE_WRITES,
+        queue: config.READ_QUEUE,
+      });
       const acrossTotals =
         config.TOTALS_CACHE_MS > 0
           ? new AggregateCache<WarehouseStockSummary[]>({
@@ -94,6 +99,7 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
           : undefined;
       return {
         routes: async (app) => {
+          countWritesAt(app, reads);
           await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals });
           await app.register(batchRoutes, { orm, db, notify, reads });
           await app.register(reservationRoutes, { orm, db, notify, reads });

@@ -1,6 +1,10 @@
 import {
+  BatchPage,
   ExpiringBatchesResponse,
+  InventoryPage,
+  InventoryRecord,
   LowStockResponse,
+  MovementPage,
   UomStockResponse,
   VariantStockResponse,
 } from '@inv/contracts';
@@ -37,6 +41,19 @@ async function everyPage(
     if (!after) return { items, first };
   }
   throw new Error(`${path} never ended`);
+}
+
+/**
+ * The GETs write their answers without a zod pass (trustedJsonSerializer): each must already be exactly its
+ * contract's shape, no field missing, none extra.
+ */
+function expectContract(
+  schema: { safeParse(body: unknown): { success: boolean; data?: unknown } },
+  body: Json,
+) {
+  const parsed = schema.safeParse(body);
+  expect(parsed.success, JSON.stringify(body)).toBe(true);
+  expect(parsed.data).toEqual(body);
 }
 
 const idsOf = (items: Json[], key = 'inventoryId') => items.map((item) => item[key] as string);
@@ -185,6 +202,28 @@ describe('reads at catalogue scale (loader, small)', () => {
     expect(warehouse.items).toHaveLength(30);
     const ledger = await everyPage(f, `/api/inventory/${ids.record(5, 0)}/movements?limit=2`);
     expect(ledger.items.map((m: Json) => m.movementType)).toEqual(['reservation', 'in', 'in']);
+    expectContract(InventoryPage, all.first);
+    expectContract(InventoryPage, warehouse.first);
+    expectContract(MovementPage, ledger.first);
+    expectContract(InventoryRecord, (await f.api('GET', `/api/inventory/${ids.record(5, 0)}`)).body);
+  });
+
+  it('answers every read in exactly its contract shape', async () => {
+    const batch = (
+      await db.query<{ inventory_id: string }>('select inventory_id from inventory_batch limit 1')
+    ).rows[0]!;
+    const answers: [Parameters<typeof expectContract>[0], string][] = [
+      [UomStockResponse, `/api/inventory/uom/${ids.uoms[0]}?limit=3&groupBy=warehouse`],
+      [VariantStockResponse, `/api/inventory/variant/${ids.variant(4)}`],
+      [LowStockResponse, '/api/inventory/low-stock?limit=3'],
+      [ExpiringBatchesResponse, '/api/inventory/batches/expiring?withinDays=400&limit=3'],
+      [BatchPage, `/api/inventory/${batch.inventory_id}/batches`],
+    ];
+    for (const [schema, path] of answers) {
+      const res = await f.api('GET', path);
+      expect(res.status, path).toBe(200);
+      expectContract(schema, res.body);
+    }
   });
 
   it('refuses a limit above the documented maximum with 400 naming limit, on every list', async () => {

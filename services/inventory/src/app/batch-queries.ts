@@ -1,39 +1,30 @@
 import { DomainError, type ExpiringBatchesResponse, seesAllWarehouses } from '@inv/contracts';
 import { assertWarehouseAccess, type Caller, decodePageCursor, keysetPage } from '@inv/platform';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
 import { DAY_MS, daysUntilExpiry } from '../domain/batch-expiry.js';
-import { countExpiringBatches, pageOfExpiringBatches } from '../infra/db/batch-reads.js';
-import type { BatchWithRecord } from '../infra/db/batches.js';
-import { BatchRow } from '../infra/db/entities.js';
+import {
+  type BatchPosition,
+  countExpiringBatches,
+  type ExpiringBatchView,
+  pageOfExpiringBatches,
+  pageOfRecordBatches,
+} from '../infra/db/batch-reads.js';
+import type { SqlClient } from '../infra/db/sql-client.js';
 import { batchDto } from './batches.js';
-import { type PageRequest, visibleRecord } from './queries.js';
+import { type PageRequest, readRecord } from './queries.js';
 
 /** One record's batches, soonest expiry first, keyset-paged by (expiresAt, batchId); used-up ones included. */
 export async function recordBatches(
-  em: EntityManager,
+  db: SqlClient,
   caller: Pick<Caller, 'claims'>,
   inventoryId: string,
   page: PageRequest,
 ) {
-  await visibleRecord(em, caller.claims, inventoryId);
-  const after = decodePageCursor(page.after, ['s', 's']);
-  const position = after
-    ? { expiresAt: parseCursorDate(after[0] as string), batchId: after[1] as string }
-    : undefined;
-  const rows = await em.find(
-    BatchRow,
-    position
-      ? {
-          inventoryId,
-          $or: [
-            { expiresAt: { $gt: position.expiresAt } },
-            { expiresAt: position.expiresAt, batchId: { $gt: position.batchId } },
-          ],
-        }
-      : { inventoryId },
-    { orderBy: { expiresAt: 'asc', batchId: 'asc' }, limit: page.limit + 1 },
-  );
+  await readRecord(db, caller.claims, inventoryId);
+  const rows = await pageOfRecordBatches(db, inventoryId, {
+    after: positionOf(page.after),
+    limit: page.limit + 1,
+  });
   return keysetPage(rows, page.limit, (b) => [b.expiresAt.toISOString(), b.batchId], batchDto);
 }
 
@@ -42,26 +33,24 @@ export async function recordBatches(
  * time; `total` counts the whole window.
  */
 export async function expiringBatches(
-  em: EntityManager,
+  db: SqlClient,
   caller: Pick<Caller, 'claims'>,
   query: PageRequest & { withinDays: number; warehouseId?: string },
   now: Date = new Date(),
 ): Promise<z.infer<typeof ExpiringBatchesResponse>> {
   if (query.warehouseId) assertWarehouseAccess(caller.claims, query.warehouseId);
-  const after = decodePageCursor(query.after, ['s', 's']);
   const warehouses = query.warehouseId
     ? [query.warehouseId]
     : seesAllWarehouses(caller.claims)
       ? undefined
       : caller.claims.warehouses;
   const window = { from: now, to: new Date(now.getTime() + query.withinDays * DAY_MS), warehouses };
-  const rows = await pageOfExpiringBatches(em, window, {
-    limit: query.limit,
-    after: after
-      ? { expiresAt: parseCursorDate(after[0] as string), batchId: after[1] as string }
-      : undefined,
+  // One after the other: a read holds one pooled connection at a time, which the read gate counts on.
+  const rows = await pageOfExpiringBatches(db, window, {
+    after: positionOf(query.after),
+    limit: query.limit + 1,
   });
-  const total = await countExpiringBatches(em, window);
+  const total = await countExpiringBatches(db, window);
   const page = keysetPage(
     rows,
     query.limit,
@@ -77,6 +66,12 @@ export async function expiringBatches(
   };
 }
 
+/** The (expiresAt, batchId) a batch cursor names. */
+function positionOf(cursor: string | undefined): BatchPosition | undefined {
+  const after = decodePageCursor(cursor, ['s', 's']);
+  return after ? { expiresAt: parseCursorDate(after[0] as string), batchId: after[1] as string } : undefined;
+}
+
 function parseCursorDate(text: string): Date {
   const date = new Date(text);
   if (Number.isNaN(date.getTime())) {
@@ -85,13 +80,12 @@ function parseCursorDate(text: string): Date {
   return date;
 }
 
-function expiringBatchDto(batch: BatchWithRecord, now: Date) {
-  return {
-    ...batchDto(batch),
+function expiringBatchDto(batch: ExpiringBatchView, now: Date) {
+  return Object.assign(batchDto(batch), {
     productId: batch.productId,
     warehouseId: batch.warehouseId,
     variantId: batch.variantId,
     uomId: batch.uomId,
     daysUntilExpiry: daysUntilExpiry(batch.expiresAt, now),
-  };
+  });
 }

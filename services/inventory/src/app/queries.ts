@@ -188,8 +188,15 @@ export async function lowStock(
     query.limit,
     (r) => [r.quantityAvailable - r.minimumStock, r.inventoryId],
     (r) => ({
-      ...r,
+      inventoryId: r.inventoryId,
+      productId: r.productId,
+      warehouseId: r.warehouseId,
+      variantId: r.variantId,
+      uomId: r.uomId,
+      quantityAvailable: r.quantityAvailable,
+      minimumStock: r.minimumStock,
       deficit: deficitOf({ available: r.quantityAvailable, reserved: 0, minimumStock: r.minimumStock }),
+      version: r.version,
     }),
   );
   return {

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { type ExpiringBatchView, type ExpiringColumns, expiringBatchOf } from './batch-reads.js';
 import { BatchRow } from './entities.js';
 
 export async function insertBatch(em: EntityManager, batch: BatchRow): Promise<void> {
@@ -31,56 +32,25 @@ export async function takeFromBatchesFirstExpiringFirst(
 }
 
 /** A batch with the key and version of its record, and the expiry thresholds already announced for it. */
-export interface BatchWithRecord {
-  batchId: string;
-  inventoryId: string;
-  batchNumber: string;
-  quantity: number;
-  remaining: number;
-  expiresAt: Date;
-  createdAt: Date;
-  productId: string;
-  warehouseId: string;
-  variantId: string | null;
-  uomId: string | null;
+export interface BatchWithRecord extends ExpiringBatchView {
   recordVersion: number;
   notifiedThresholds: number[];
 }
 
-interface Row {
-  batch_id: string;
-  inventory_id: string;
-  batch_number: string;
-  quantity: string;
-  remaining: string;
-  // The ORM's driver leaves timestamps as text in raw results.
-  expires_at: string | Date;
-  created_at: string | Date;
-  product_id: string;
-  warehouse_id: string;
-  variant_id: string | null;
-  uom_id: string | null;
+interface Row extends ExpiringColumns {
   version: number;
   notified: number[];
 }
 
-/**
- * Batches expiring in `(from, to]`, soonest first, optionally only in some warehouses; keyset-paged by
- * (expires_at, batch_id) for the scanner.
- */
+/** Batches expiring in `(from, to]`, soonest first; keyset-paged by (expires_at, batch_id) for the scanner. */
 export async function findBatchesExpiringBetween(
   em: EntityManager,
   from: Date,
   to: Date,
-  options: { warehouses?: string[]; after?: { expiresAt: Date; batchId: string }; limit: number },
+  options: { after?: { expiresAt: Date; batchId: string }; limit: number },
 ): Promise<BatchWithRecord[]> {
   const params: unknown[] = [from, to];
   let filters = '';
-  if (options.warehouses) {
-    // JSON, because the driver would spread a JS array into a list of parameters.
-    params.push(JSON.stringify(options.warehouses));
-    filters += ' and r.warehouse_id in (select jsonb_array_elements_text(?::jsonb))';
-  }
   if (options.after) {
     params.push(options.after.expiresAt, options.after.batchId);
     filters += ' and (b.expires_at, b.batch_id) > (?, ?)';
@@ -97,21 +67,12 @@ export async function findBatchesExpiringBetween(
       limit ?`,
     params,
   );
-  return rows.map((row) => ({
-    batchId: row.batch_id,
-    inventoryId: row.inventory_id,
-    batchNumber: row.batch_number,
-    quantity: Number(row.quantity),
-    remaining: Number(row.remaining),
-    expiresAt: new Date(row.expires_at),
-    createdAt: new Date(row.created_at),
-    productId: row.product_id,
-    warehouseId: row.warehouse_id,
-    variantId: row.variant_id,
-    uomId: row.uom_id,
-    recordVersion: row.version,
-    notifiedThresholds: row.notified.map(Number),
-  }));
+  return rows.map((row) =>
+    Object.assign(expiringBatchOf(row), {
+      recordVersion: row.version,
+      notifiedThresholds: row.notified.map(Number),
+    }),
+  );
 }
 
 /**

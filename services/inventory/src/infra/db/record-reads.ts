@@ -30,7 +30,7 @@ function nameOf(shape: string): string {
  * of the conditions (a scope is one warehouse or one array parameter, whatever its size), so a named statement is prepared once
  * per connection and shape.
  */
-class Statement {
+export class Statement {
   private readonly conditions: string[] = [];
   private readonly values: unknown[] = [];
   private limitSql = '';

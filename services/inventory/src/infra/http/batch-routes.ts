@@ -12,6 +12,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { expiringBatches, recordBatches } from '../../app/batch-queries.js';
 import { addBatch } from '../../app/batches.js';
+import { ormPoolReadClient } from '../../infra/db/read-client.js';
+import { readRouteOptions } from './read-admission.js';
 import type { RouteDeps } from './stock-routes.js';
 
 const tags = ['batches'];
@@ -19,6 +21,8 @@ const tags = ['batches'];
 /** Batches (lots) with expiry dates. */
 export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
   const command = commandRunner(deps);
+  const readDb = ormPoolReadClient(deps.orm);
+  const readRoute = readRouteOptions(deps.reads);
   app.post(
     '/api/inventory/:inventoryId/batches',
     {
@@ -43,7 +47,7 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/:inventoryId/batches',
     {
-      config: { permission: 'inventory:read' },
+      ...readRoute,
       schema: {
         tags,
         summary: "A record's batches with what remains of each, soonest expiry first, paged",
@@ -52,16 +56,13 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: BatchPage },
       },
     },
-    async (request) =>
-      deps.reads.run(() =>
-        recordBatches(deps.orm.em.fork(), callerOf(request), request.params.inventoryId, request.query),
-      ),
+    async (request) => recordBatches(readDb, callerOf(request), request.params.inventoryId, request.query),
   );
 
   app.get(
     '/api/inventory/batches/expiring',
     {
-      config: { permission: 'inventory:read' },
+      ...readRoute,
       schema: {
         tags,
         summary: 'Batches expiring within a number of days, soonest first, paged; `total` counts all',
@@ -69,7 +70,6 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: ExpiringBatchesResponse },
       },
     },
-    async (request) =>
-      deps.reads.run(() => expiringBatches(deps.orm.em.fork(), callerOf(request), request.query)),
+    async (request) => expiringBatches(readDb, callerOf(request), request.query),
   );
 };

@@ -34,6 +34,7 @@ import {
 } from '../../app/queries.js';
 import { ormPoolReadClient } from '../../infra/db/read-client.js';
 import { entityManagerClient, type SqlClient } from '../../infra/db/sql-client.js';
+import { readRouteOptions } from './read-admission.js';
 
 export interface RouteDeps {
   orm: Orm;
@@ -41,13 +42,12 @@ export interface RouteDeps {
   db: SqlClient;
   /** Wakes the outbox relay after a commit. */
   notify: () => void;
-  /** Bounds the list and aggregate reads running at once (503 SERVER_BUSY past its queue). */
+  /** Bounds the GETs running at once, fewer beside writes (503 SERVER_BUSY past its queue). */
   reads: ReadGate;
   /** Keeps large product/variant/UOM totals and low-stock counts a moment; absent: always computed. */
   acrossTotals?: AggregateCache;
 }
 
-const READ = { permission: 'inventory:read' } as const;
 const WRITE = { permission: 'inventory:adjust' } as const;
 const tags = ['inventory'];
 
@@ -89,6 +89,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   const command = commandRunner(deps);
   // The GETs read with plain statements on the ORM's pool (see ormPoolReadClient); writes keep their own pool.
   const readDb = ormPoolReadClient(orm);
+  const readRoute = readRouteOptions(reads);
   app.post(
     '/api/inventory/adjust',
     {
@@ -156,7 +157,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory',
     {
-      config: READ,
+      ...readRoute,
       schema: {
         tags,
         summary: 'Records, filtered and paged',
@@ -166,14 +167,14 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     },
     async (request) => {
       const { warehouseId, productId, ...page } = request.query;
-      return reads.run(() => listRecords(readDb, request.claims, { warehouseId, productId }, page));
+      return listRecords(readDb, request.claims, { warehouseId, productId }, page);
     },
   );
 
   app.get(
     '/api/inventory/low-stock',
     {
-      config: READ,
+      ...readRoute,
       schema: {
         tags,
         summary: 'Records below their minimum stock, the largest deficit first, paged; `total` counts all',
@@ -181,7 +182,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: LowStockResponse },
       },
     },
-    async (request) => reads.run(() => lowStock(readDb, request.claims, request.query, deps.acrossTotals)),
+    async (request) => lowStock(readDb, request.claims, request.query, deps.acrossTotals),
   );
 
   const across = (dimension: StockDimension, response: z.ZodType, summary: string) => {
@@ -189,7 +190,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     app.get(
       `/api/inventory/${dimension.replace('Id', '')}/:${dimension}`,
       {
-        config: READ,
+        ...readRoute,
         schema: {
           tags,
           summary: `${summary}: a page of records, totals over all of them, optional ?groupBy=warehouse`,
@@ -199,15 +200,13 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         },
       },
       async (request) =>
-        reads.run(() =>
-          stockAcrossWarehouses(
-            readDb,
-            request.claims,
-            dimension,
-            (request.params as Record<string, string>)[dimension]!,
-            request.query,
-            deps.acrossTotals,
-          ),
+        stockAcrossWarehouses(
+          readDb,
+          request.claims,
+          dimension,
+          (request.params as Record<string, string>)[dimension]!,
+          request.query,
+          deps.acrossTotals,
         ),
     );
   };
@@ -227,7 +226,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     app.get(
       path,
       {
-        config: READ,
+        ...readRoute,
         schema: {
           tags,
           summary: `${summary}, paged`,
@@ -236,15 +235,14 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
           response: { 200: InventoryPage },
         },
       },
-      async (request) =>
-        reads.run(() => listRecords(readDb, request.claims, request.params as RecordFilter, request.query)),
+      async (request) => listRecords(readDb, request.claims, request.params as RecordFilter, request.query),
     );
   }
 
   app.get(
     '/api/inventory/:inventoryId',
     {
-      config: READ,
+      ...readRoute,
       schema: { tags, summary: 'One record', params: InventoryIdParams, response: { 200: InventoryRecord } },
     },
     async (request, reply) => {
@@ -258,7 +256,7 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
   app.get(
     '/api/inventory/:inventoryId/movements',
     {
-      config: READ,
+      ...readRoute,
       schema: {
         tags,
         summary: "A record's ledger, newest first, paged",
@@ -267,7 +265,6 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: MovementPage },
       },
     },
-    async (request) =>
-      reads.run(() => movementHistory(readDb, request.claims, request.params.inventoryId, request.query)),
+    async (request) => movementHistory(readDb, request.claims, request.params.inventoryId, request.query),
   );
 };
