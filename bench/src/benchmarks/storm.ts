@@ -22,7 +22,20 @@ const LABELS: Record<StormTarget, string> = {
 const CONCURRENCY = 500;
 const RECOVERY_MS = 120_000;
 
+/** `BENCH_STORM_CASES=10000x50,1000x20` runs only those cases (to profile one alone). */
+function casesFromEnv(): Case[] | null {
+  const spec = process.env.BENCH_STORM_CASES;
+  if (!spec) return null;
+  return spec.split(',').map((item) => {
+    const [clients, missed] = item.split('x').map(Number);
+    return { clients: clients!, missed: missed! };
+  });
+}
+
 function plan(quick: boolean) {
+  const only = casesFromEnv();
+  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 2);
+  if (only) return { cases: only, rounds, timeoutMs: 60_000 };
   return quick
     ? { cases: [{ clients: 100, missed: 20 }], rounds: 2, timeoutMs: 20_000 }
     : {

@@ -55,6 +55,7 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
   private gate: Promise<void> | null = null;
   private openGate: () => void = () => undefined;
   private gated: (filters: readonly string[]) => boolean = () => true;
+  private gatedFrom = 0;
 
   append(subject: string, pad = 0): RawMessage {
     const seq = ++this.lastSeq;
@@ -67,9 +68,13 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
     return { epoch: this.epoch, firstSeq: 1, lastSeq: this.looks.shift() ?? this.lastSeq };
   }
 
-  /** Reads (those on the filters `which` picks) wait before each message until `resume()`: a slow stream. */
-  pause(which: (filters: readonly string[]) => boolean = () => true): void {
+  /**
+   * Reads (those on the filters `which` picks) wait before each message from sequence `from` on until `resume()`:
+   * a slow stream.
+   */
+  pause(which: (filters: readonly string[]) => boolean = () => true, from = 0): void {
     this.gated = which;
+    this.gatedFrom = from;
     this.gate ??= new Promise((resolve) => {
       this.openGate = resolve;
     });
@@ -83,7 +88,7 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
   async read({ filters, fromSeq, toSeq, onMessage, stopped }: ReadRange): Promise<void> {
     this.reads.push({ from: fromSeq, to: toSeq, filters });
     for (let seq = fromSeq; seq <= toSeq; seq++) {
-      if (this.gate && this.gated(filters)) await this.gate;
+      if (this.gate && seq >= this.gatedFrom && this.gated(filters)) await this.gate;
       if (stopped()) return;
       const message = this.messages.get(seq);
       if (!message || !filters.some((filter) => subjectMatches(filter, message.subject))) continue;
@@ -214,19 +219,24 @@ export function fakeGateway(
     hubs,
     subscriptions,
     backfillSlots,
+    metrics,
     /** Appends an event of product `productId` (`pad` bytes bigger) to the stream and, unless `lost`, delivers it live. */
-    publish(productId: string, options: { lost?: boolean; pad?: number } = {}): RawMessage {
-      const message = stream.append(productSubject(productId), options.pad);
+    publish(
+      productId: string,
+      options: { lost?: boolean; pad?: number; warehouseId?: string } = {},
+    ): RawMessage {
+      const message = stream.append(productSubject(productId, options.warehouseId), options.pad);
       if (!options.lost) feed.deliver(message);
       return message;
     },
-    connect() {
+    /** A client of the inventory endpoint seeing `warehouses` (every one by default). */
+    connect(warehouses = ['*']) {
       const socket = new FakeSocket();
       const connection = new Connection(
         `c${++clients}`,
         socket,
         'inventory',
-        scopeOf({ warehouses: ['*'] }),
+        scopeOf({ warehouses }),
         'user',
         LIMITS,
         metrics,
