@@ -41,6 +41,12 @@ async function allLive(clients: ReturnType<typeof resuming>) {
   for (const { socket } of clients) await vi.waitFor(() => expect(socket.controls('live')).toHaveLength(1));
 }
 
+/** Each client got exactly the channel's events after its cursor, once each, in order. */
+function expectExact(world: World, clients: ReturnType<typeof resuming>) {
+  for (const { socket, cursor } of clients)
+    expect(socket.eventSeqs('product:p')).toEqual(owed(world, cursor));
+}
+
 describe('shared replays', () => {
   it('serves clients resuming one channel from different cursors with one stream read', async () => {
     const world = await withHistory(30);
@@ -70,7 +76,7 @@ describe('shared replays', () => {
     world.stream.resume();
     await allLive(clients);
     await vi.waitFor(() => expect(other!.socket.controls('live')).toHaveLength(1));
-    for (const { socket, cursor } of clients) expect(socket.eventSeqs('product:p')).toEqual(owed(world, cursor));
+    expectExact(world, clients);
     expect(world.stream.reads.map(({ from }) => from)).toEqual([1, 4]);
   });
 
@@ -86,7 +92,7 @@ describe('shared replays', () => {
     world.stream.resume();
     const clients = [first!, ...later];
     await allLive(clients);
-    for (const { socket, cursor } of clients) expect(socket.eventSeqs('product:p')).toEqual(owed(world, cursor));
+    expectExact(world, clients);
     expect(world.stream.reads.map(({ from }) => from)).toEqual([1, 5]);
   });
 
@@ -119,7 +125,7 @@ describe('shared replays', () => {
     await vi.waitFor(() => expect(world.stream.reads).toHaveLength(1));
     world.stream.resume();
     await allLive(others);
-    for (const { socket, cursor } of others) expect(socket.eventSeqs('product:p')).toEqual(owed(world, cursor));
+    expectExact(world, others);
     expect(slow!.socket.controls('live')).toEqual([]);
     slow!.socket.drain();
     await allLive([slow!]);

@@ -107,6 +107,9 @@ export class SharedReplays {
     const { metrics } = this.ctx;
     metrics.live.replays++;
     try {
+      // Resumes of the channel whose looks at the stream are in flight join before the read starts: one more look
+      // answers after theirs (looks are shared), so that clients arriving together share the read.
+      await this.ctx.lookAtStream(read.hub);
       read.started = true;
       for (;;) {
         this.settleDone(read);

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { canSeeEvent, refuseSubscribe } from '../domain/access.js';
 import { resetReasonFor, type StreamState } from '../domain/cursor-check.js';
 import { eventFrame } from '../domain/frames.js';
-import { eventOfEntry, type WindowEntry } from '../domain/recent-window.js';
+import { eventOfEntry, frameOfEntry, type WindowEntry } from '../domain/recent-window.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
 import { visibleFilters } from '../domain/visible-filters.js';
 import { ClientChannel } from './client-channel.js';
@@ -15,6 +15,8 @@ import { SharedReplays } from './shared-replay.js';
 
 /** A client that reads nothing for this long during a replay is closed as a slow consumer. */
 const REPLAY_STALL_MS = 10_000;
+/** How long a look at the stream's bounds serves the resumes the recent-events window answers. */
+const LOOK_REUSE_MS = 200;
 
 export interface SubscribeRequest {
   name: string;
@@ -52,6 +54,7 @@ export interface SubscriptionsContext {
  */
 export class Subscriptions {
   private readonly shared: SharedReplays;
+  private reusedLook: { at: number; state: Promise<StreamState> } | null = null;
 
   constructor(private readonly ctx: SubscriptionsContext) {
     this.shared = new SharedReplays({ ...ctx, lookAtStream: (hub) => this.lookAtStream(hub) });
@@ -388,7 +391,7 @@ export class Subscriptions {
     await hub.ready;
     if (subscription.ended || connection.closing) return true;
     // The stream's bounds, as the stream path checks them: a cursor retention passed is reset all the same.
-    const stream = await this.lookAtStream(hub);
+    const stream = await this.recentLook(hub);
     if (subscription.ended || connection.closing) return true;
     if (resetReasonFor(cursor, stream)) return false;
     const missed = recent.recentAfter(cursor.seq);
@@ -436,7 +439,7 @@ export class Subscriptions {
         if (!canSeeEvent(connection.scope, event.warehouses)) continue;
         subscription.caughtUpTo(entry.seq);
         sent++;
-        const frame = eventFrame(event, hub.channelJson, epoch);
+        const frame = frameOfEntry(entry, event, hub.channelJson, epoch);
         if (!connection.congested()) connection.send(frame);
         else await connection.sendWhenWritten(frame, REPLAY_STALL_MS);
       }
@@ -520,6 +523,25 @@ export class Subscriptions {
    */
   private async lookAtStream(hub: ChannelHub): Promise<StreamState> {
     const state = await this.ctx.stream.current();
+    return { ...state, lastSeq: Math.max(state.lastSeq, hub.confirmedUpTo) };
+  }
+
+  /**
+   * A look at the stream requested at most `LOOK_REUSE_MS` ago, for resumes the window serves: they need the
+   * stream's start only (a cursor the window covers is never ahead: the window ends where the live router
+   * confirmed the stream), and a start older by that much only serves from memory events retention just removed.
+   * A storm's resumes then cost a look every `LOOK_REUSE_MS`, not one per round trip.
+   */
+  private async recentLook(hub: ChannelHub): Promise<StreamState> {
+    const now = performance.now();
+    if (!this.reusedLook || now - this.reusedLook.at > LOOK_REUSE_MS) {
+      const look = { at: now, state: this.ctx.stream.current() };
+      this.reusedLook = look;
+      look.state.catch(() => {
+        if (this.reusedLook === look) this.reusedLook = null;
+      });
+    }
+    const state = await this.reusedLook.state;
     return { ...state, lastSeq: Math.max(state.lastSeq, hub.confirmedUpTo) };
   }
 
