@@ -183,7 +183,7 @@ export const storm: Benchmark = {
           for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
             const result = await stormRound(ctx, s, c.missed, timeoutMs);
             ctx.log(
-              `storm: ${c.clients} × ${c.missed} missed → ${s.target}: all live in ${result.allMs.toFixed(0)} ms, ` +
+              `storm: ${c.clients} × ${c.missed} missed → ${s.target}: all live in ${Number(result.allMs).toFixed(0)} ms, ` +
                 `${result.complete}/${c.clients} exact, ${result.gaps} gaps, ${result.duplicates} duplicates`,
             );
             if (
