@@ -85,8 +85,12 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
     this.gate = null;
   }
 
+  /** Reads fail (the stream unavailable) while set. */
+  failing = false;
+
   async read({ filters, fromSeq, toSeq, onMessage, stopped }: ReadRange): Promise<void> {
     this.reads.push({ from: fromSeq, to: toSeq, filters });
+    if (this.failing) throw new Error('stream unavailable');
     for (let seq = fromSeq; seq <= toSeq; seq++) {
       if (this.gate && seq >= this.gatedFrom && this.gated(filters)) await this.gate;
       if (stopped()) return;

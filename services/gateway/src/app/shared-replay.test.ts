@@ -164,4 +164,15 @@ describe('shared replays', () => {
     await allLive([late!]);
     expect(late!.socket.eventSeqs('product:p')).toEqual(owed(world, 11));
   });
+
+  it('tells every client of a failed read that the stream is unavailable, as a read of its own would', async () => {
+    const world = await withHistory(30);
+    world.stream.failing = true;
+    const clients = resuming(world, [0, 4, 9]);
+    for (const { socket } of clients) {
+      await vi.waitFor(() => expect(socket.closedWith).toBe(1013));
+      expect(socket.controls('error')).toMatchObject([{ code: 'UNAVAILABLE', channel: 'product:p' }]);
+      expect(socket.controls('live')).toEqual([]);
+    }
+  });
 });

@@ -97,9 +97,7 @@ export class SharedReplays {
     const reads = this.reads.get(hub);
     if (reads) reads.push(read);
     else this.reads.set(hub, [read]);
-    this.run(read)
-      .catch((error: unknown) => this.failAll(read, error))
-      .finally(() => this.forget(read));
+    this.run(read).catch(() => this.failAll(read));
   }
 
   private async run(read: SharedRead): Promise<void> {
@@ -208,7 +206,8 @@ export class SharedReplays {
   }
 
   /** The read failed (the stream unavailable): every member resumes alone, whose own read reports it. */
-  private failAll(read: SharedRead, _error: unknown): void {
+  private failAll(read: SharedRead): void {
+    this.forget(read);
     for (const member of read.members) this.leave(read, member, true);
   }
 
