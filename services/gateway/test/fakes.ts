@@ -1,6 +1,7 @@
 import { type Channel, decodeCursor, formatChannel, stockSubject, subjectMatches } from '@inv/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { expect, vi } from 'vitest';
 import { Connection } from '../src/app/connection.js';
 import { HubRegistry } from '../src/app/hub.js';
 import { LiveRouter } from '../src/app/live-router.js';
@@ -261,3 +262,16 @@ export function fakeGateway(
 
 /** Lets every pending promise callback and immediate run (the fakes answer without real waiting). */
 export const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A started gateway on fakes with `count` events routed live, alternately of products `p` and `q`. */
+export async function withHistory(options: Parameters<typeof fakeGateway>[0], count: number) {
+  const world = fakeGateway(options);
+  await world.router.ready;
+  // A watcher keeps the channel's hub (and so the live router's reads) going.
+  const watcher = world.connect();
+  world.subscribe(watcher.connection, 'p');
+  await vi.waitFor(() => expect(watcher.socket.controls('subscribed')).toHaveLength(1));
+  for (let i = 0; i < count; i++) world.publish(i % 2 === 0 ? 'p' : 'q');
+  await vi.waitFor(() => expect(world.router.position).toBe(count));
+  return { world, watcher };
+}

@@ -1,20 +1,16 @@
-import type { DomainEvent } from '@inv/contracts';
-import { fetchJson, type TestWsClient } from '@inv/testkit';
+import type { TestWsClient } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayFixture, gatewayFixture, ids, stockEvent, subscribe } from './support.js';
+import {
+  type GatewayFixture,
+  gatewayFixture,
+  gatewayMetric,
+  ids,
+  inW1,
+  productTraffic,
+  subscribe,
+} from './support.js';
 
-const metric = async (f: GatewayFixture, name: string) => {
-  const text = (await fetchJson<string>(`${f.httpUrl(0)}/metrics`)).body;
-  return Number(new RegExp(`^${name}\\{service="gateway"\\} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-};
-
-/** Product `p` in warehouses w1 and w2, alternating. */
-const productTraffic = (p: string, n: number): DomainEvent[] =>
-  Array.from({ length: n }, (_, i) =>
-    stockEvent('inventory.updated', { productId: p, warehouseId: i % 2 === 0 ? 'w1' : 'w2' }, { version: i }),
-  );
-const inW1 = (events: DomainEvent[]) =>
-  events.filter((event) => (event.data as { warehouseId: string }).warehouseId === 'w1');
+const metric = (f: GatewayFixture, name: string) => gatewayMetric(f, 0, name);
 
 describe('shared replays from the stream', () => {
   let f: GatewayFixture;

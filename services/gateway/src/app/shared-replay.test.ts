@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { fakeGateway, productSubject } from '../../test/fakes.js';
+import { fakeGateway, productSubject, withHistory } from '../../test/fakes.js';
 
 type World = ReturnType<typeof fakeGateway>;
 /** Half the send queue of `LIMITS`: beyond it a replay waits for the socket to drain. */
@@ -16,17 +16,7 @@ const owed = (world: World, cursor: number, warehouses?: string[]) =>
     .map((message) => message.seq);
 
 /** A started gateway without a recent-events window and `count` events routed live, every other one of `p`. */
-async function withHistory(count: number, readSlots = 4) {
-  const world = fakeGateway({ readSlots });
-  await world.router.ready;
-  // A watcher keeps the channel's hub (and so the live router's reads) going.
-  const watcher = world.connect();
-  world.subscribe(watcher.connection, 'p');
-  await vi.waitFor(() => expect(watcher.socket.controls('subscribed')).toHaveLength(1));
-  for (let i = 0; i < count; i++) world.publish(i % 2 === 0 ? 'p' : 'q');
-  await vi.waitFor(() => expect(world.router.position).toBe(count));
-  return world;
-}
+const history = async (count: number, readSlots = 4) => (await withHistory({ readSlots }, count)).world;
 
 /** Clients resuming `product:p`, one per cursor, in that order. */
 function resuming(world: World, cursors: number[], warehouses?: string[]) {
@@ -49,7 +39,7 @@ function expectExact(world: World, clients: ReturnType<typeof resuming>) {
 
 describe('shared replays', () => {
   it('serves clients resuming one channel from different cursors with one stream read', async () => {
-    const world = await withHistory(30);
+    const world = await history(30);
     world.stream.pause();
     const clients = resuming(world, [2, 5, 9, 14, 14, 21]);
     await vi.waitFor(() => expect(world.stream.reads).toHaveLength(1));
@@ -63,7 +53,7 @@ describe('shared replays', () => {
   });
 
   it('starts at the oldest cursor of the clients that came while it waited for its slot', async () => {
-    const world = await withHistory(30, 1);
+    const world = await history(30, 1);
     // Another channel's replay holds the only slot.
     world.stream.pause((filters) => filters.some((filter) => filter.includes('.q.')));
     const [other] = (() => {
@@ -81,7 +71,7 @@ describe('shared replays', () => {
   });
 
   it('lets a client join a read that has not passed its cursor; an older one reads on its own', async () => {
-    const world = await withHistory(30);
+    const world = await history(30);
     // The read stops before 10, having passed 9.
     world.stream.pause(() => true, 10);
     const [first] = resuming(world, [0]);
@@ -118,7 +108,7 @@ describe('shared replays', () => {
   });
 
   it('lets a congested client read on alone without holding up the others', async () => {
-    const world = await withHistory(30);
+    const world = await history(30);
     world.stream.pause();
     const [slow, ...others] = resuming(world, [0, 0, 6]);
     slow!.socket.bufferedAmount = LIMIT_HALF + 1;
@@ -135,7 +125,7 @@ describe('shared replays', () => {
   });
 
   it('reads further when more live events came during the read than its clients may hold', async () => {
-    const world = await withHistory(20);
+    const world = await history(20);
     world.stream.pause();
     const clients = resuming(world, [0, 3]);
     await vi.waitFor(() => expect(world.stream.reads).toHaveLength(1));
@@ -154,7 +144,7 @@ describe('shared replays', () => {
   });
 
   it('serves a client that joins after every other one left the read', async () => {
-    const world = await withHistory(30);
+    const world = await history(30);
     world.stream.pause(() => true, 10);
     const [gone] = resuming(world, [0]);
     await vi.waitFor(() => expect(gone!.socket.eventSeqs('product:p')).toEqual([1, 3, 5, 7, 9]));
@@ -166,7 +156,7 @@ describe('shared replays', () => {
   });
 
   it('tells every client of a failed read that the stream is unavailable, as a read of its own would', async () => {
-    const world = await withHistory(30);
+    const world = await history(30);
     world.stream.failing = true;
     const clients = resuming(world, [0, 4, 9]);
     for (const { socket } of clients) {
