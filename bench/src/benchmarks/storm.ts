@@ -190,7 +190,8 @@ export const storm: Benchmark = {
             const result = await stormRound(ctx, s, c.missed, timeoutMs);
             ctx.log(
               `storm: ${c.clients} × ${c.missed} missed → ${s.target}: all live in ${Number.isFinite(result.allMs) ? result.allMs.toFixed(0) : '(not all)'} ms, ` +
-                `${result.complete}/${c.clients} exact, ${result.gaps} gaps, ${result.duplicates} duplicates`,
+                `${result.complete}/${c.clients} exact, ${result.gaps} gaps, ${result.duplicates} duplicates, ` +
+                `server CPU ${s.cpu.at(-1)!.toFixed(2)} s`,
             );
             if (
               s.target === 'gateway' &&
