@@ -31,6 +31,7 @@ export { TablePurger } from './maintenance/table-purger.js';
 export { counter, createMetricsRegistry, gauge, histogram } from './metrics.js';
 export { connectNats, NatsUnreachableError } from './nats/connect.js';
 export { type RetentionPressure, RetentionWatch, retentionPressure } from './nats/retention.js';
+export { nextStoredSeq } from './nats/stream-end.js';
 export {
   ensureDeadLettersStream,
   ensureDurableConsumer,

@@ -1,3 +1,4 @@
+import { nextStoredSeq } from '@inv/platform';
 import { type Consumer, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs } from '@nats-io/nats-core';
 import { mergeBySeq } from './merge.js';
@@ -92,6 +93,12 @@ interface FilterSource {
   consumer: Consumer;
   /** Messages matching the filter from the start sequence on, when the consumer was created. */
   pending: number;
+  startSeq: number;
+  /**
+   * Whether no message on the filter follows `seq` up to `end`. The consumer's "nothing pending" is not enough in
+   * a cluster: it lands on any replica, and one catching up reports nothing pending for what it has not received.
+   */
+  nothingAfter(seq: number, end: number): Promise<boolean>;
 }
 
 async function openFilter(
@@ -106,7 +113,12 @@ async function openFilter(
     opt_start_seq: startSeq,
   });
   const info = await consumer.info(true);
-  return { consumer, pending: info.num_pending };
+  const nothingAfter = async (seq: number, end: number) => {
+    if (info.cluster === undefined) return true;
+    const next = await nextStoredSeq(broker.jsm, stream, seq + 1, filter);
+    return next === null || next > end;
+  };
+  return { consumer, pending: info.num_pending, startSeq, nothingAfter };
 }
 
 async function* drain(
@@ -115,7 +127,8 @@ async function* drain(
   follow: boolean,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<StreamMessage> {
-  if ((source.pending === 0 && !follow) || signal?.aborted) {
+  const ended = !follow && source.pending === 0 && (await source.nothingAfter(source.startSeq - 1, end));
+  if (ended || signal?.aborted) {
     await source.consumer.delete().catch(() => undefined);
     return;
   }
@@ -127,7 +140,9 @@ async function* drain(
     for await (const msg of messages) {
       if (msg.seq > end) return;
       yield detach(msg);
-      if (msg.seq >= end || (!follow && msg.info.pending === 0)) return;
+      if (msg.seq >= end) return;
+      // Not the end while a replica catching up holds the rest back: the ordered consumer keeps pulling.
+      if (!follow && msg.info.pending === 0 && (await source.nothingAfter(msg.seq, end))) return;
     }
   } finally {
     signal?.removeEventListener('abort', stop);

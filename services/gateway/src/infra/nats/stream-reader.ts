@@ -1,4 +1,5 @@
 import { EVENTS_STREAM } from '@inv/contracts';
+import { nextStoredSeq } from '@inv/platform';
 import {
   AckPolicy,
   type ConsumerMessages,
@@ -15,12 +16,21 @@ const BATCH = 500;
 /** A replay consumer left behind (process crash) disappears after this long. */
 const INACTIVE_THRESHOLD_MS = 30_000;
 const MAX_ATTEMPTS = 5;
+/** How long a read waits for the replica its consumer landed on to catch up with the stream, and how often it looks. */
+const CATCH_UP_MS = 15_000;
+const CATCH_UP_PAUSE_MS = 100;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Reads one filter of the stream from a sequence to a known end with a short-lived ephemeral consumer (memory,
  * one replica, no acks). Its creation tells how much is pending, so an empty range costs one request and no
  * waiting. Gaps (a delivery sequence that skips, a consumer lost with a server) are repaired by recreating the
  * consumer after the last message seen, as ordered consumers do.
+ *
+ * In a cluster the consumer lands on any replica of the stream, and a replica that is catching up (one just back
+ * from a crash is seconds behind) reports "nothing pending" for messages it has not received yet. So there,
+ * "nothing pending" before `toSeq` is only believed once the stream leader confirms that nothing on the filter
+ * follows up to `toSeq`; otherwise the read goes on from the same place once the replicas have caught up.
  */
 class FilterCursor {
   private messages: ConsumerMessages | null = null;
@@ -29,6 +39,11 @@ class FilterCursor {
   private expectedDelivery = 1;
   private lastSeq: number;
   private done = false;
+  /** The consumer has nothing more: the end, unless a replica behind the stream said so. */
+  private drained = false;
+  /** Whether the consumer's server is one replica of several (ConsumerInfo names a cluster only then). */
+  private clustered = false;
+  private catchUpDeadline = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -45,12 +60,20 @@ class FilterCursor {
     for (let attempt = 1; ; attempt++) {
       if (this.done) return null;
       try {
+        if (this.drained && (await this.endConfirmed())) this.finish();
+        if (this.done) return null;
         if (!this.iterator) await this.open();
-        if (this.done || !this.iterator) return null;
-        const result = await this.iterator.next();
-        if (!result.done) {
-          const message = result.value;
-          if (message.info.deliverySequence === this.expectedDelivery) return this.accept(message);
+        if (this.done) return null;
+        if (this.iterator) {
+          const result = await this.iterator.next();
+          if (!result.done) {
+            const message = result.value;
+            if (message.info.deliverySequence === this.expectedDelivery) return this.accept(message);
+          }
+        } else if (this.drained) {
+          // Drained on opening: confirmed (or waited for) on the next turn, which is not a failure.
+          attempt--;
+          continue;
         }
       } catch (error) {
         if (attempt >= MAX_ATTEMPTS) throw error;
@@ -68,8 +91,33 @@ class FilterCursor {
       return null;
     }
     this.lastSeq = message.seq;
-    if (message.seq === this.toSeq || message.info.pending === 0) this.finish();
+    if (message.seq === this.toSeq) this.finish();
+    else if (message.info.pending === 0) this.drain();
     return message;
+  }
+
+  /** The consumer has nothing more before `toSeq`: stop it; the next call decides whether that is the end. */
+  private drain(): void {
+    this.drained = true;
+    this.dispose();
+  }
+
+  /**
+   * Whether nothing on the filter follows `lastSeq` up to `toSeq`. A single server's word is final; in a cluster
+   * the stream leader's decides, and while it still has a message there the replica is behind: wait a little and
+   * read on.
+   */
+  private async endConfirmed(): Promise<boolean> {
+    this.drained = false;
+    if (!this.clustered) return true;
+    const next = await nextStoredSeq(this.jsm, EVENTS_STREAM, this.lastSeq + 1, this.filter);
+    if (next === null || next > this.toSeq) return true;
+    this.catchUpDeadline ||= Date.now() + CATCH_UP_MS;
+    if (Date.now() > this.catchUpDeadline) {
+      throw new Error(`the replica reading ${this.filter} stays behind the stream at ${this.lastSeq}`);
+    }
+    await pause(CATCH_UP_PAUSE_MS);
+    return false;
   }
 
   private async open(): Promise<void> {
@@ -83,9 +131,10 @@ class FilterCursor {
       inactive_threshold: nanos(INACTIVE_THRESHOLD_MS),
     });
     this.consumerName = info.name;
+    this.clustered = info.cluster !== undefined;
     this.expectedDelivery = 1;
     if (info.num_pending === 0) {
-      this.finish();
+      this.drain();
       return;
     }
     const consumer = this.js.consumers.getConsumerFromInfo(info);

@@ -1,0 +1,78 @@
+import { EVENTS_STREAM } from '@inv/contracts';
+import { ensureEventsStream } from '@inv/platform';
+import { NatsCluster } from '@inv/testkit';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { natsStreamReader } from '../src/infra/nats/stream-reader.js';
+
+const ON_A = 'inventory.product.ra.warehouse.w1';
+const ON_B = 'inventory.product.rb.warehouse.w1';
+const WHILE_DOWN = 20_000;
+const READS = 24;
+
+/**
+ * A read consumer (R1) lands on any replica of the stream, and a replica that has just come back reports only
+ * what it has caught up on: "nothing pending" there is not the end of the range. Before the fix, the reads
+ * placed on the restarted node ended thousands of messages early, and the gateway skipped what they missed.
+ */
+describe('reading the stream while a replica catches up', () => {
+  let cluster: NatsCluster;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(3, 'catchup');
+    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    jsm = await jetstreamManager(nc);
+    await ensureEventsStream(jsm, { replicas: 3 });
+  }, 120_000);
+  afterAll(async () => {
+    await nc?.close();
+    await cluster?.stop();
+  });
+
+  async function publish(count: number): Promise<void> {
+    const js = jetstream(nc);
+    for (let i = 0; i < count; i += 1_000) {
+      const window = [];
+      for (let j = i; j < Math.min(count, i + 1_000); j++) window.push(js.publish(j % 2 ? ON_B : ON_A, '{}'));
+      await Promise.all(window);
+    }
+  }
+
+  async function readAll(filter: string, toSeq: number): Promise<number[]> {
+    const seqs: number[] = [];
+    await natsStreamReader(jetstream(nc), jsm).read({
+      filters: [filter],
+      fromSeq: 1,
+      toSeq,
+      onMessage: (message) => {
+        seqs.push(message.seq);
+      },
+      stopped: () => false,
+    });
+    return seqs;
+  }
+
+  it('reads every message up to the end it was given, on every replica', async () => {
+    await publish(1_000);
+    const follower = (await jsm.streams.info(EVENTS_STREAM)).cluster!.replicas![0]!.name;
+    const node = cluster.nodes.find((n) => n.name === follower)!;
+    await node.kill('SIGKILL');
+    await publish(WHILE_DOWN);
+    const end = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+    await node.launch();
+
+    const reads = await Promise.all(
+      Array.from({ length: READS }, (_, i) => readAll(i % 2 ? '>' : ON_A, end)),
+    );
+    const everything = Array.from({ length: end }, (_, i) => i + 1);
+    const onA = everything.filter((seq) => seq % 2 === 1);
+    const short = reads
+      .map((seqs, i) => ({ filter: i % 2 ? '>' : ON_A, got: seqs.length, want: i % 2 ? end : onA.length }))
+      .filter((read) => read.got !== read.want);
+    expect(short).toEqual([]);
+    for (const [i, seqs] of reads.entries()) expect(seqs).toEqual(i % 2 ? everything : onA);
+  }, 120_000);
+});

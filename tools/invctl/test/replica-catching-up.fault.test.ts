@@ -1,0 +1,64 @@
+import { EVENTS_STREAM } from '@inv/contracts';
+import { ensureEventsStream } from '@inv/platform';
+import { NatsCluster } from '@inv/testkit';
+import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Broker } from '../src/lib/nats.js';
+import { openReader } from '../src/lib/reader.js';
+
+const ON_A = 'inventory.product.ia.warehouse.w1';
+const ON_B = 'inventory.product.ib.warehouse.w1';
+const WHILE_DOWN = 20_000;
+const READS = 12;
+
+/**
+ * An ordered consumer lands on any replica of the stream; one that has just come back reports "nothing
+ * pending" for what it has not caught up on. Before the fix, a replay placed there ended thousands of events early.
+ */
+describe('invctl reading a clustered stream while a replica catches up', () => {
+  let cluster: NatsCluster;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  beforeAll(async () => {
+    cluster = await NatsCluster.start(3, 'invctl-catchup');
+    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    jsm = await jetstreamManager(nc);
+    await ensureEventsStream(jsm, { replicas: 3 });
+  }, 120_000);
+  afterAll(async () => {
+    await nc?.close();
+    await cluster?.stop();
+  });
+
+  async function publish(count: number): Promise<void> {
+    const js = jetstream(nc);
+    for (let i = 0; i < count; i += 1_000) {
+      const window = [];
+      for (let j = i; j < Math.min(count, i + 1_000); j++) window.push(js.publish(j % 2 ? ON_B : ON_A, '{}'));
+      await Promise.all(window);
+    }
+  }
+
+  async function replay(filter: string): Promise<number> {
+    const broker: Broker = { nc, js: jetstream(nc), jsm };
+    const reader = await openReader(broker, EVENTS_STREAM, { filters: [filter], label: filter });
+    let count = 0;
+    for await (const _ of reader.messages) count++;
+    return count;
+  }
+
+  it('replays every event of the stream and of one subject, whichever replica serves it', async () => {
+    await publish(1_000);
+    const follower = (await jsm.streams.info(EVENTS_STREAM)).cluster!.replicas![0]!.name;
+    const node = cluster.nodes.find((n) => n.name === follower)!;
+    await node.kill('SIGKILL');
+    await publish(WHILE_DOWN);
+    await node.launch();
+
+    const counts = await Promise.all(Array.from({ length: READS }, (_, i) => replay(i % 2 ? '>' : ON_A)));
+    const total = 1_000 + WHILE_DOWN;
+    expect(counts).toEqual(Array.from({ length: READS }, (_, i) => (i % 2 ? total : total / 2)));
+  }, 120_000);
+});
