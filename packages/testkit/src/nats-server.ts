@@ -106,22 +106,30 @@ export function natsServerBinary(): string | null {
 
 /** A 3-node (or n-node) JetStream cluster on loopback, each node its own process and store. */
 export class NatsCluster {
-  private constructor(readonly nodes: NatsServer[]) {}
+  private constructor(
+    readonly nodes: NatsServer[],
+    /** Each node's monitoring port (`/jsz` names the JetStream meta leader). */
+    private readonly monitorPorts: number[],
+  ) {}
 
   static async start(size = 3, clusterName = 'test'): Promise<NatsCluster> {
     const clientPorts = await Promise.all(Array.from({ length: size }, freePort));
     const routePorts = await Promise.all(Array.from({ length: size }, freePort));
+    const monitorPorts = await Promise.all(Array.from({ length: size }, freePort));
     const routes = routePorts.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
     const nodes = await Promise.all(
       clientPorts.map((port, i) =>
         NatsServer.start({
           port,
           name: `${clusterName}-n${i + 1}`,
-          config: `cluster { name: ${clusterName}, listen: 127.0.0.1:${routePorts[i]}, routes: [ ${routes} ] }`,
+          config: [
+            `cluster { name: ${clusterName}, listen: 127.0.0.1:${routePorts[i]}, routes: [ ${routes} ] }`,
+            `http: 127.0.0.1:${monitorPorts[i]}`,
+          ].join('\n'),
         }),
       ),
     );
-    const cluster = new NatsCluster(nodes);
+    const cluster = new NatsCluster(nodes, monitorPorts);
     await cluster.waitForJetStream();
     return cluster;
   }
@@ -152,6 +160,18 @@ export class NatsCluster {
     } finally {
       await nc.close();
     }
+  }
+
+  /** The name of the JetStream meta leader as a running node reports it; undefined while there is none. */
+  async metaLeader(): Promise<string | undefined> {
+    for (const [i, node] of this.nodes.entries()) {
+      if (!node.running) continue;
+      const reply = await fetch(`http://127.0.0.1:${this.monitorPorts[i]}/jsz`).catch(() => null);
+      if (!reply?.ok) continue;
+      const jsz = (await reply.json()) as { meta_cluster?: { leader?: string } };
+      if (jsz.meta_cluster?.leader) return jsz.meta_cluster.leader;
+    }
+    return undefined;
   }
 
   /** Client URLs of every node, for a client that should fail over between them. */

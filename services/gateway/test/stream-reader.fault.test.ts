@@ -1,6 +1,6 @@
 import { EVENTS_STREAM } from '@inv/contracts';
 import { ensureEventsStream } from '@inv/platform';
-import { NatsCluster } from '@inv/testkit';
+import { NatsCluster, publishMany, restartFollowerBehind } from '@inv/testkit';
 import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
@@ -32,15 +32,6 @@ describe('reading the stream while a replica catches up', () => {
     await cluster?.stop();
   });
 
-  async function publish(count: number): Promise<void> {
-    const js = jetstream(nc);
-    for (let i = 0; i < count; i += 1_000) {
-      const window = [];
-      for (let j = i; j < Math.min(count, i + 1_000); j++) window.push(js.publish(j % 2 ? ON_B : ON_A, '{}'));
-      await Promise.all(window);
-    }
-  }
-
   async function readAll(filter: string, toSeq: number): Promise<number[]> {
     const seqs: number[] = [];
     await natsStreamReader(jetstream(nc), jsm).read({
@@ -56,13 +47,14 @@ describe('reading the stream while a replica catches up', () => {
   }
 
   it('reads every message up to the end it was given, on every replica', async () => {
-    await publish(1_000);
-    const follower = (await jsm.streams.info(EVENTS_STREAM)).cluster!.replicas![0]!.name;
-    const node = cluster.nodes.find((n) => n.name === follower)!;
-    await node.kill('SIGKILL');
-    await publish(WHILE_DOWN);
-    const end = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
-    await node.launch();
+    const js = jetstream(nc);
+    const subjectOf = (i: number) => (i % 2 ? ON_B : ON_A);
+    await publishMany(js, 1_000, subjectOf);
+    let end = 0;
+    await restartFollowerBehind(cluster, nc, EVENTS_STREAM, async () => {
+      await publishMany(js, WHILE_DOWN, subjectOf);
+      end = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+    });
 
     const reads = await Promise.all(
       Array.from({ length: READS }, (_, i) => readAll(i % 2 ? '>' : ON_A, end)),
