@@ -3,7 +3,7 @@ import { eventually, fetchJson, metricValue, ServiceProcess } from '@inv/testkit
 import type { BenchRecord } from '../events.js';
 import { StormPool } from '../load/storm-pool.js';
 import type { StormResult, StormTarget } from '../load/storm-protocol.js';
-import { residentBytes } from '../proc.js';
+import { cpuSeconds, residentBytes } from '../proc.js';
 import type { Cell, Goal } from '../report.js';
 import { ratio, summarize } from '../stats.js';
 import { publishStored } from '../stored.js';
@@ -22,7 +22,20 @@ const LABELS: Record<StormTarget, string> = {
 const CONCURRENCY = 500;
 const RECOVERY_MS = 120_000;
 
+/** `BENCH_STORM_CASES=10000x50,1000x20` runs only those cases (to profile one alone). */
+function casesFromEnv(): Case[] | null {
+  const spec = process.env.BENCH_STORM_CASES;
+  if (!spec) return null;
+  return spec.split(',').map((item) => {
+    const [clients, missed] = item.split('x').map(Number);
+    return { clients: clients!, missed: missed! };
+  });
+}
+
 function plan(quick: boolean) {
+  const only = casesFromEnv();
+  const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 2);
+  if (only) return { cases: only, rounds, timeoutMs: 60_000 };
   return quick
     ? { cases: [{ clients: 100, missed: 20 }], rounds: 2, timeoutMs: 20_000 }
     : {
@@ -62,6 +75,8 @@ interface Side {
   results: StormResult[];
   rssBefore: number;
   rssGrowth: number[];
+  /** The server's user + system CPU seconds per storm: its own cost, which a loaded machine does not inflate. */
+  cpu: number[];
 }
 
 async function stormRound(ctx: BenchContext, side: Side, missed: number, timeoutMs: number) {
@@ -74,7 +89,9 @@ async function stormRound(ctx: BenchContext, side: Side, missed: number, timeout
   await side.settled(side.version);
   const pid = side.pid();
   const before = residentBytes(pid);
+  const cpuBefore = cpuSeconds(pid);
   const { value: result, peak } = await peakRss(pid, side.pool.reconnect(missed, timeoutMs));
+  side.cpu.push(cpuSeconds(pid) - cpuBefore);
   side.rssBefore ||= before;
   side.rssGrowth.push(peak - before);
   side.results.push(result);
@@ -99,6 +116,7 @@ function row(c: Case, side: Side, rounds: number): Record<string, Cell> {
     'not recovered': sum((r) => r.notRecovered),
     'server RSS MB': side.rssBefore / 2 ** 20,
     'RSS growth MB': Math.max(...side.rssGrowth) / 2 ** 20,
+    'server CPU s (median)': summarize(side.cpu).p50,
   };
 }
 
@@ -156,6 +174,7 @@ export const storm: Benchmark = {
           results: [],
           rssBefore: 0,
           rssGrowth: [],
+          cpu: [],
         });
         sides.push(
           await side(
@@ -170,8 +189,9 @@ export const storm: Benchmark = {
           for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
             const result = await stormRound(ctx, s, c.missed, timeoutMs);
             ctx.log(
-              `storm: ${c.clients} × ${c.missed} missed → ${s.target}: all live in ${result.allMs.toFixed(0)} ms, ` +
-                `${result.complete}/${c.clients} exact, ${result.gaps} gaps, ${result.duplicates} duplicates`,
+              `storm: ${c.clients} × ${c.missed} missed → ${s.target}: all live in ${Number.isFinite(result.allMs) ? result.allMs.toFixed(0) : '(not all)'} ms, ` +
+                `${result.complete}/${c.clients} exact, ${result.gaps} gaps, ${result.duplicates} duplicates, ` +
+                `server CPU ${s.cpu.at(-1)!.toFixed(2)} s`,
             );
             if (
               s.target === 'gateway' &&
@@ -224,12 +244,14 @@ export const storm: Benchmark = {
         'not recovered',
         'server RSS MB',
         'RSS growth MB',
+        'server CPU s (median)',
       ],
       rows,
       goals,
       notes: [
         `Per round: one event every client sees (its cursor / Socket.IO offset), every connection cut at once (gateway: TCP reset; Socket.IO: the transport closed, which its recovery treats as a blip), K events stored in the stream (and relayed by the Socket.IO relay from the same \`live.\` subject), then every client reconnects at once (${CONCURRENCY} handshakes in flight) and resumes. Timed from the reconnect order to the last client live with exactly its K events (gateway: the \`live\` frame; Socket.IO: \`connect\` with \`recovered\`, the missed packets arrive before it).`,
         'Every event a client ever receives is checked against the version it expects next: a gap or a duplicate is counted wherever it happens. Same client process code for both servers; servers take turns in alternating order.',
+        "Server CPU is the server process's user + system CPU time during the storm (from /proc): its own cost, which the machine's load does not inflate the way it does wall-clock times.",
         "RSS growth is the server's peak resident memory during the storm minus before it (the worst round). Socket.IO's recovery holds the missed packets in one process's memory for 2 minutes and forgets them when that process dies; the gateway resumes from the stream, on any instance.",
       ],
     };

@@ -1,6 +1,7 @@
 import { type Channel, decodeCursor, formatChannel, stockSubject, subjectMatches } from '@inv/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
+import { expect, vi } from 'vitest';
 import { Connection } from '../src/app/connection.js';
 import { HubRegistry } from '../src/app/hub.js';
 import { LiveRouter } from '../src/app/live-router.js';
@@ -55,6 +56,7 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
   private gate: Promise<void> | null = null;
   private openGate: () => void = () => undefined;
   private gated: (filters: readonly string[]) => boolean = () => true;
+  private gatedFrom = 0;
 
   append(subject: string, pad = 0): RawMessage {
     const seq = ++this.lastSeq;
@@ -67,9 +69,13 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
     return { epoch: this.epoch, firstSeq: 1, lastSeq: this.looks.shift() ?? this.lastSeq };
   }
 
-  /** Reads (those on the filters `which` picks) wait before each message until `resume()`: a slow stream. */
-  pause(which: (filters: readonly string[]) => boolean = () => true): void {
+  /**
+   * Reads (those on the filters `which` picks) wait before each message from sequence `from` on until `resume()`:
+   * a slow stream.
+   */
+  pause(which: (filters: readonly string[]) => boolean = () => true, from = 0): void {
     this.gated = which;
+    this.gatedFrom = from;
     this.gate ??= new Promise((resolve) => {
       this.openGate = resolve;
     });
@@ -80,10 +86,14 @@ export class FakeStream implements StreamStateSource, StreamReader, StreamLookup
     this.gate = null;
   }
 
+  /** Reads fail (the stream unavailable) while set. */
+  failing = false;
+
   async read({ filters, fromSeq, toSeq, onMessage, stopped }: ReadRange): Promise<void> {
     this.reads.push({ from: fromSeq, to: toSeq, filters });
+    if (this.failing) throw new Error('stream unavailable');
     for (let seq = fromSeq; seq <= toSeq; seq++) {
-      if (this.gate && this.gated(filters)) await this.gate;
+      if (this.gate && seq >= this.gatedFrom && this.gated(filters)) await this.gate;
       if (stopped()) return;
       const message = this.messages.get(seq);
       if (!message || !filters.some((filter) => subjectMatches(filter, message.subject))) continue;
@@ -214,19 +224,24 @@ export function fakeGateway(
     hubs,
     subscriptions,
     backfillSlots,
+    metrics,
     /** Appends an event of product `productId` (`pad` bytes bigger) to the stream and, unless `lost`, delivers it live. */
-    publish(productId: string, options: { lost?: boolean; pad?: number } = {}): RawMessage {
-      const message = stream.append(productSubject(productId), options.pad);
+    publish(
+      productId: string,
+      options: { lost?: boolean; pad?: number; warehouseId?: string } = {},
+    ): RawMessage {
+      const message = stream.append(productSubject(productId, options.warehouseId), options.pad);
       if (!options.lost) feed.deliver(message);
       return message;
     },
-    connect() {
+    /** A client of the inventory endpoint seeing `warehouses` (every one by default). */
+    connect(warehouses = ['*']) {
       const socket = new FakeSocket();
       const connection = new Connection(
         `c${++clients}`,
         socket,
         'inventory',
-        scopeOf({ warehouses: ['*'] }),
+        scopeOf({ warehouses }),
         'user',
         LIMITS,
         metrics,
@@ -247,3 +262,16 @@ export function fakeGateway(
 
 /** Lets every pending promise callback and immediate run (the fakes answer without real waiting). */
 export const settled = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A started gateway on fakes with `count` events routed live, alternately of products `p` and `q`. */
+export async function withHistory(options: Parameters<typeof fakeGateway>[0], count: number) {
+  const world = fakeGateway(options);
+  await world.router.ready;
+  // A watcher keeps the channel's hub (and so the live router's reads) going.
+  const watcher = world.connect();
+  world.subscribe(watcher.connection, 'p');
+  await vi.waitFor(() => expect(watcher.socket.controls('subscribed')).toHaveLength(1));
+  for (let i = 0; i < count; i++) world.publish(i % 2 === 0 ? 'p' : 'q');
+  await vi.waitFor(() => expect(world.router.position).toBe(count));
+  return { world, watcher };
+}

@@ -1,24 +1,17 @@
 import { type DomainEvent, decodeCursor } from '@inv/contracts';
-import { fetchJson, type TestWsClient, type WsFrame } from '@inv/testkit';
+import type { TestWsClient, WsFrame } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GatewayFixture, gatewayFixture, ids, stockEvent, subscribe } from './support.js';
+import {
+  type GatewayFixture,
+  gatewayFixture,
+  gatewayMetric,
+  ids,
+  inW1,
+  productTraffic,
+  subscribe,
+} from './support.js';
 
-const metric = async (f: GatewayFixture, instance: number, name: string) => {
-  const text = (await fetchJson<string>(`${f.httpUrl(instance)}/metrics`)).body;
-  return Number(new RegExp(`^${name}\\{service="gateway"\\} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-};
-
-/** Product `p` in warehouses w1 and w2, alternating. */
-const productTraffic = (p: string, n: number, from = 0): DomainEvent[] =>
-  Array.from({ length: n }, (_, i) =>
-    stockEvent(
-      'inventory.updated',
-      { productId: p, warehouseId: i % 2 === 0 ? 'w1' : 'w2' },
-      { version: from + i },
-    ),
-  );
-const inW1 = (events: DomainEvent[]) =>
-  events.filter((event) => (event.data as { warehouseId: string }).warehouseId === 'w1');
+const metric = gatewayMetric;
 const lastCursor = (frames: WsFrame[]) => frames.at(-1)!.cursor as string;
 
 describe('the recent-events window', () => {

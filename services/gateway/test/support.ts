@@ -10,6 +10,7 @@ import {
   type TransferEventType,
 } from '@inv/contracts';
 import {
+  fetchJson,
   mintToken,
   startTestNats,
   TEST_JWT_SECRET,
@@ -183,6 +184,25 @@ export async function unsubscribe(client: TestWsClient, channel: string) {
     description: `unsubscription from ${channel}`,
   });
 }
+
+/** A counter of a gateway instance's metrics, read from its `/metrics`. */
+export async function gatewayMetric(f: GatewayFixture, instance: number, name: string): Promise<number> {
+  const text = (await fetchJson<string>(`${f.httpUrl(instance)}/metrics`)).body;
+  return Number(new RegExp(`^${name}\\{service="gateway"\\} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+}
+
+/** `n` stock events of product `p` in warehouses w1 and w2, alternating, versions from `from`. */
+export const productTraffic = (p: string, n: number, from = 0): DomainEvent[] =>
+  Array.from({ length: n }, (_, i) =>
+    stockEvent(
+      'inventory.updated',
+      { productId: p, warehouseId: i % 2 === 0 ? 'w1' : 'w2' },
+      { version: from + i },
+    ),
+  );
+
+export const inW1 = (events: DomainEvent[]) =>
+  events.filter((event) => (event.data as { warehouseId: string }).warehouseId === 'w1');
 
 export const ids = (frames: Array<{ id?: string }>) => frames.map((frame) => frame.id);
 

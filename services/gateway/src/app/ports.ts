@@ -128,6 +128,8 @@ export interface GatewayMetrics {
   subscribed(kind: ChannelKind, delta: 1 | -1): void;
   framesOut: Count;
   replayedEvents: Count;
+  /** Stream reads for client resumes: one shared read serves every client resuming a channel with it. */
+  replayReads: Count;
   windowReplays: Count;
   windowReplayedEvents: Count;
   slowConsumerCloses: Count;

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { fakeGateway, productSubject, settled } from '../../test/fakes.js';
+import { fakeGateway, productSubject, settled, withHistory } from '../../test/fakes.js';
 
 type World = ReturnType<typeof fakeGateway>;
 /** Half the send queue of `LIMITS`: beyond it a replay waits for the socket to drain. */
@@ -17,19 +17,6 @@ async function resumed(world: World, productId: string, cursor: number) {
   world.subscribe(connection, productId, cursor);
   await vi.waitFor(() => expect(socket.controls('live')).toHaveLength(1));
   return socket;
-}
-
-/** A started gateway with `count` events of product `p` routed live. */
-async function withHistory(options: Parameters<typeof fakeGateway>[0], count: number) {
-  const world = fakeGateway(options);
-  await world.router.ready;
-  // A watcher keeps the channel's hub (and so the live router's reads) going.
-  const watcher = world.connect();
-  world.subscribe(watcher.connection, 'p');
-  await vi.waitFor(() => expect(watcher.socket.controls('subscribed')).toHaveLength(1));
-  for (let i = 0; i < count; i++) world.publish(i % 2 === 0 ? 'p' : 'q');
-  await vi.waitFor(() => expect(world.router.position).toBe(count));
-  return { world, watcher };
 }
 
 /** A client whose send queue is over half full resuming `product:p` from `cursor`, once subscribed. */

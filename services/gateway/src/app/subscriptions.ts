@@ -1,9 +1,9 @@
-import { type Channel, type CursorPosition, encodeCursor, WS_CLOSE } from '@inv/contracts';
+import { type Channel, type CursorPosition, encodeCursor, type ResetReason, WS_CLOSE } from '@inv/contracts';
 import type { Logger } from 'pino';
 import { canSeeEvent, refuseSubscribe } from '../domain/access.js';
 import { resetReasonFor, type StreamState } from '../domain/cursor-check.js';
 import { eventFrame } from '../domain/frames.js';
-import { eventOfEntry, type WindowEntry } from '../domain/recent-window.js';
+import { eventOfEntry, frameOfEntry, type WindowEntry } from '../domain/recent-window.js';
 import { decodeStoredEvent } from '../domain/stored-event.js';
 import { visibleFilters } from '../domain/visible-filters.js';
 import { ClientChannel } from './client-channel.js';
@@ -11,9 +11,12 @@ import type { Connection } from './connection.js';
 import type { ChannelHub, HubRegistry } from './hub.js';
 import type { GatewayMetrics, LastMatching, StreamReader, StreamStateSource } from './ports.js';
 import { LendableSlot, type Semaphore } from './semaphore.js';
+import { SharedReplays } from './shared-replay.js';
 
 /** A client that reads nothing for this long during a replay is closed as a slow consumer. */
 const REPLAY_STALL_MS = 10_000;
+/** How long a look at the stream's bounds serves the resumes the recent-events window answers. */
+const LOOK_REUSE_MS = 200;
 
 export interface SubscribeRequest {
   name: string;
@@ -50,7 +53,12 @@ export interface SubscriptionsContext {
  * hand-over, on any gateway instance, because every position is a stream sequence.
  */
 export class Subscriptions {
-  constructor(private readonly ctx: SubscriptionsContext) {}
+  private readonly shared: SharedReplays;
+  private reusedLook: { at: number; state: Promise<StreamState> } | null = null;
+
+  constructor(private readonly ctx: SubscriptionsContext) {
+    this.shared = new SharedReplays({ ...ctx, lookAtStream: (hub) => this.lookAtStream(hub) });
+  }
 
   subscribe(connection: Connection, request: SubscribeRequest): void {
     const refusal = refuseSubscribe(connection.endpoint, connection.scope, request.channel);
@@ -272,23 +280,14 @@ export class Subscriptions {
       if (subscription.ended) return;
       // From memory when the window covers the cursor: no stream read, no slot of the process's replays.
       if (await this.resumeFromWindow(subscription, cursor, requestId)) return;
-      const slot = await LendableSlot.take(this.ctx.readSlots);
-      try {
-        await this.resumeInSlot(subscription, cursor, slot, requestId);
-      } finally {
-        slot.done();
-      }
+      await this.resumeFromStream(subscription, cursor, requestId);
     } finally {
       releaseOwn();
     }
   }
 
-  private async resumeInSlot(
-    subscription: ClientChannel,
-    cursor: CursorPosition,
-    slot: LendableSlot,
-    requestId?: string,
-  ) {
+  /** The events after the cursor come from a stream read shared with the channel's other resumes. */
+  private async resumeFromStream(subscription: ClientChannel, cursor: CursorPosition, requestId?: string) {
     const { hub, connection } = subscription;
     await hub.ready;
     if (subscription.ended || connection.closing) return;
@@ -299,29 +298,7 @@ export class Subscriptions {
     if (subscription.ended) return;
 
     const reason = resetReasonFor(cursor, stream);
-    if (reason) {
-      this.ctx.metrics.resets.inc({ reason });
-      // A caller that sees some warehouses is not told the stream's position here either.
-      const visible = visibleFilters(subscription.channel, connection.scope);
-      const resetAt =
-        visible && this.ctx.lastMatching ? await this.visibleCursor(visible, joinedAt) : joinedAt;
-      if (subscription.ended || connection.closing) return;
-      subscription.startAt(resetAt);
-      connection.sendControl({
-        type: 'reset',
-        channel: subscription.name,
-        reason,
-        cursor: encodeCursor({ seq: resetAt, epoch: stream.epoch }),
-      });
-      let liveAfter = resetAt;
-      if (subscription.droppedUpTo > resetAt) {
-        // More live traffic during the lookup than the held frames keep: read it from the stream.
-        liveAfter = (await this.replayToEnd(subscription, resetAt, stream.lastSeq, slot)).end;
-        if (subscription.ended || connection.closing) return;
-      }
-      this.goLive(subscription, liveAfter);
-      return;
-    }
+    if (reason) return this.resetTo(subscription, reason, joinedAt, stream);
 
     subscription.startAt(cursor.seq);
     connection.sendControl({
@@ -330,10 +307,69 @@ export class Subscriptions {
       cursor: encodeCursor(cursor),
       requestId,
     });
-    const { replayed, end } = await this.replayToEnd(subscription, cursor.seq, stream.lastSeq, slot);
+    const shared = await this.shared.replay(subscription, stream.lastSeq);
+    let { replayed, end } = shared;
+    if (shared.solo && !subscription.ended && !connection.closing) {
+      // Its socket was congested: it reads on alone, waiting for its socket without holding up the others.
+      const more = await this.replayAlone(subscription, subscription.position, shared.end);
+      replayed += more.replayed;
+      end = more.end;
+    }
     if (subscription.ended || connection.closing) return;
     this.goLive(subscription, end);
     connection.sendControl({ type: 'live', channel: subscription.name, replayed });
+  }
+
+  /** The cursor cannot be resumed: the client is told where it continues instead, and goes live from there. */
+  private async resetTo(
+    subscription: ClientChannel,
+    reason: ResetReason,
+    joinedAt: number,
+    stream: StreamState,
+  ) {
+    const { connection } = subscription;
+    this.ctx.metrics.resets.inc({ reason });
+    // A caller that sees some warehouses is not told the stream's position here either.
+    const visible = visibleFilters(subscription.channel, connection.scope);
+    const resetAt =
+      visible && this.ctx.lastMatching
+        ? await this.inSlot(() => this.visibleCursor(visible, joinedAt))
+        : joinedAt;
+    if (subscription.ended || connection.closing) return;
+    subscription.startAt(resetAt);
+    connection.sendControl({
+      type: 'reset',
+      channel: subscription.name,
+      reason,
+      cursor: encodeCursor({ seq: resetAt, epoch: stream.epoch }),
+    });
+    let liveAfter = resetAt;
+    if (subscription.droppedUpTo > resetAt) {
+      // More live traffic during the lookup than the held frames keep: read it from the stream.
+      liveAfter = (await this.replayAlone(subscription, resetAt, stream.lastSeq)).end;
+      if (subscription.ended || connection.closing) return;
+    }
+    this.goLive(subscription, liveAfter);
+  }
+
+  /** A lookup of the stream in one of the process's read slots (a storm of them stays bounded). */
+  private async inSlot<T>(work: () => Promise<T>): Promise<T> {
+    const release = await this.ctx.readSlots.acquire();
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /** Replays `(from, end]` for one subscription in a slot of its own. */
+  private async replayAlone(subscription: ClientChannel, from: number, end: number) {
+    const slot = await LendableSlot.take(this.ctx.readSlots);
+    try {
+      return await this.replayToEnd(subscription, from, end, slot);
+    } finally {
+      slot.done();
+    }
   }
 
   /**
@@ -355,7 +391,7 @@ export class Subscriptions {
     await hub.ready;
     if (subscription.ended || connection.closing) return true;
     // The stream's bounds, as the stream path checks them: a cursor retention passed is reset all the same.
-    const stream = await this.lookAtStream(hub);
+    const stream = await this.recentLook(hub);
     if (subscription.ended || connection.closing) return true;
     if (resetReasonFor(cursor, stream)) return false;
     const missed = recent.recentAfter(cursor.seq);
@@ -375,15 +411,10 @@ export class Subscriptions {
     let liveAfter = end;
     if (subscription.droppedUpTo > end) {
       // More live traffic while sending than the held frames keep: the rest comes from the stream.
-      const slot = await LendableSlot.take(this.ctx.readSlots);
-      try {
-        const last = (await this.lookAtStream(hub)).lastSeq;
-        const more = await this.replayToEnd(subscription, end, last, slot);
-        replayed += more.replayed;
-        liveAfter = more.end;
-      } finally {
-        slot.done();
-      }
+      const last = (await this.lookAtStream(hub)).lastSeq;
+      const more = await this.replayAlone(subscription, end, last);
+      replayed += more.replayed;
+      liveAfter = more.end;
       if (subscription.ended || connection.closing) return true;
     }
     this.goLive(subscription, liveAfter);
@@ -408,7 +439,7 @@ export class Subscriptions {
         if (!canSeeEvent(connection.scope, event.warehouses)) continue;
         subscription.caughtUpTo(entry.seq);
         sent++;
-        const frame = eventFrame(event, hub.channelJson, epoch);
+        const frame = frameOfEntry(entry, event, hub.channelJson, epoch);
         if (!connection.congested()) connection.send(frame);
         else await connection.sendWhenWritten(frame, REPLAY_STALL_MS);
       }
@@ -454,6 +485,7 @@ export class Subscriptions {
     const { connection, hub } = subscription;
     const epoch = this.ctx.stream.epoch;
     let sent = 0;
+    this.ctx.metrics.replayReads.inc();
     await this.ctx.reader.read({
       filters: hub.filters,
       fromSeq: from + 1,
@@ -491,6 +523,25 @@ export class Subscriptions {
    */
   private async lookAtStream(hub: ChannelHub): Promise<StreamState> {
     const state = await this.ctx.stream.current();
+    return { ...state, lastSeq: Math.max(state.lastSeq, hub.confirmedUpTo) };
+  }
+
+  /**
+   * A look at the stream requested at most `LOOK_REUSE_MS` ago, for resumes the window serves: they need the
+   * stream's start only (a cursor the window covers is never ahead: the window ends where the live router
+   * confirmed the stream), and a start older by that much only serves from memory events retention just removed.
+   * A storm's resumes then cost a look every `LOOK_REUSE_MS`, not one per round trip.
+   */
+  private async recentLook(hub: ChannelHub): Promise<StreamState> {
+    const now = performance.now();
+    if (!this.reusedLook || now - this.reusedLook.at > LOOK_REUSE_MS) {
+      const look = { at: now, state: this.ctx.stream.current() };
+      this.reusedLook = look;
+      look.state.catch(() => {
+        if (this.reusedLook === look) this.reusedLook = null;
+      });
+    }
+    const state = await this.reusedLook.state;
     return { ...state, lastSeq: Math.max(state.lastSeq, hub.confirmedUpTo) };
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RecentWindow } from './recent-window.js';
+import { eventBody } from '../../test/fakes.js';
+import { eventOfEntry, frameOfEntry, RecentWindow } from './recent-window.js';
 
 const SUBJECT = 'inventory.product.p.warehouse.w.updated';
 const message = (seq: number, bytes = 10) => ({ seq, subject: SUBJECT, data: new Uint8Array(bytes) });
@@ -92,5 +93,17 @@ describe('the recent-events window', () => {
     expect(seqs(window.after(4990, 5000))).toEqual([
       4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999, 5000,
     ]);
+  });
+
+  it("builds an entry's frame once per channel and epoch, and anew for another", () => {
+    const window = new RecentWindow(10, 1 << 20);
+    window.append(0, { seq: 1, subject: SUBJECT, data: eventBody('e1') });
+    const entry = window.after(0, 1)![0]!;
+    const event = eventOfEntry(entry)!;
+    const first = frameOfEntry(entry, event, '"product:p"', 1);
+    expect(frameOfEntry(entry, event, '"product:p"', 1)).toBe(first);
+    expect(frameOfEntry(entry, event, '"global"', 1).toString()).toContain('"channel":"global"');
+    expect(frameOfEntry(entry, event, '"global"', 2)).not.toBe(frameOfEntry(entry, event, '"global"', 1));
+    expect(JSON.parse(first.toString())).toMatchObject({ channel: 'product:p', id: 'e1' });
   });
 });

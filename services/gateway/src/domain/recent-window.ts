@@ -1,3 +1,4 @@
+import { eventFrame } from './frames.js';
 import type { StoredEvent } from './stored-event.js';
 import { decodeStoredEvent } from './stored-event.js';
 
@@ -10,11 +11,13 @@ export interface WindowEntry {
   event?: StoredEvent | null;
   /** The canonical names of the channels it belongs to, computed on first use. */
   channels?: ReadonlySet<string>;
+  /** The event frame last built from it, for a channel and epoch: every resume of that channel sends these bytes. */
+  frame?: { channelJson: string; epoch: number; bytes: Buffer };
 }
 
-/** Room an entry takes: its bytes, about as much again once decoded, and the objects around them. */
-const ENTRY_OVERHEAD = 160;
-const entrySize = (entry: WindowEntry) => 2 * entry.data.length + entry.subject.length + ENTRY_OVERHEAD;
+/** Room an entry takes: its bytes, about as much again decoded, once more framed, and the objects around them. */
+const ENTRY_OVERHEAD = 320;
+const entrySize = (entry: WindowEntry) => 3 * entry.data.length + entry.subject.length + ENTRY_OVERHEAD;
 
 /**
  * The stream's most recent messages as the live router routed them, bounded by count and bytes, so that a client
@@ -104,4 +107,21 @@ export class RecentWindow {
 export function eventOfEntry(entry: WindowEntry): StoredEvent | null {
   if (entry.event === undefined) entry.event = decodeStoredEvent(entry.seq, entry.subject, entry.data);
   return entry.event;
+}
+
+/**
+ * The entry's event frame on a channel, built once for every resume of that channel that serves it (a storm of
+ * 10,000 clients resuming one channel would otherwise build 10,000 copies of each frame).
+ */
+export function frameOfEntry(
+  entry: WindowEntry,
+  event: StoredEvent,
+  channelJson: string,
+  epoch: number,
+): Buffer {
+  const cached = entry.frame;
+  if (cached && cached.channelJson === channelJson && cached.epoch === epoch) return cached.bytes;
+  const bytes = eventFrame(event, channelJson, epoch);
+  entry.frame = { channelJson, epoch, bytes };
+  return bytes;
 }

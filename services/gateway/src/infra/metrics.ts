@@ -50,6 +50,10 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       name: 'gateway_replayed_events_total',
       help: 'Events sent to clients from the stream when resuming from a cursor',
     }),
+    replayReads: counter(registry, {
+      name: 'gateway_replay_reads_total',
+      help: 'Stream reads for client resumes (one shared read serves every client resuming a channel from it)',
+    }),
     windowReplays: counter(registry, {
       name: 'gateway_window_replays_total',
       help: 'Resumes served from the recent-events window in memory, without reading the stream',

@@ -1,5 +1,5 @@
 import { WS_CLOSE } from '@inv/contracts';
-import { AuthError, type TokenVerifier } from '@inv/platform';
+import { AuthError, type createTokenVerifier } from '@inv/platform';
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import type { Authenticate } from '../../app/ports.js';
@@ -9,11 +9,15 @@ import type { Authenticate } from '../../app/ports.js';
  * from the token only once its signature and claims are verified. Verification failures are values, never
  * exceptions: an AuthError names what is wrong, anything else (a JWKS that cannot be fetched) is "unavailable".
  */
-export function authenticator(verifyToken: TokenVerifier, logger: Logger): Authenticate {
+/** A token verifier that also tells when a verified token expires. */
+type ExpiringTokenVerifier = ReturnType<typeof createTokenVerifier>;
+
+export function authenticator(verifyToken: ExpiringTokenVerifier, logger: Logger): Authenticate {
   return async (token) => {
     try {
-      const claims = await verifyToken(token);
-      return { ok: true, claims, expiresAt: expiryOf(token) };
+      // The verifier knows the expiry of a token it verified (or remembered): no second decoding per connection.
+      const { claims, expiresAt } = await verifyToken.verified(token);
+      return { ok: true, claims, expiresAt: expiresAt?.getTime() ?? expiryOf(token) };
     } catch (error) {
       if (error instanceof AuthError)
         return { ok: false, code: WS_CLOSE.unauthorized, reason: error.message, label: error.reason };
@@ -28,6 +32,7 @@ export function authenticator(verifyToken: TokenVerifier, logger: Logger): Authe
   };
 }
 
+/** Development mode verifies nothing: a token given all the same still ends the connection at its `exp`. */
 function expiryOf(token: string | undefined | null): number | null {
   if (!token) return null; // development mode without tokens
   const { exp } = decodeJwt(token);
