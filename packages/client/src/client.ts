@@ -375,10 +375,10 @@ export class InventoryClient {
         this.emitter.emit('error', { code: frame.code, message: frame.message, channel: frame.channel });
         return;
       case 'reconnect':
-        // The gateway is shutting down: go to another instance, resuming by cursor, after the delay it chose
-        // for this client (its clients come back spread out, not all at once), or at once.
+        // The gateway is shutting down: go to another instance, resuming by cursor, at once (the gateway hands
+        // its clients over one by one, spread out) or after the delay an older gateway chose for this client.
         this.attempt = 0;
-        this.suggestedDelayMs = suggestedDelay(frame.afterMs, this.backoff);
+        this.suggestedDelayMs = suggestedDelay(frame.afterMs, this.backoff) ?? 0;
         this.socket?.close(1000, 'server asked to reconnect');
         return;
       default:

@@ -194,9 +194,9 @@ export const RefreshedFrame = z.object({
   requestId: RequestId,
 });
 /**
- * Graceful shutdown: the gateway asks clients to reconnect elsewhere before it closes with 1001. `afterMs` (when
- * present) is how long this client should wait first: the gateway spreads its clients' reconnects over a window
- * so that a deploy does not send them all to the other instances at once.
+ * Graceful shutdown: the gateway asks a client to reconnect elsewhere right before it closes it with 1001. The
+ * gateway spreads these hand-overs over a window itself (serving each client live until its turn), so a client
+ * reconnects at once. `afterMs`, when present (gateways before 2026-12), asks it to wait that long first.
  */
 export const ReconnectFrame = z.object({
   type: z.literal('reconnect'),

@@ -22,7 +22,6 @@ import { Semaphore } from './app/semaphore.js';
 import { SessionTracker } from './app/sessions.js';
 import { Subscriptions } from './app/subscriptions.js';
 import { connectionLimits, type GatewayConfig } from './config.js';
-import { shutdownNotice } from './domain/frames.js';
 import { RecentWindow } from './domain/recent-window.js';
 import { RecentEvents } from './domain/stored-event.js';
 import { authenticator } from './infra/http/authenticate.js';
@@ -186,10 +185,7 @@ export async function startGateway(
       stopped ??= (async () => {
         stopping = true;
         connections.stopHeartbeat();
-        for (const connection of connections.all()) {
-          connection.sendControl(shutdownNotice(config.SHUTDOWN_RECONNECT_SPREAD_MS));
-          connection.close(WS_CLOSE.goingAway, 'server shutting down; reconnect and resume');
-        }
+        await connections.handOver(config.SHUTDOWN_RECONNECT_SPREAD_MS);
         await sessions.stop();
         await connections.drain(CLOSE_GRACE_MS);
         await app.close();

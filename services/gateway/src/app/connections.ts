@@ -1,4 +1,5 @@
 import { WS_CLOSE } from '@inv/contracts';
+import { handOverDelay, SHUTDOWN_NOTICE } from '../domain/frames.js';
 import type { Connection } from './connection.js';
 import type { GatewayMetrics } from './ports.js';
 
@@ -52,6 +53,23 @@ export class ConnectionRegistry {
 
   all(): Connection[] {
     return [...this.connections];
+  }
+
+  /**
+   * Shutdown: each connection is told to reconnect and closed with 1001 at its own moment of `spreadMs`, and
+   * served live until then. The instance's clients reach the others spread out, and none waits unserved
+   * meanwhile (a client asked to wait after the close would miss everything published during its wait).
+   */
+  async handOver(spreadMs: number, random = Math.random): Promise<void> {
+    await Promise.all(
+      this.all().map(async (connection) => {
+        const delay = handOverDelay(spreadMs, random);
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        if (connection.closing) return;
+        connection.sendControl(SHUTDOWN_NOTICE);
+        connection.close(WS_CLOSE.goingAway, 'server shutting down; reconnect and resume');
+      }),
+    );
   }
 
   startHeartbeat(): void {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { shutdownNotice } from './frames.js';
+import { handOverDelay } from './frames.js';
 
-describe('the shutdown notice', () => {
-  it('asks for a reconnect at once without a spread', () => {
-    expect(shutdownNotice(0, () => 0.7)).toEqual({ type: 'reconnect', reason: 'shutdown' });
+describe('the moment a connection is handed over at shutdown', () => {
+  it('is at once without a spread', () => {
+    expect(handOverDelay(0, () => 0.7)).toBe(0);
   });
 
-  it('draws each delay from the spread, below its end', () => {
-    expect(shutdownNotice(1000, () => 0)).toEqual({ type: 'reconnect', reason: 'shutdown', afterMs: 0 });
-    expect(shutdownNotice(1000, () => 0.25).afterMs).toBe(250);
-    expect(shutdownNotice(1000, () => 0.99999).afterMs).toBe(999);
+  it('is drawn from the spread, below its end', () => {
+    expect(handOverDelay(1000, () => 0)).toBe(0);
+    expect(handOverDelay(1000, () => 0.25)).toBe(250);
+    expect(handOverDelay(1000, () => 0.99999)).toBe(999);
   });
 });

@@ -25,14 +25,17 @@ export function errorFrame(error: ProtocolError): string {
   return controlFrame({ type: 'error', ...error });
 }
 
+/** What a client is told when its instance shuts down: reconnect (to another instance) and resume by cursor. */
+export const SHUTDOWN_NOTICE: Extract<ControlFrame, { type: 'reconnect' }> = {
+  type: 'reconnect',
+  reason: 'shutdown',
+};
+
 /**
- * The `reconnect` frame of one client at shutdown: with a spread, a delay drawn uniformly from it, so that the
- * instance's clients reach the other instances (and read the stream) spread over the window, not all at once.
+ * When, within the shutdown's spread, one connection is handed over: drawn uniformly from `[0, spreadMs)`, so
+ * that an instance's clients reach the other instances (and read the stream) spread over the window, not all at
+ * once.
  */
-export function shutdownNotice(
-  spreadMs: number,
-  random = Math.random,
-): Extract<ControlFrame, { type: 'reconnect' }> {
-  if (spreadMs <= 0) return { type: 'reconnect', reason: 'shutdown' };
-  return { type: 'reconnect', reason: 'shutdown', afterMs: Math.floor(random() * spreadMs) };
+export function handOverDelay(spreadMs: number, random = Math.random): number {
+  return spreadMs > 0 ? Math.floor(random() * spreadMs) : 0;
 }
