@@ -32,26 +32,32 @@ describe('invctl reading a clustered stream while a replica catches up', () => {
     await cluster?.stop();
   });
 
-  async function replay(filter: string): Promise<number> {
+  async function replay(filter: string, since?: Date): Promise<number> {
     const broker: Broker = { nc, js: jetstream(nc), jsm };
-    const reader = await openReader(broker, EVENTS_STREAM, { filters: [filter], label: filter });
+    const reader = await openReader(broker, EVENTS_STREAM, { filters: [filter], label: filter, since });
     let count = 0;
     for await (const _ of reader.messages) count++;
     return count;
   }
 
-  it('replays every event of the stream and of one subject, whichever replica serves it', async () => {
+  it('replays every event of the stream, of one subject and since a time, whichever replica serves it', async () => {
     const js = jetstream(nc);
     const subjectOf = (i: number) => (i % 2 ? ON_B : ON_A);
     await publishMany(js, 1_000, subjectOf);
+    const since = new Date();
     let end = 0;
     await restartFollowerBehind(cluster, nc, EVENTS_STREAM, async () => {
       await publishMany(js, WHILE_DOWN, subjectOf);
       end = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
     });
 
-    const counts = await Promise.all(Array.from({ length: READS }, (_, i) => replay(i % 2 ? '>' : ON_A)));
+    const [counts, countsSince] = await Promise.all([
+      Promise.all(Array.from({ length: READS }, (_, i) => replay(i % 2 ? '>' : ON_A))),
+      // `--since` a moment before the node went down: what it missed, found from a replica that lacks it.
+      Promise.all(Array.from({ length: READS }, () => replay('>', since))),
+    ]);
     expect(end).toBe(1_000 + WHILE_DOWN);
     expect(counts).toEqual(Array.from({ length: READS }, (_, i) => (i % 2 ? end : end / 2)));
+    expect(countsSince).toEqual(Array.from({ length: READS }, () => WHILE_DOWN));
   }, 120_000);
 });

@@ -32,6 +32,9 @@ export interface Reader {
 }
 
 const BATCH = 512;
+/** How long a read waits for a replica catching up with the stream, and each pull of the first message. */
+const CATCH_UP_MS = 15_000;
+const FIRST_WAIT_MS = 5_000;
 
 /**
  * Reads a selection in stream order with ordered consumers: one per subject filter, merged by stream sequence,
@@ -50,7 +53,10 @@ export async function openReader(
   const lastSeq = info.state.last_seq;
   const firstSeq = info.state.messages === 0 ? lastSeq + 1 : info.state.first_seq;
   const timeStart = selection.since
-    ? await firstSeqAtOrAfter(broker, stream, selection.since, lastSeq)
+    ? await firstSeqAtOrAfter(broker, stream, selection.since, {
+        lastSeq,
+        lastTime: new Date(info.state.last_ts),
+      })
     : undefined;
   const range = resolveRange(
     { fromSeq: Math.max(selection.fromSeq ?? 1, options.minStart ?? 1), toSeq: selection.toSeq },
@@ -171,21 +177,32 @@ async function* bounded(
 
 async function* empty(): AsyncGenerator<StreamMessage> {}
 
-/** The first sequence stored at or after `time`; one past the last when there is none. */
+/**
+ * The first sequence stored at or after `time`; one past the last when there is none. The consumer's "nothing
+ * pending" is believed only when the stream's last message (as the leader reported it) is older than `time`: on
+ * a replica catching up it can mean "not received yet", and then the first message is awaited instead.
+ */
 async function firstSeqAtOrAfter(
   broker: Broker,
   stream: string,
   time: Date,
-  lastSeq: number,
+  end: { lastSeq: number; lastTime: Date },
 ): Promise<number> {
+  if (end.lastTime < time) return end.lastSeq + 1;
   const consumer = await broker.js.consumers.get(stream, {
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: time.toISOString(),
   });
   try {
-    if ((await consumer.info(true)).num_pending === 0) return lastSeq + 1;
-    const first = await consumer.next({ expires: 5_000 });
-    return first?.seq ?? lastSeq + 1;
+    const info = await consumer.info(true);
+    if (info.num_pending === 0 && info.cluster === undefined) return end.lastSeq + 1;
+    for (let waited = 0; waited < CATCH_UP_MS; waited += FIRST_WAIT_MS) {
+      const first = await consumer.next({ expires: FIRST_WAIT_MS });
+      if (first) return first.seq;
+    }
+    throw new Error(
+      `stream ${stream}: no message at or after ${time.toISOString()} arrived from its replica`,
+    );
   } finally {
     await consumer.delete().catch(() => undefined);
   }
