@@ -145,8 +145,12 @@ describe('replay from a cursor', () => {
     const began = performance.now();
     await subscribe(resumed, 'product:big', start.cursor);
     const live = await resumed.nextFrame('live', { timeoutMs: 20_000 });
+    // Events this instance has stored but not yet routed live when the client resumes come right after `live`
+    // (held, then released): `replayed` counts only those before it.
+    expect(live.replayed).toBeGreaterThan(0);
+    expect(live.replayed).toBeLessThanOrEqual(10_000);
+    await resumed.waitForEvents('product:big', 10_000, { timeoutMs: 20_000 });
     const elapsed = performance.now() - began;
-    expect(live).toMatchObject({ replayed: 10_000 });
     expect(ids(resumed.events('product:big'))).toEqual(ids(events));
     console.info(`replayed 10,000 events in ${elapsed.toFixed(0)} ms`);
   });

@@ -85,29 +85,30 @@ export class WebhookBridge {
     this.jsm = await jetstreamManager(this.deps.nc);
     // At start an active endpoint whose consumer is gone (a stream restored without it) gets a new one, as at
     // registration; later passes leave that to registration, so a deletion elsewhere is never undone.
-    this.syncing = this.syncOnce({ createConsumers: true }).finally(() => {
-      this.syncing = null;
-    });
-    await this.syncing;
-    this.timer = setInterval(() => void this.sync(), this.deps.syncMs);
+    await this.sync({ createConsumers: true });
+    this.timer = setInterval(
+      () =>
+        void this.sync({ createConsumers: false }).catch((error: unknown) =>
+          this.deps.logger.warn({ err: error }, 'webhook endpoint sync failed'),
+        ),
+      this.deps.syncMs,
+    );
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.syncing;
+    await this.syncing?.catch(() => undefined); // a failed pass was logged by its caller
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();
   }
 
   /** Runs a worker for every active endpoint and none for the others; one pass at a time. */
-  private sync(): Promise<void> {
-    this.syncing ??= this.syncOnce({ createConsumers: false })
-      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'webhook endpoint sync failed'))
-      .finally(() => {
-        this.syncing = null;
-      });
+  private sync(options: { createConsumers: boolean }): Promise<void> {
+    this.syncing ??= this.syncOnce(options).finally(() => {
+      this.syncing = null;
+    });
     return this.syncing;
   }
 
