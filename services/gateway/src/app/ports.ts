@@ -65,8 +65,12 @@ export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
   save(prefix: string, channel: string, cursor: string): Promise<void>;
   remove(prefix: string, channel: string): Promise<void>;
-  /** Names the connection that holds the session from now on. */
-  claim(prefix: string, owner: string): Promise<void>;
+  /**
+   * Names the connection that holds the session from now on, unless a connection whose bind began later (`since`,
+   * ms) holds it already: claims can land out of order across instances, and the newest connection must win.
+   * False when it did not take the session.
+   */
+  claim(prefix: string, owner: string, since: number): Promise<boolean>;
   /** The connection that holds the session, or null when none claimed it. */
   owner(prefix: string): Promise<string | null>;
   /** The session ids with stored positions of one user (by `userKey`). */

@@ -19,6 +19,7 @@ function slowFirstListing() {
     remove: async () => undefined,
     claim: async (prefix, owner) => {
       owners.set(prefix, owner);
+      return true;
     },
     owner: async (prefix) => owners.get(prefix) ?? null,
     sessionsOf: async () => {

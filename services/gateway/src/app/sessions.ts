@@ -49,8 +49,12 @@ export class SessionTracker {
     const prefix = sessionPrefix(connection.user, sessionId);
     // Binds of one session run one after the other: the per-user count makes a bind slow (a KV key listing), and
     // a newer connection's bind overtaking an older one's would claim first, so the older would own the session.
+    // Which of two connections is the newer is decided by when their binds began, not by when their claims land.
+    const since = Date.now();
     const previous = this.binding.get(prefix) ?? Promise.resolve(null);
-    const current = previous.catch(() => null).then(() => this.bindInTurn(connection, sessionId, prefix));
+    const current = previous
+      .catch(() => null)
+      .then(() => this.bindInTurn(connection, sessionId, prefix, since));
     this.binding.set(prefix, current);
     try {
       return await current;
@@ -63,6 +67,7 @@ export class SessionTracker {
     connection: Connection,
     sessionId: string,
     prefix: string,
+    since: number,
   ): Promise<Map<string, string> | null> {
     if (Number.isFinite(this.maxPerUser)) {
       const held = await this.repository.sessionsOf(userKey(connection.user));
@@ -73,7 +78,11 @@ export class SessionTracker {
       if (holder !== connection && holder.session?.prefix === prefix) await this.takeOver(holder);
     }
     // Claimed before any sweep can see this connection, or it would find the session someone else's.
-    await this.repository.claim(prefix, connection.id);
+    if (!(await this.repository.claim(prefix, connection.id, since))) {
+      // A connection on another instance whose bind began later holds it: this one is the older.
+      this.fence(connection);
+      return new Map();
+    }
     this.bound.add(connection);
     return this.repository.load(prefix);
   }

@@ -4,6 +4,20 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { SessionRepository } from '../../app/ports.js';
 import { channelOfSessionKey, sessionKey, sessionOwnerKey } from '../../domain/session-keys.js';
 
+const MAX_CLAIM_ATTEMPTS = 10;
+
+/** An owner key's value: `{owner, since}`; a bare connection id (written before claims were ordered) counts as oldest. */
+function parseClaim(text: string): { owner: string; since: number } | null {
+  if (!text.startsWith('{')) return text ? { owner: text, since: 0 } : null;
+  try {
+    const value = JSON.parse(text) as { owner?: unknown; since?: unknown };
+    if (typeof value.owner !== 'string' || typeof value.since !== 'number') return null;
+    return { owner: value.owner, since: value.since };
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Durable sessions in the `gateway-sessions` KV bucket, one key per (user, session, channel) holding a cursor.
  * The bucket's TTL is the inactivity threshold: a session nobody wrote to for that long is forgotten.
@@ -36,12 +50,26 @@ export async function openSessionBucket(
     async remove(prefix, channel) {
       await kv.delete(sessionKey(prefix, channel));
     },
-    async claim(prefix, owner) {
-      await kv.put(sessionOwnerKey(prefix), owner);
+    async claim(prefix, owner, since) {
+      const key = sessionOwnerKey(prefix);
+      const value = JSON.stringify({ owner, since });
+      for (let attempt = 1; ; attempt++) {
+        const entry = await kv.get(key);
+        const held = entry?.operation === 'PUT' ? parseClaim(entry.string()) : null;
+        if (held && held.since > since) return false;
+        try {
+          // Compare-and-set: a claim landing in between makes this one look again.
+          if (entry) await kv.update(key, value, entry.revision);
+          else await kv.create(key, value);
+          return true;
+        } catch (error) {
+          if (attempt >= MAX_CLAIM_ATTEMPTS) throw error;
+        }
+      }
     },
     async owner(prefix) {
       const entry = await kv.get(sessionOwnerKey(prefix));
-      return entry?.operation === 'PUT' ? entry.string() : null;
+      return entry?.operation === 'PUT' ? (parseClaim(entry.string())?.owner ?? null) : null;
     },
     async sessionsOf(user) {
       const sessions = new Set<string>();

@@ -1,0 +1,52 @@
+import { GATEWAY_SESSIONS_BUCKET } from '@inv/contracts';
+import { startTestNats, type TestNats } from '@inv/testkit';
+import { Kvm } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/nats-core';
+import { connect } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionRepository } from '../src/app/ports.js';
+import { sessionOwnerKey } from '../src/domain/session-keys.js';
+import { openSessionBucket } from '../src/infra/nats/session-kv.js';
+
+/**
+ * Two connections of one durable session on two instances claim it; under load the older one's claim can land
+ * last (its bind was slow). Before the fix the last claim won, so the older tab took the session from the newer.
+ */
+describe('durable session claims in the KV bucket', () => {
+  let nats: TestNats;
+  let nc: NatsConnection;
+  let sessions: SessionRepository;
+  beforeAll(async () => {
+    nats = await startTestNats();
+    nc = await connect({ servers: nats.url });
+    sessions = await openSessionBucket(nc, { ttlMs: 3_600_000, replicas: 1 });
+  });
+  afterAll(async () => {
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('keeps the session with the connection whose bind began last, whatever order the claims land in', async () => {
+    expect(await sessions.claim('u1.tabs', 'newer', 2_000)).toBe(true);
+    expect(await sessions.claim('u1.tabs', 'older', 1_000)).toBe(false);
+    expect(await sessions.owner('u1.tabs')).toBe('newer');
+    expect(await sessions.claim('u1.tabs', 'newest', 3_000)).toBe(true);
+    expect(await sessions.owner('u1.tabs')).toBe('newest');
+  });
+
+  it('lets exactly one of several concurrent claims win: the one whose bind began last', async () => {
+    const results = await Promise.all(
+      [5, 3, 9, 1, 7].map((since) => sessions.claim('u2.tabs', `c${since}`, since)),
+    );
+    expect(results.filter(Boolean).length).toBeGreaterThanOrEqual(1);
+    expect(await sessions.owner('u2.tabs')).toBe('c9');
+  });
+
+  it('reads an owner written before claims were ordered, and replaces it', async () => {
+    const kv = await new Kvm(nc).open(GATEWAY_SESSIONS_BUCKET);
+    await kv.put(sessionOwnerKey('u3.tabs'), 'legacy-connection');
+    expect(await sessions.owner('u3.tabs')).toBe('legacy-connection');
+    expect(await sessions.claim('u3.tabs', 'current', Date.now())).toBe(true);
+    expect(await sessions.owner('u3.tabs')).toBe('current');
+  });
+});
