@@ -8,7 +8,12 @@ export { eventually, freePort } from './ports.js';
 export { createTestDatabase, PostgresServer, type TestDatabase } from './postgres.js';
 export { type Spawned, spawnServer, stopChild } from './processes.js';
 export { type SeededRandom, seededRandom } from './random.js';
-export { publishMany, restartFollowerBehind } from './replica-behind.js';
+export {
+  type EventsCluster,
+  publishMany,
+  restartFollowerBehind,
+  startEventsCluster,
+} from './replica-behind.js';
 export { ServiceProcess } from './service-process.js';
 export { type Stack, startStack } from './stack.js';
 export { type StockRecord, stockRecordSubject, stockUpdatedEvent, stockUpdatedJson } from './stock-events.js';

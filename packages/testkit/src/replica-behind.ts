@@ -1,7 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { type JetStreamClient, jetstreamManager } from '@nats-io/jetstream';
+import { ensureEventsStream } from '@inv/platform';
+import { type JetStreamClient, type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { NatsCluster } from './nats-server.js';
+import { connect } from '@nats-io/transport-node';
+import { NatsCluster } from './nats-server.js';
+
+export interface EventsCluster {
+  cluster: NatsCluster;
+  /** Follows the cluster through a node's death. */
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+  stop(): Promise<void>;
+}
+
+/** A 3-node cluster with the EVENTS stream on all three nodes (R3), and a connection that follows it. */
+export async function startEventsCluster(name: string): Promise<EventsCluster> {
+  const cluster = await NatsCluster.start(3, name);
+  const nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  const jsm = await jetstreamManager(nc);
+  await ensureEventsStream(jsm, { replicas: 3 });
+  return {
+    cluster,
+    nc,
+    jsm,
+    async stop() {
+      await nc.close();
+      await cluster.stop();
+    },
+  };
+}
 
 /**
  * Publishes `count` small messages, `subjectOf(i)` each, a window of a thousand in flight at a time. A publish

@@ -1,9 +1,6 @@
 import { EVENTS_STREAM } from '@inv/contracts';
-import { ensureEventsStream } from '@inv/platform';
-import { NatsCluster, publishMany, restartFollowerBehind } from '@inv/testkit';
-import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
+import { type EventsCluster, publishMany, restartFollowerBehind, startEventsCluster } from '@inv/testkit';
+import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsStreamReader } from '../src/infra/nats/stream-reader.js';
 
@@ -18,23 +15,15 @@ const READS = 24;
  * placed on the restarted node ended thousands of messages early, and the gateway skipped what they missed.
  */
 describe('reading the stream while a replica catches up', () => {
-  let cluster: NatsCluster;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
+  let events: EventsCluster;
   beforeAll(async () => {
-    cluster = await NatsCluster.start(3, 'catchup');
-    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    jsm = await jetstreamManager(nc);
-    await ensureEventsStream(jsm, { replicas: 3 });
+    events = await startEventsCluster('catchup');
   }, 120_000);
-  afterAll(async () => {
-    await nc?.close();
-    await cluster?.stop();
-  });
+  afterAll(async () => events?.stop());
 
   async function readAll(filter: string, toSeq: number): Promise<number[]> {
     const seqs: number[] = [];
-    await natsStreamReader(jetstream(nc), jsm).read({
+    await natsStreamReader(jetstream(events.nc), events.jsm).read({
       filters: [filter],
       fromSeq: 1,
       toSeq,
@@ -47,13 +36,13 @@ describe('reading the stream while a replica catches up', () => {
   }
 
   it('reads every message up to the end it was given, on every replica', async () => {
-    const js = jetstream(nc);
+    const js = jetstream(events.nc);
     const subjectOf = (i: number) => (i % 2 ? ON_B : ON_A);
     await publishMany(js, 1_000, subjectOf);
     let end = 0;
-    await restartFollowerBehind(cluster, nc, EVENTS_STREAM, async () => {
+    await restartFollowerBehind(events.cluster, events.nc, EVENTS_STREAM, async () => {
       await publishMany(js, WHILE_DOWN, subjectOf);
-      end = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+      end = (await events.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
     });
 
     const reads = await Promise.all(

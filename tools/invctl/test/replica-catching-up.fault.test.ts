@@ -1,9 +1,6 @@
 import { EVENTS_STREAM } from '@inv/contracts';
-import { ensureEventsStream } from '@inv/platform';
-import { NatsCluster, publishMany, restartFollowerBehind } from '@inv/testkit';
-import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/nats-core';
-import { connect } from '@nats-io/transport-node';
+import { type EventsCluster, publishMany, restartFollowerBehind, startEventsCluster } from '@inv/testkit';
+import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Broker } from '../src/lib/nats.js';
 import { openReader } from '../src/lib/reader.js';
@@ -18,22 +15,14 @@ const READS = 12;
  * pending" for what it has not caught up on. Before the fix, a replay placed there ended thousands of events early.
  */
 describe('invctl reading a clustered stream while a replica catches up', () => {
-  let cluster: NatsCluster;
-  let nc: NatsConnection;
-  let jsm: JetStreamManager;
+  let events: EventsCluster;
   beforeAll(async () => {
-    cluster = await NatsCluster.start(3, 'invctl-catchup');
-    nc = await connect({ servers: cluster.servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    jsm = await jetstreamManager(nc);
-    await ensureEventsStream(jsm, { replicas: 3 });
+    events = await startEventsCluster('invctl-catchup');
   }, 120_000);
-  afterAll(async () => {
-    await nc?.close();
-    await cluster?.stop();
-  });
+  afterAll(async () => events?.stop());
 
   async function replay(filter: string, since?: Date): Promise<number> {
-    const broker: Broker = { nc, js: jetstream(nc), jsm };
+    const broker: Broker = { nc: events.nc, js: jetstream(events.nc), jsm: events.jsm };
     const reader = await openReader(broker, EVENTS_STREAM, { filters: [filter], label: filter, since });
     let count = 0;
     for await (const _ of reader.messages) count++;
@@ -41,14 +30,14 @@ describe('invctl reading a clustered stream while a replica catches up', () => {
   }
 
   it('replays every event of the stream, of one subject and since a time, whichever replica serves it', async () => {
-    const js = jetstream(nc);
+    const js = jetstream(events.nc);
     const subjectOf = (i: number) => (i % 2 ? ON_B : ON_A);
     await publishMany(js, 1_000, subjectOf);
     const since = new Date();
     let end = 0;
-    await restartFollowerBehind(cluster, nc, EVENTS_STREAM, async () => {
+    await restartFollowerBehind(events.cluster, events.nc, EVENTS_STREAM, async () => {
       await publishMany(js, WHILE_DOWN, subjectOf);
-      end = (await jsm.streams.info(EVENTS_STREAM)).state.last_seq;
+      end = (await events.jsm.streams.info(EVENTS_STREAM)).state.last_seq;
     });
 
     const [counts, countsSince] = await Promise.all([

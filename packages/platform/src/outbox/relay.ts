@@ -171,7 +171,7 @@ export class OutboxRelay {
         }
         const room = this.o.batchSize - this.claimed.size;
         this.wakeRequested = false;
-        const rows = this.worthReading(room) ? await this.fetchPending(room) : [];
+        const rows = this.worthReading() ? await this.fetchPending(room) : [];
         if (this.failure) continue;
         this.dispatch(rows);
         if (room > 0 && rows.length === room) continue; // more are waiting
@@ -255,8 +255,8 @@ export class OutboxRelay {
    * row one by one (they are unpublished until marked), so reading for every few rows marked, while a backlog of
    * hundreds is queued, costs the database far more than the rows it finds.
    */
-  private worthReading(room: number): boolean {
-    return this.claimed.size === 0 || room >= this.o.batchSize / 4;
+  private worthReading(): boolean {
+    return this.claimed.size === 0 || this.o.batchSize - this.claimed.size >= this.o.batchSize / 4;
   }
 
   /** The oldest unpublished rows not already being published or marked. */
@@ -368,9 +368,9 @@ export class OutboxRelay {
       [published.map((p) => p.id), published.map((p) => p.seq)],
     );
     this.published?.inc(published.length);
-    const wasWorth = this.worthReading(this.o.batchSize - this.claimed.size);
+    const wasWorth = this.worthReading();
     for (const p of published) this.claimed.delete(p.id);
-    if (!wasWorth && this.worthReading(this.o.batchSize - this.claimed.size)) this.poke();
+    if (!wasWorth && this.worthReading()) this.poke();
   }
 
   private async purgeOld(): Promise<void> {
