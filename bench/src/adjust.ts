@@ -1,5 +1,6 @@
 import type { AdjustResponse, ErrorBody } from '@inv/contracts';
 import { type BenchRecord, timedReason } from './events.js';
+import { httpRequest, jsonOf } from './http.js';
 import { paced } from './pace.js';
 import { now, Samples } from './stats.js';
 
@@ -19,7 +20,7 @@ export async function postAdjust(
   options: { reason?: string; expectedVersion?: number; quantity?: number } = {},
 ): Promise<AdjustOutcome> {
   const started = now();
-  const response = await fetch(`${baseUrl}/api/inventory/adjust`, {
+  const answer = await httpRequest(`${baseUrl}/api/inventory/adjust`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -30,14 +31,14 @@ export async function postAdjust(
       expectedVersion: options.expectedVersion,
     }),
   });
-  const body = await response.json().catch(() => null);
+  const body = jsonOf<unknown>(answer);
   const ms = now() - started;
-  if (response.status === 200) {
+  if (answer.status === 200) {
     return { status: 200, ms, version: (body as AdjustResponse).inventory.version, currentVersion: null };
   }
   // A stale version is refused with the version the record is at (OPTIMISTIC_LOCK_FAILURE, STALE_VERSION).
   const details = (body as ErrorBody | null)?.details as { currentVersion?: number } | undefined;
-  return { status: response.status, ms, version: null, currentVersion: details?.currentVersion ?? null };
+  return { status: answer.status, ms, version: null, currentVersion: details?.currentVersion ?? null };
 }
 
 /** `count` records of one product, warehouses `w-0` … . */

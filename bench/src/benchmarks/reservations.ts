@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { benchRecords, postAdjust } from '../adjust.js';
 import type { BenchRecord } from '../events.js';
+import { httpRequest, jsonOf } from '../http.js';
 import { closedLoop } from '../pace.js';
 import type { Cell, Goal } from '../report.js';
 import { now, ratio, Samples } from '../stats.js';
@@ -22,13 +23,13 @@ async function postReservation(
   expiresInSeconds = 900,
 ): Promise<Answer> {
   const started = now();
-  const response = await fetch(`${url}/api/reservations`, {
+  const answer = await httpRequest(`${url}/api/reservations`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ reference, lines: [{ ...record, quantity: 1 }], expiresInSeconds }),
   });
-  const body = (await response.json().catch(() => null)) as { code?: string } | null;
-  return { status: response.status, code: body?.code ?? null, ms: now() - started };
+  const body = jsonOf<{ code?: string }>(answer);
+  return { status: answer.status, code: body?.code ?? null, ms: now() - started };
 }
 
 /** Runs `tasks` with at most `limit` in flight. */

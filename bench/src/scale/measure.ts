@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { httpRequest } from '../http.js';
 import { residentBytes } from '../proc.js';
 import { ROOT } from '../stack.js';
 import { now, Samples } from '../stats.js';
@@ -23,14 +24,14 @@ export async function timedGet(
   tally: ReadTally,
 ): Promise<void> {
   const started = now();
-  const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  const bytes = (await response.arrayBuffer()).byteLength;
+  const answer = await httpRequest(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  const bytes = Buffer.byteLength(answer.text);
   const ms = now() - started;
-  if (response.status === 200) {
+  if (answer.status === 200) {
     tally.ok++;
     tally.latency.push(ms);
     tally.maxBytes = Math.max(tally.maxBytes, bytes);
-  } else if (response.status === 503) tally.busy++;
+  } else if (answer.status === 503) tally.busy++;
   else tally.failed++;
 }
 

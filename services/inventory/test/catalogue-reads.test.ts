@@ -353,4 +353,37 @@ describe('read gate and totals cache', () => {
     expect(scoped.body.total).toBe(n);
     expect(idsOf(scoped.body.items)).toContain(low.body.inventory.inventoryId);
   });
+
+  it('reads without parallel workers, so a large aggregate takes one core and leaves the other to writes', async () => {
+    const [row] = await f.sql('show max_parallel_workers_per_gather');
+    expect(row).toEqual({ max_parallel_workers_per_gather: '0' });
+  });
+
+  it('serves the expiring-batch count from the cache with the time it was counted, while the page stays current', async () => {
+    const path = '/api/inventory/batches/expiring?withinDays=3';
+    const record = await f.adjust({
+      productId: 'gate-exp',
+      warehouseId: 'gate-wh0',
+      quantity: 5,
+      movementType: 'in',
+    });
+    const inventoryId = record.body.inventory.inventoryId;
+    const addBatch = (batchNumber: string, hours: number) =>
+      f.api('POST', `/api/inventory/${inventoryId}/batches`, {
+        body: { batchNumber, quantity: 1, expiresAt: new Date(Date.now() + hours * 3_600_000).toISOString() },
+      });
+    expect((await addBatch('LOT-later', 48)).status).toBe(201);
+    const first = await f.api('GET', path);
+    expect(first.status).toBe(200);
+    expect(ExpiringBatchesResponse.safeParse(first.body).success).toBe(true);
+    // A batch expiring sooner than any: first on the page at once, counted at the next refresh.
+    expect((await addBatch('LOT-sooner', 1)).status).toBe(201);
+    const second = await f.api('GET', path);
+    expect(second.body.items[0]).toMatchObject({ batchNumber: 'LOT-sooner' });
+    expect(second.body).toMatchObject({ total: first.body.total, totalsAsOf: first.body.totalsAsOf });
+    // Another scope is another count: made now, with the new batch.
+    const scoped = await f.api('GET', `${path}&warehouseId=gate-wh0`);
+    expect(scoped.body.total).toBe(2);
+    expect(Date.parse(scoped.body.totalsAsOf)).toBeGreaterThan(Date.parse(first.body.totalsAsOf));
+  });
 });

@@ -16,6 +16,7 @@ import {
   type SqlClient,
   tryApplyMovements,
 } from '../src/index.js';
+import { recordIdByKeySql } from '../src/infra/db/movements-sql.js';
 import {
   crossesLowStockSql,
   crossesOutOfStockSql,
@@ -31,6 +32,23 @@ function withoutTimes(event: DomainEvent) {
   const { id: _id, occurredAt: _at, ...rest } = event;
   const { timestamp: _ts, ...data } = event.data as { timestamp: string };
   return { ...rest, data };
+}
+
+/** Pages (buffers) a statement touches when run with its generic plan, as a prepared statement runs it. */
+async function sharedBlocksOfGenericPlan(pool: pg.Pool, sql: string, args: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query('set plan_cache_mode = force_generic_plan');
+    await client.query(`prepare generic_plan_probe(text, text, text, text) as ${sql}`);
+    const plan = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Shared Hit Blocks': number } }] }>(
+      `explain (analyze, buffers, format json) execute generic_plan_probe(${args})`,
+    );
+    return plan.rows[0]!['QUERY PLAN'][0].Plan['Shared Hit Blocks'];
+  } finally {
+    await client.query('deallocate generic_plan_probe').catch(() => undefined);
+    await client.query('reset plan_cache_mode');
+    client.release();
+  }
 }
 
 describe('atomic movements', () => {
@@ -346,6 +364,30 @@ describe('atomic movements', () => {
       { v: 3, a: 7 },
       { v: 4, a: 7 },
     ]);
+  });
+
+  it('finds a record by its stock key without reading the rest of its product', async () => {
+    const { productId: product } = uniqueKey('wide-product');
+    // A product in 3,000 warehouses, and 3,000 other products in one of them: neither alone finds one record.
+    await pool.query(
+      `insert into inventory_record (inventory_id, product_id, warehouse_id, variant_id, uom_id, version)
+       select $1 || '-' || g, $1, 'w-' || g, case when g % 2 = 0 then 'v' end, null, 1
+         from generate_series(1, 3000) g
+       union all
+       select $1 || '-other-' || g, $1 || '-other-' || g, 'w-1500', null, null, 1
+         from generate_series(1, 3000) g`,
+      [product],
+    );
+    await pool.query('analyze inventory_record');
+    // As the movement statement runs it: prepared, with the plan for any key (generic).
+    const blocks = await sharedBlocksOfGenericPlan(
+      pool,
+      `with k as (select $1 as product_id, $2 as warehouse_id, $3 as variant_id, $4 as uom_id)
+       select (${recordIdByKeySql('k')}) from k`,
+      `'${product}', 'w-1500', 'v', null`,
+    );
+    // One index descent and one heap page: a scan bounded by the product or the warehouse alone reads ~20.
+    expect(blocks).toBeLessThanOrEqual(5);
   });
 
   it('books one increase with the lean statement exactly as the generic statement books it', async () => {

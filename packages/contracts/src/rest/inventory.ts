@@ -221,5 +221,10 @@ export const ExpiringBatchesResponse = z.object({
   total: z.int(),
   withinDays: z.int(),
   timestamp: Timestamp,
+  /**
+   * When `total` was counted (its window then ran from that moment): a count over many batches is kept a moment
+   * (TOTALS_CACHE_MS), the page is current.
+   */
+  totalsAsOf: Timestamp,
   page: PageInfo,
 });

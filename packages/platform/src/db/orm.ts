@@ -23,6 +23,14 @@ export interface OrmOptions {
   /** Bound on waiting for a pooled connection, so a database outage answers 503 instead of hanging. */
   acquireTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** PostgreSQL settings of every pooled session (sent when it connects, no extra round trip). */
+  sessionSettings?: Record<string, string>;
+}
+
+/** `-c name=value …` for a connection's startup `options`; undefined when there are none. */
+function startupOptions(settings: Record<string, string> | undefined): string | undefined {
+  const entries = Object.entries(settings ?? {});
+  return entries.length > 0 ? entries.map(([name, value]) => `-c ${name}=${value}`).join(' ') : undefined;
 }
 
 export async function createOrm(options: OrmOptions): Promise<Orm> {
@@ -47,6 +55,7 @@ export async function createOrm(options: OrmOptions): Promise<Orm> {
         connection: {
           statement_timeout: options.statementTimeoutMs ?? 15_000,
           connectionTimeoutMillis: 5_000,
+          options: startupOptions(options.sessionSettings),
         },
       },
       forceUtcTimezone: true,

@@ -55,6 +55,8 @@ export interface ServiceDefinition<C extends ServiceConfig, X> {
   /** The service's own migrations (its `migrations/index.ts`); the platform's run first. */
   migrations: OrmOptions['migrations'];
   docs: HttpServerOptions['docs'];
+  /** Settings of every session of the ORM's pool (PostgreSQL GUCs, e.g. `max_parallel_workers_per_gather`). */
+  sessionSettings?: OrmOptions['sessionSettings'];
   /** The durable consumer through which the service applies another service's events. */
   inbox: { durable: DurableOptions; handler: (logger: Logger) => InboxConsumerOptions['handle'] };
   /** Builds the service's own parts once the shared ones exist. */
@@ -97,6 +99,7 @@ function ormOptions<C extends ServiceConfig>(
     migrations: service.migrations,
     logger,
     poolSize: config.DB_POOL_SIZE,
+    sessionSettings: service.sessionSettings,
   };
 }
 

@@ -10,8 +10,9 @@ import {
   pageOfRecordBatches,
 } from '../infra/db/batch-reads.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
+import type { AggregateCache } from './aggregate-cache.js';
 import { batchDto } from './batches.js';
-import { type PageRequest, readRecord } from './queries.js';
+import { type PageRequest, readRecord, scopeKey } from './queries.js';
 
 /** One record's batches, soonest expiry first, keyset-paged by (expiresAt, batchId); used-up ones included. */
 export async function recordBatches(
@@ -30,12 +31,15 @@ export async function recordBatches(
 
 /**
  * Batches that expire within `withinDays` (and have not expired yet), soonest first, one keyset page at a
- * time; `total` counts the whole window.
+ * time; `total` counts the whole window. With a cache, a count over many batches (every warehouse of a large
+ * catalogue: an index-only scan of the window) is kept like the low-stock count, and `totalsAsOf` says when it
+ * was made; the page is always current.
  */
 export async function expiringBatches(
   db: SqlClient,
   caller: Pick<Caller, 'claims'>,
   query: PageRequest & { withinDays: number; warehouseId?: string },
+  totalsCache?: AggregateCache,
   now: Date = new Date(),
 ): Promise<z.infer<typeof ExpiringBatchesResponse>> {
   if (query.warehouseId) assertWarehouseAccess(caller.claims, query.warehouseId);
@@ -50,7 +54,10 @@ export async function expiringBatches(
     after: positionOf(query.after),
     limit: query.limit + 1,
   });
-  const total = await countExpiringBatches(db, window);
+  const compute = () => countExpiringBatches(db, window);
+  const { value: total, at } = totalsCache
+    ? await totalsCache.get(`expiring:${query.withinDays}:${scopeKey(warehouses)}`, compute, (count) => count)
+    : { value: await compute(), at: now };
   const page = keysetPage(
     rows,
     query.limit,
@@ -62,6 +69,7 @@ export async function expiringBatches(
     total,
     withinDays: query.withinDays,
     timestamp: now.toISOString(),
+    totalsAsOf: at.toISOString(),
     page: page.page,
   };
 }

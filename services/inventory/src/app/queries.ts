@@ -92,7 +92,7 @@ const COLUMN_OF: Record<StockDimension, StockColumn> = {
 };
 
 /** The cache key of an aggregate over the caller's warehouses. */
-function scopeKey(scope: WarehouseScope): string {
+export function scopeKey(scope: WarehouseScope): string {
   return scope === undefined ? '*' : [...scope].sort().join(',');
 }
 

@@ -54,6 +54,17 @@ const NO_EXTENSION: MovementSqlExtension = {
   events: 'select null::text, null::bigint, null::int, null::text, null::jsonb where false',
 };
 
+/**
+ * The id of the record with the stock key of row `k` (columns product_id, warehouse_id, variant_id, uom_id).
+ * Product and warehouse bound the scan of the stock key's index, which is in that order (migration
+ * stock_key_order): `is not distinct from` cannot, so it only filters the product's records in that warehouse.
+ */
+export function recordIdByKeySql(k: string): string {
+  return `select i.inventory_id from inventory_record i
+            where i.product_id = ${k}.product_id and i.warehouse_id = ${k}.warehouse_id
+              and i.variant_id is not distinct from ${k}.variant_id and i.uom_id is not distinct from ${k}.uom_id`;
+}
+
 /** The parameters as rows, and each target's record id (an existing record's, found by id or by stock key). */
 const INPUT_CTES = `
 recs as (
@@ -69,11 +80,7 @@ ents as (
     out_id uuid)
 ),
 targets as (
-  select k.rec, coalesce(k.inventory_id, (
-           select i.inventory_id from inventory_record i
-            where i.product_id = k.product_id and i.warehouse_id = k.warehouse_id
-              and i.variant_id is not distinct from k.variant_id and i.uom_id is not distinct from k.uom_id
-         )) as inventory_id
+  select k.rec, coalesce(k.inventory_id, (${recordIdByKeySql('k')})) as inventory_id
     from recs k
 ),
 `;

@@ -1,4 +1,4 @@
-import { type DomainEvent, EVENT_CATALOG, type StockKey } from '@inv/contracts';
+import { type DomainEvent, EVENT_CATALOG, newEventId, type StockKey } from '@inv/contracts';
 import { ConcurrencyConflict } from '@inv/platform';
 import type { LocationPatch, MovementContext, StockRecord } from '../../domain/record.js';
 import type { StockChange } from '../../domain/stock.js';
@@ -285,4 +285,36 @@ export async function bookMovements(
     };
   });
   return { ok: true, booked };
+}
+
+/**
+ * Prepares the movement statements on one connection (the lean one for an increase, the generic one for a take)
+ * by booking on a record that does not exist: both are refused (`not_found`), nothing is written, and the
+ * connection has them planned before its first stock change.
+ */
+export async function warmMovementStatements(connection: SqlClient): Promise<void> {
+  const now = new Date();
+  const eventIds = () => ({
+    updated: newEventId(now.getTime()),
+    lowStock: newEventId(now.getTime()),
+    outOfStock: newEventId(now.getTime()),
+  });
+  for (const quantityChange of [1, -1]) {
+    await bookMovements(
+      connection,
+      [
+        {
+          target: { inventoryId: 'warm-up: no such record', newInventoryId: 'warm-up', mayCreate: false },
+          movements: [
+            {
+              change: { movementType: quantityChange > 0 ? 'in' : 'out', quantityChange, reservedChange: 0 },
+              context: { actor: 'warm-up', reason: null, source: null },
+              eventIds: eventIds(),
+            },
+          ],
+        },
+      ],
+      now,
+    );
+  }
 }

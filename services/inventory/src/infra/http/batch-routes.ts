@@ -70,6 +70,6 @@ export const batchRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
         response: { 200: ExpiringBatchesResponse },
       },
     },
-    async (request) => expiringBatches(readDb, callerOf(request), request.query),
+    async (request) => expiringBatches(readDb, callerOf(request), request.query, deps.acrossTotals),
   );
 };
