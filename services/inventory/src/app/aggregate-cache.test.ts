@@ -24,6 +24,15 @@ function computations(values: number[]) {
 
 const rows = (n: number) => n;
 
+/** Lets queued promise callbacks run until `done` holds (pure logic: no timers involved). */
+async function eventuallyCalled(done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await done()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error('never happened');
+}
+
 describe('AggregateCache', () => {
   it('shares one computation between concurrent first reads and serves it until the TTL', async () => {
     const c = clock();
@@ -56,6 +65,30 @@ describe('AggregateCache', () => {
     const fresh = await cache.get('k', work.compute, rows);
     expect(fresh.value).toBe(600);
     expect(fresh.at.getTime()).toBe(c.now());
+  });
+
+  it('runs the background refreshes of aggregates that fall due together one after the other', async () => {
+    const c = clock();
+    const cache = new AggregateCache<number>({ ttlMs: 2_000, minRows: 1, maxKeys: 10, now: c.now });
+    const uom = computations([1, 2]);
+    const lowStock = computations([10, 20]);
+    const first = [
+      cache.get('uom:each', uom.compute, rows),
+      cache.get('low-stock:*', lowStock.compute, rows),
+    ];
+    uom.finish();
+    lowStock.finish();
+    await Promise.all(first);
+    c.advance(2_000);
+    await cache.get('uom:each', uom.compute, rows);
+    await cache.get('low-stock:*', lowStock.compute, rows);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect([uom.calls, lowStock.calls]).toEqual([2, 1]); // the second waits for the first
+    uom.finish();
+    await eventuallyCalled(() => lowStock.calls === 2);
+    lowStock.finish();
+    await eventuallyCalled(async () => (await cache.get('low-stock:*', lowStock.compute, rows)).value === 20);
+    expect((await cache.get('uom:each', uom.compute, rows)).value).toBe(2);
   });
 
   it('refreshes an aggregate that took long at most once per ten times its cost', async () => {

@@ -31,7 +31,7 @@ const COST_FACTOR = 10;
  * Totals over a large set (a unit of measure holds half the catalogue) cost a scan of that set. This keeps each
  * large aggregate for `ttlMs` and recomputes it in the background once it is older (stale-while-revalidate), so
  * a burst of the same read costs one aggregate, and readers never wait on a recomputation after the first; an
- * aggregate that takes long is refreshed less often (COST_FACTOR).
+ * aggregate that takes long is refreshed less often (COST_FACTOR), and background refreshes run one at a time.
  * Concurrent first reads of a key share one computation. Small aggregates are computed every time.
  * One cache holds aggregates of several kinds (per-warehouse totals, a low-stock count): a key names its kind,
  * and each `get` says the type of its value; `T` is the type of the values when there is one kind.
@@ -39,6 +39,8 @@ const COST_FACTOR = 10;
 export class AggregateCache<T = unknown> {
   private readonly entries = new Map<string, Entry>();
   private readonly pending = new Map<string, Promise<Computed<unknown>>>();
+  /** The background refreshes, one after the other (see `get`). */
+  private refreshes: Promise<unknown> = Promise.resolve();
   private readonly now: () => number;
 
   constructor(private readonly options: AggregateCacheOptions) {
@@ -54,7 +56,12 @@ export class AggregateCache<T = unknown> {
     if (entry) {
       const age = this.now() - entry.computed.at.getTime();
       if (age >= Math.max(this.options.ttlMs, COST_FACTOR * entry.costMs) && !entry.refreshing) {
-        entry.refreshing = this.load(key, compute, rowsOf)
+        // Queued behind the other keys' refreshes: when many aggregates fall due together (a burst of broad
+        // reads after a pause), their scans run one at a time instead of all at once on every core, which
+        // stalled the writes beside them (bench `scale`, mixed phase).
+        const refresh = this.refreshes.then(() => this.load(key, compute, rowsOf));
+        this.refreshes = refresh.catch(() => undefined);
+        entry.refreshing = refresh
           .catch(() => undefined)
           .finally(() => {
             entry.refreshing = null;
