@@ -7,8 +7,8 @@ import { createStockPool } from '../src/infra/db/sql-client.js';
 const logger = pino({ level: 'silent' });
 
 /** Backends connected to the test database other than the one asking. */
-async function backends(pool: pg.Pool, db: TestDatabase): Promise<number> {
-  const rows = await pool.query<{ n: number }>(
+async function backends(connection: pg.PoolClient, db: TestDatabase): Promise<number> {
+  const rows = await connection.query<{ n: number }>(
     'select count(*)::int as n from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
     [db.name],
   );
@@ -46,7 +46,7 @@ describe('the write pool', () => {
       expect(pool.totalCount).toBe(3);
       const probe = await pool.connect();
       try {
-        expect(await backends(probe as unknown as pg.Pool, db)).toBe(2);
+        expect(await backends(probe, db)).toBe(2);
       } finally {
         probe.release();
       }
