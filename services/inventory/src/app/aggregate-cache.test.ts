@@ -1,3 +1,4 @@
+import { eventually } from '@inv/testkit';
 import { describe, expect, it } from 'vitest';
 import { AggregateCache } from './aggregate-cache.js';
 
@@ -23,15 +24,6 @@ function computations(values: number[]) {
 }
 
 const rows = (n: number) => n;
-
-/** Lets queued promise callbacks run until `done` holds (pure logic: no timers involved). */
-async function eventuallyCalled(done: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await done()) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  throw new Error('never happened');
-}
 
 describe('AggregateCache', () => {
   it('shares one computation between concurrent first reads and serves it until the TTL', async () => {
@@ -85,9 +77,9 @@ describe('AggregateCache', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect([uom.calls, lowStock.calls]).toEqual([2, 1]); // the second waits for the first
     uom.finish();
-    await eventuallyCalled(() => lowStock.calls === 2);
+    await eventually(() => lowStock.calls === 2);
     lowStock.finish();
-    await eventuallyCalled(async () => (await cache.get('low-stock:*', lowStock.compute, rows)).value === 20);
+    await eventually(async () => (await cache.get('low-stock:*', lowStock.compute, rows)).value === 20);
     expect((await cache.get('uom:each', uom.compute, rows)).value).toBe(2);
   });
 

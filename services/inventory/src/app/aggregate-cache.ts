@@ -105,3 +105,17 @@ export class AggregateCache<T = unknown> {
     this.entries.set(key, { computed, costMs, refreshing: null });
   }
 }
+
+/**
+ * The aggregate `key` from `cache` (kept, shared, refreshed in the background), or computed now when there is no
+ * cache (`TOTALS_CACHE_MS=0`); either way with the time it was computed.
+ */
+export async function aggregateOf<V>(
+  cache: AggregateCache | undefined,
+  key: string,
+  compute: () => Promise<V>,
+  rowsOf: (value: V) => number,
+  now: Date = new Date(),
+): Promise<Computed<V>> {
+  return cache ? cache.get(key, compute, rowsOf) : { value: await compute(), at: now };
+}

@@ -10,7 +10,7 @@ import {
   pageOfRecordBatches,
 } from '../infra/db/batch-reads.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
-import type { AggregateCache } from './aggregate-cache.js';
+import { type AggregateCache, aggregateOf } from './aggregate-cache.js';
 import { batchDto } from './batches.js';
 import { type PageRequest, readRecord, scopeKey } from './queries.js';
 
@@ -54,10 +54,13 @@ export async function expiringBatches(
     after: positionOf(query.after),
     limit: query.limit + 1,
   });
-  const compute = () => countExpiringBatches(db, window);
-  const { value: total, at } = totalsCache
-    ? await totalsCache.get(`expiring:${query.withinDays}:${scopeKey(warehouses)}`, compute, (count) => count)
-    : { value: await compute(), at: now };
+  const { value: total, at } = await aggregateOf(
+    totalsCache,
+    `expiring:${query.withinDays}:${scopeKey(warehouses)}`,
+    () => countExpiringBatches(db, window),
+    (count) => count,
+    now,
+  );
   const page = keysetPage(
     rows,
     query.limit,

@@ -24,7 +24,7 @@ import {
 } from '../infra/db/record-reads.js';
 import { findRecordById } from '../infra/db/records.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
-import type { AggregateCache } from './aggregate-cache.js';
+import { type AggregateCache, aggregateOf } from './aggregate-cache.js';
 import { movementDto, recordDto } from './dto.js';
 
 export interface PageRequest {
@@ -133,12 +133,12 @@ export async function stockAcrossWarehouses(
     after: after ?? undefined,
     limit: query.limit + 1,
   });
-  const compute = () => totalsByWarehouse(db, scope, dimension, id);
-  const { value: byWarehouse, at } = totalsCache
-    ? await totalsCache.get(`${dimension}:${id}:${scopeKey(scope)}`, compute, (rows) =>
-        rows.reduce((sum, w) => sum + w.records, 0),
-      )
-    : { value: await compute(), at: new Date() };
+  const { value: byWarehouse, at } = await aggregateOf(
+    totalsCache,
+    `${dimension}:${id}:${scopeKey(scope)}`,
+    () => totalsByWarehouse(db, scope, dimension, id),
+    (rows) => rows.reduce((sum, w) => sum + w.records, 0),
+  );
   const page = keysetPage(rows, query.limit, (row) => [row.warehouseId, row.inventoryId], recordDto);
   return {
     [dimension]: id,
@@ -179,10 +179,13 @@ export async function lowStock(
   // The cursor is (available - minimum, id): the negated deficit, so one ascending order serves the index.
   const after = decodePageCursor(query.after, ['n', 's']) as [number, string] | null;
   const rows = await pageOfLowStock(db, scope, { after: after ?? undefined, limit: query.limit + 1 });
-  const compute = () => countLowStock(db, scope);
-  const { value: total, at } = totalsCache
-    ? await totalsCache.get(`low-stock:${scopeKey(scope)}`, compute, (count) => count)
-    : { value: await compute(), at: now };
+  const { value: total, at } = await aggregateOf(
+    totalsCache,
+    `low-stock:${scopeKey(scope)}`,
+    () => countLowStock(db, scope),
+    (count) => count,
+    now,
+  );
   const page = keysetPage(
     rows,
     query.limit,
