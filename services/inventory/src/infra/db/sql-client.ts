@@ -12,8 +12,11 @@ export interface SqlClient {
   committed?(): void;
 }
 
-/** The service's pool: one round trip per statement, prepared once per connection when named. */
-export function poolClient(pool: pg.Pool, committed?: () => void): SqlClient {
+/**
+ * The service's pool (or one of its connections): one round trip per statement, prepared once per connection
+ * when named.
+ */
+export function poolClient(pool: pg.Pool | pg.PoolClient, committed?: () => void): SqlClient {
   return {
     autocommit: true,
     committed,
@@ -87,7 +90,7 @@ export function createStockPool(
   return pool;
 }
 
-/** Opens `count` connections at once (all held together, so they are distinct), warms each, returns them. */
+/** Opens `count` connections at once (all held together, so they are distinct), warms each, releases them to the pool. */
 async function openConnections(
   pool: pg.Pool,
   count: number,
@@ -95,19 +98,8 @@ async function openConnections(
 ): Promise<void> {
   const opened = await Promise.allSettled(Array.from({ length: count }, () => pool.connect()));
   const clients = opened.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
-  const warmed = await Promise.allSettled(clients.map((client) => warm?.(connectionClient(client))));
+  const warmed = await Promise.allSettled(clients.map((client) => warm?.(poolClient(client))));
   for (const client of clients) client.release();
   const failed = [...opened, ...warmed].find((c) => c.status === 'rejected');
   if (failed) throw failed.reason;
-}
-
-/** One connection as a SqlClient (statements commit on their own). */
-function connectionClient(client: pg.PoolClient): SqlClient {
-  return {
-    autocommit: true,
-    async query<T>(text: string, values: unknown[], name?: string) {
-      const result = await client.query({ text, values, name });
-      return result.rows as T[];
-    },
-  };
 }
