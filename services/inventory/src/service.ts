@@ -1,5 +1,6 @@
 import { DURABLE_CONSUMERS, type WarehouseStockSummary } from '@inv/contracts';
 import {
+  histogram,
   migrateServiceDatabase,
   ReadGate,
   type RunningService,
@@ -11,6 +12,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { AggregateCache } from './app/aggregate-cache.js';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
+import { MovementCombiner } from './app/movement-combiner.js';
+import type { MovementLine } from './app/movements.js';
 import { ReservationSweeper } from './app/reservation-sweeper.js';
 import { SagaReconciler } from './app/saga-reconciler.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
@@ -67,6 +70,14 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
     parts: ({ config, logger, registry, nc, orm, consumer, notify }) => {
       const pool = createStockPool(config, logger, { warm: warmMovementStatements });
       const db = poolClient(pool, notify);
+      const combiner = new MovementCombiner(db, {
+        statements: config.WRITE_BATCH_STATEMENTS,
+        linesPerStatement: histogram(registry, {
+          name: 'inventory_write_batch_lines',
+          help: 'Stock increases booked per combined statement (1: the request found a free slot)',
+          buckets: [1, 2, 4, 8, 16, 32, 64],
+        }),
+      });
       const scanner = new BatchExpiryScanner({
         orm,
         logger,
@@ -105,7 +116,8 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
       return {
         routes: async (app) => {
           countWritesAt(app, reads);
-          await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals });
+          const adjustWriter = (line: MovementLine) => combiner.apply(line);
+          await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals, adjustWriter });
           await app.register(batchRoutes, { orm, db, notify, reads, acrossTotals });
           await app.register(reservationRoutes, { orm, db, notify, reads });
           await app.register(catalogRoutes, { orm, db, notify, reads });

@@ -18,7 +18,12 @@ import type { LocationPatch, StockRecord } from '../domain/record.js';
 import { changeForAdjust, deltas } from '../domain/stock.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
 import { movementDto, recordDto } from './dto.js';
-import { type BookedChanges, tryApplyMovements } from './movements.js';
+import {
+  type BookedChanges,
+  type MovementLine,
+  type MovementOutcome,
+  tryApplyMovements,
+} from './movements.js';
 import { visibleRecord } from './queries.js';
 
 function locationPatchOf(body: LocationPatch): LocationPatch {
@@ -33,6 +38,14 @@ function responseOf(booked: BookedChanges): AdjustResponse {
   return { inventory: recordDto(booked.record), movement: movementDto(booked.movements.at(-1)!) };
 }
 
+/** How a use case books one line: alone on a client, or through the write path's MovementCombiner. */
+export type LineWriter = (line: MovementLine) => Promise<MovementOutcome>;
+
+/** Each line in a statement of its own on `db` (e.g. the transaction of a request with an Idempotency-Key). */
+export function writeAlone(db: SqlClient): LineWriter {
+  return (line) => tryApplyMovements(db, [line]);
+}
+
 /**
  * `POST /api/inventory/adjust`: `in` adds, `out` removes (never below zero unless `allowNegative`),
  * `adjustment` sets available stock to a count. The first change creates the record. One atomic statement:
@@ -40,7 +53,7 @@ function responseOf(booked: BookedChanges): AdjustResponse {
  * pinned version (If-Match / expectedVersion) can lose, at once.
  */
 export async function adjustStock(
-  db: SqlClient,
+  write: LineWriter,
   request: AdjustRequest,
   caller: Caller & { expectedVersion?: number },
 ): Promise<AdjustResponse> {
@@ -52,24 +65,22 @@ export async function adjustStock(
     variantId: request.variantId ?? null,
     uomId: request.uomId ?? null,
   };
-  const outcome = await tryApplyMovements(db, [
-    {
-      target: { key },
-      expectedVersion: caller.expectedVersion,
-      location: locationPatchOf(request),
-      changes: [
-        {
-          change: changeForAdjust(request),
-          context: {
-            actor: caller.actor,
-            reason: request.reason ?? null,
-            source: request.source ?? null,
-            correlationId: caller.correlationId,
-          },
+  const outcome = await write({
+    target: { key },
+    expectedVersion: caller.expectedVersion,
+    location: locationPatchOf(request),
+    changes: [
+      {
+        change: changeForAdjust(request),
+        context: {
+          actor: caller.actor,
+          reason: request.reason ?? null,
+          source: request.source ?? null,
+          correlationId: caller.correlationId,
         },
-      ],
-    },
-  ]);
+      },
+    ],
+  });
   if (!outcome.ok) throw outcome.error;
   return responseOf(outcome.booked[0]!);
 }

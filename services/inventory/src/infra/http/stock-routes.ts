@@ -18,9 +18,10 @@ import {
   VariantStockResponse,
 } from '@inv/contracts';
 import { callerOf, commandRunner, expectedVersionFrom, type Orm, type ReadGate } from '@inv/platform';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { adjustStock, updateSettings } from '../../app/adjust.js';
+import { adjustStock, type LineWriter, updateSettings, writeAlone } from '../../app/adjust.js';
 import type { AggregateCache } from '../../app/aggregate-cache.js';
 import { recordDto } from '../../app/dto.js';
 import {
@@ -46,6 +47,11 @@ export interface RouteDeps {
   reads: ReadGate;
   /** Keeps large product/variant/UOM totals and low-stock counts a moment; absent: always computed. */
   acrossTotals?: AggregateCache;
+}
+
+export interface StockRouteDeps extends RouteDeps {
+  /** How an adjust without an Idempotency-Key is booked on `db` (MovementCombiner: with concurrent ones). */
+  adjustWriter: LineWriter;
 }
 
 const WRITE = { permission: 'inventory:adjust' } as const;
@@ -84,7 +90,7 @@ const VERSION_CONFLICT =
   'OPTIMISTIC_LOCK_FAILURE: the version given (If-Match or `expectedVersion`) is not the current one, or concurrent changes kept conflicting after retries; `details` carries `currentVersion` and the current record. IDEMPOTENCY_KEY_IN_PROGRESS: a request with the same Idempotency-Key is still running.';
 
 /** Stock records: adjust with optimistic locking, settings, and every read of the original contract. */
-export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+export const stockRoutes: FastifyPluginAsyncZod<StockRouteDeps> = async (app, deps) => {
   const { orm, db, reads } = deps;
   const command = commandRunner(deps);
   // The GETs read with plain statements on the ORM's pool (see ormPoolReadClient); writes keep their own pool.
@@ -110,9 +116,11 @@ export const stockRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) =
     async (request, reply) => {
       const expectedVersion = expectedVersionFrom(request, request.body.expectedVersion);
       const caller = { ...callerOf(request), expectedVersion };
-      return command(request, reply, (em) => adjustStock(entityManagerClient(em), request.body, caller), {
+      const inTransaction = (em: EntityManager) =>
+        adjustStock(writeAlone(entityManagerClient(em)), request.body, caller);
+      return command(request, reply, inTransaction, {
         expectedVersion,
-        direct: () => adjustStock(db, request.body, caller),
+        direct: () => adjustStock(deps.adjustWriter, request.body, caller),
       });
     },
   );

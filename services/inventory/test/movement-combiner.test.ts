@@ -1,0 +1,176 @@
+import type { StockKey } from '@inv/contracts';
+import pg from 'pg';
+import { Histogram, Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCombinable, MovementCombiner } from '../src/app/movement-combiner.js';
+import { type MovementLine, type MovementOutcome, tryApplyMovements } from '../src/app/movements.js';
+import { deltas } from '../src/domain/stock.js';
+import { poolClient, type SqlClient } from '../src/index.js';
+import { type InventoryFixture, inventoryFixture, ledgerBalances, uniqueKey } from './support.js';
+
+const context = { actor: 'test-user', reason: null, source: null };
+
+function keyOf(prefix: string): StockKey {
+  return { ...uniqueKey(prefix), variantId: null, uomId: null };
+}
+
+function increase(key: StockKey, quantity: number): MovementLine {
+  return { target: { key }, changes: [{ change: deltas.in(quantity), context }] };
+}
+
+function linesObserved(histogram: Histogram) {
+  return histogram.get().then((m) => ({
+    statements: m.values.find((v) => v.metricName?.endsWith('_count'))?.value,
+    lines: m.values.find((v) => v.metricName?.endsWith('_sum'))?.value,
+  }));
+}
+
+function booked(outcome: MovementOutcome) {
+  if (!outcome.ok) throw new Error(`refused: ${outcome.error.code}`);
+  return outcome.booked[0]!;
+}
+
+describe('MovementCombiner', () => {
+  let f: InventoryFixture;
+  let pool: pg.Pool;
+  let db: SqlClient;
+  beforeAll(async () => {
+    f = await inventoryFixture();
+    pool = new pg.Pool({ connectionString: f.db.url, max: 8 });
+    db = poolClient(pool);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await f?.close();
+  });
+
+  function combiner(statements: number) {
+    const histogram = new Histogram({
+      name: 'lines',
+      help: 'lines',
+      buckets: [1, 64],
+      registers: [new Registry()],
+    });
+    return { combiner: new MovementCombiner(db, { statements, linesPerStatement: histogram }), histogram };
+  }
+
+  it('books the increases that wait behind a statement in one statement, each with its own version, row and event', async () => {
+    const { combiner: writes, histogram } = combiner(1);
+    const hot = keyOf('hot');
+    const other = keyOf('other');
+    const hotQuantities = Array.from({ length: 20 }, (_, i) => i + 1);
+    const lines = [...hotQuantities.map((q) => increase(hot, q)), increase(other, 7), increase(other, 3)];
+    const outcomes = (await Promise.all(lines.map((line) => writes.apply(line)))).map(booked);
+
+    // The first found the slot free and went alone; the other 21 waited for it and went together.
+    expect(await linesObserved(histogram)).toEqual({ statements: 2, lines: 22 });
+    const hotOutcomes = outcomes.slice(0, 20);
+    expect(hotOutcomes.map((o) => o.record.version).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    for (const [i, o] of hotOutcomes.entries()) {
+      const [movement] = o.movements;
+      expect(o.movements).toHaveLength(1);
+      expect(movement!.quantityChange).toBe(hotQuantities[i]);
+      expect(movement!.recordVersion).toBe(o.record.version);
+      expect(movement!.availableAfter - movement!.availableBefore).toBe(hotQuantities[i]);
+      expect(o.record.levels.available).toBe(movement!.availableAfter);
+      const updated = o.events.filter((e) => e.type === 'inventory.updated');
+      expect(updated).toHaveLength(1);
+      expect(updated[0]!.data).toMatchObject({
+        version: o.record.version,
+        quantityAvailable: movement!.availableAfter,
+      });
+    }
+    expect(outcomes.slice(20).map((o) => [o.record.version, o.record.levels.available])).toEqual([
+      [1, 7],
+      [2, 10],
+    ]);
+    const balances = await ledgerBalances(f);
+    const hotRow = balances.find((b) => b.inventory_id === hotOutcomes[0]!.record.inventoryId)!;
+    expect(hotRow).toMatchObject({
+      quantity_available: 210,
+      version: 20,
+      ledger_available: 210,
+      ledger_rows: 20,
+    });
+    const [outboxed] = await f.sql<{ n: number }>(
+      `select count(*)::int as n from outbox where order_key = ? and event_type = 'inventory.updated'`,
+      [`inventory:${hotOutcomes[0]!.record.inventoryId}`],
+    );
+    expect(outboxed?.n).toBe(20);
+  });
+
+  it('answers each line of a refused combined statement alone, applying every other line exactly once', async () => {
+    const { combiner: writes, histogram } = combiner(1);
+    const held = keyOf('held');
+    await tryApplyMovements(db, [
+      {
+        target: { key: held },
+        changes: [
+          { change: deltas.in(10), context },
+          { change: deltas.reserve(2), context },
+        ],
+      },
+    ]);
+    // Releasing 5 of the 2 reserved adds stock and takes none, so it waits with the others, but refuses them all.
+    const release: MovementLine = {
+      target: { key: held },
+      changes: [{ change: deltas.release(5), context }],
+    };
+    const first = keyOf('first');
+    const a = keyOf('a');
+    const b = keyOf('b');
+    const [, refused, okA, okB] = await Promise.all([
+      writes.apply(increase(first, 1)),
+      writes.apply(release),
+      writes.apply(increase(a, 4)),
+      writes.apply(increase(b, 6)),
+    ]);
+
+    expect(await linesObserved(histogram)).toEqual({ statements: 2, lines: 4 });
+    expect(refused!.ok).toBe(false);
+    if (!refused!.ok) expect(refused!.error.code).toBe('INSUFFICIENT_STOCK');
+    expect(booked(okA!).record).toMatchObject({ version: 1, levels: { available: 4 } });
+    expect(booked(okB!).record).toMatchObject({ version: 1, levels: { available: 6 } });
+    const rows = await f.sql<{
+      product_id: string;
+      quantity_available: number;
+      quantity_reserved: number;
+      version: number;
+    }>(
+      `select product_id, quantity_available::int, quantity_reserved::int, version from inventory_record
+        where product_id in (?, ?, ?)`,
+      [held.productId, a.productId, b.productId],
+    );
+    expect(rows.find((r) => r.product_id === held.productId)).toMatchObject({
+      quantity_available: 8,
+      quantity_reserved: 2,
+      version: 2,
+    });
+    expect(rows.filter((r) => r.product_id !== held.productId).map((r) => r.version)).toEqual([1, 1]);
+  });
+
+  it('writes every change alone when combining is off', async () => {
+    const { combiner: writes, histogram } = combiner(0);
+    const key = keyOf('off');
+    const outcomes = (await Promise.all([1, 2, 3].map((q) => writes.apply(increase(key, q))))).map(booked);
+    expect(outcomes.map((o) => o.record.version).sort()).toEqual([1, 2, 3]);
+    expect(await linesObserved(histogram)).toEqual({ statements: 0, lines: 0 });
+  });
+
+  it('combines only unpinned increases by stock key without a location', () => {
+    const key = keyOf('rule');
+    expect(isCombinable(increase(key, 1))).toBe(true);
+    expect(isCombinable({ ...increase(key, 1), expectedVersion: 3 })).toBe(false);
+    expect(isCombinable({ ...increase(key, 1), location: { rack: 'R1' } })).toBe(false);
+    expect(isCombinable({ ...increase(key, 1), target: { inventoryId: 'inv-1' } })).toBe(false);
+    expect(isCombinable({ target: { key }, changes: [{ change: deltas.out(1), context }] })).toBe(false);
+    expect(
+      isCombinable({
+        target: { key },
+        changes: [{ change: { ...deltas.in(0), countedAvailable: 5 }, context }],
+      }),
+    ).toBe(false);
+  });
+});
