@@ -14,6 +14,7 @@ import { AggregateCache } from './app/aggregate-cache.js';
 import { BatchExpiryScanner } from './app/batch-scanner.js';
 import { MovementCombiner } from './app/movement-combiner.js';
 import type { MovementLine } from './app/movements.js';
+import { type PreparedReservation, reservationCombiner } from './app/reservation-creation.js';
 import { ReservationSweeper } from './app/reservation-sweeper.js';
 import { SagaReconciler } from './app/saga-reconciler.js';
 import { TransferSagaHandler } from './app/transfer-saga.js';
@@ -70,14 +71,18 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
     parts: ({ config, logger, registry, nc, orm, consumer, notify }) => {
       const pool = createStockPool(config, logger, { warm: warmMovementStatements });
       const db = poolClient(pool, notify);
-      const combiner = new MovementCombiner(db, {
-        statements: config.WRITE_BATCH_STATEMENTS,
-        linesPerStatement: histogram(registry, {
-          name: 'inventory_write_batch_lines',
-          help: 'Stock increases booked per combined statement (1: the request found a free slot)',
-          buckets: [1, 2, 4, 8, 16, 32, 64],
-        }),
+      const requestsPerStatement = histogram(registry, {
+        name: 'inventory_write_batch_requests',
+        help: 'Requests booked per statement of the write path (1: the request found a free slot)',
+        labelNames: ['kind'],
+        buckets: [1, 2, 4, 8, 16, 32, 64],
       });
+      const combining = (kind: string) => ({
+        statements: config.WRITE_BATCH_STATEMENTS,
+        requestsPerStatement: requestsPerStatement.labels({ kind }),
+      });
+      const combiner = new MovementCombiner(db, combining('increase'));
+      const reservations = reservationCombiner(db, combining('reservation'));
       const scanner = new BatchExpiryScanner({
         orm,
         logger,
@@ -119,7 +124,8 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
           const adjustWriter = (line: MovementLine) => combiner.apply(line);
           await app.register(stockRoutes, { orm, db, notify, reads, acrossTotals, adjustWriter });
           await app.register(batchRoutes, { orm, db, notify, reads, acrossTotals });
-          await app.register(reservationRoutes, { orm, db, notify, reads });
+          const createWriter = (reservation: PreparedReservation) => reservations.write(reservation);
+          await app.register(reservationRoutes, { orm, db, notify, reads, createWriter });
           await app.register(catalogRoutes, { orm, db, notify, reads });
         },
         workers: [reconciler, scanner, sweeper],

@@ -1,4 +1,3 @@
-import type { Histogram } from 'prom-client';
 import type { StockRecord } from '../domain/record.js';
 import { stockKeyString } from '../domain/transfer-saga.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
@@ -8,23 +7,7 @@ import {
   type MovementOutcome,
   tryApplyMovements,
 } from './movements.js';
-
-export interface MovementCombinerOptions {
-  /** Combined statements running at once; 0 writes every line in a statement of its own. */
-  statements: number;
-  /** Lines (requests) per combined statement at most. */
-  maxLines?: number;
-  /** Observes the lines of every statement the combiner runs. */
-  linesPerStatement?: Histogram;
-}
-
-interface Waiting {
-  line: MovementLine;
-  resolve: (outcome: MovementOutcome) => void;
-  reject: (error: unknown) => void;
-}
-
-const DEFAULT_MAX_LINES = 64;
+import { type CombinedAnswer, type CombinerOptions, StatementCombiner } from './statement-combiner.js';
 
 /**
  * A line that can share a statement with other requests' lines: one change that adds stock and takes nothing,
@@ -51,11 +34,11 @@ interface Placement {
   change: number;
 }
 
-/** Merges the waiting lines by record: one line per stock key, its changes in arrival order. */
-function merge(batch: Waiting[]): { lines: MovementLine[]; placements: Placement[] } {
+/** Merges lines by record: one line per stock key, its changes in arrival order. */
+function merge(requests: MovementLine[]): { lines: MovementLine[]; placements: Placement[] } {
   const lines: MovementLine[] = [];
   const byKey = new Map<string, number>();
-  const placements = batch.map(({ line }) => {
+  const placements = requests.map((line) => {
     const key = stockKeyString((line.target as { key: Parameters<typeof stockKeyString>[0] }).key);
     let index = byKey.get(key);
     if (index === undefined) {
@@ -91,67 +74,43 @@ export function shareOf(booked: BookedChanges, change: number): BookedChanges {
   };
 }
 
+/** Increases of several requests in one statement (see isCombinable); each runs alone if it was refused. */
+async function increasesTogether(
+  db: SqlClient,
+  lines: MovementLine[],
+): Promise<CombinedAnswer<MovementOutcome>[]> {
+  const merged = merge(lines);
+  const outcome = await tryApplyMovements(db, merged.lines);
+  if (!outcome.ok) return lines.map(() => 'alone');
+  return merged.placements.map(({ line, change }) => ({
+    ok: true,
+    answer: { ok: true, booked: [shareOf(outcome.booked[line]!, change)] },
+  }));
+}
+
 /**
- * Writes stock increases of concurrent requests together: while `statements` combined statements run, the
- * increases that arrive wait and go together in the next one, one statement (one round trip, one commit, one
- * lock of each record) for up to `maxLines` requests instead of one each. A request that finds a free slot runs
- * at once, so a quiet service adds no wait. If a combined statement is refused, nothing was written, and each of
- * its lines runs again alone to get its own answer. Other movements run alone, as before.
+ * The write path of stock changes: increases of concurrent requests share statements (StatementCombiner), every
+ * other line runs in a statement of its own.
  */
 export class MovementCombiner {
-  private readonly queue: Waiting[] = [];
-  private running = 0;
-  private readonly maxLines: number;
+  private readonly combiner: StatementCombiner<MovementLine, MovementOutcome>;
 
   constructor(
     private readonly db: SqlClient,
-    private readonly options: MovementCombinerOptions,
+    options: CombinerOptions,
   ) {
-    this.maxLines = options.maxLines ?? DEFAULT_MAX_LINES;
+    this.combiner = new StatementCombiner(
+      {
+        alone: (line) => tryApplyMovements(db, [line]),
+        together: (lines) => increasesTogether(db, lines),
+      },
+      options,
+    );
   }
 
   /** Applies one line, combined with other requests' lines when it can be. */
   apply(line: MovementLine): Promise<MovementOutcome> {
-    if (this.options.statements === 0 || !isCombinable(line)) return tryApplyMovements(this.db, [line]);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ line, resolve, reject });
-      this.startStatements();
-    });
-  }
-
-  private startStatements(): void {
-    while (this.running < this.options.statements && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxLines);
-      this.running++;
-      void this.write(batch).finally(() => {
-        this.running--;
-        this.startStatements();
-      });
-    }
-  }
-
-  private async write(batch: Waiting[]): Promise<void> {
-    this.options.linesPerStatement?.observe(batch.length);
-    if (batch.length === 1) return this.writeAlone(batch[0]!);
-    const { lines, placements } = merge(batch);
-    let outcome: MovementOutcome;
-    try {
-      outcome = await tryApplyMovements(this.db, lines);
-    } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
-      return;
-    }
-    if (!outcome.ok) {
-      await Promise.all(batch.map((waiting) => this.writeAlone(waiting)));
-      return;
-    }
-    batch.forEach((waiting, i) => {
-      const { line, change } = placements[i]!;
-      waiting.resolve({ ok: true, booked: [shareOf(outcome.booked[line]!, change)] });
-    });
-  }
-
-  private async writeAlone(waiting: Waiting): Promise<void> {
-    await tryApplyMovements(this.db, [waiting.line]).then(waiting.resolve, waiting.reject);
+    if (!isCombinable(line)) return tryApplyMovements(this.db, [line]);
+    return this.combiner.write(line);
   }
 }

@@ -1,17 +1,14 @@
 import {
   type AccessClaims,
   type CommitReservationRequest,
-  type CreateReservationRequest,
   createEvent,
   DomainError,
   type DomainEvent,
   type EventData,
-  newEventId,
   type OrderReservationEventType,
   type Reservation,
   type ReservationReleaseReason,
   type ReservationState,
-  type StockKey,
   seesAllWarehouses,
   subjectOf,
 } from '@inv/contracts';
@@ -23,24 +20,20 @@ import {
   decideTransition,
   expiryAfter,
   type HeldLine,
-  insufficientStockFor,
   type LineOutcome,
   planCommit,
   quantitiesPerRecord,
   type ReservationAction,
   reservationDeltas,
-  shortagesOf,
-  stockKeyString,
 } from '../domain/reservation.js';
 import type { StockDelta } from '../domain/stock.js';
 import { findReservation, listReservationRows, type ReservationRow } from '../infra/db/reservations.js';
 import {
   extendReservation,
   type LineEventInput,
-  reservationCreation,
   reservationTransitions,
 } from '../infra/db/reservations-sql.js';
-import { entityManagerClient, type SqlClient } from '../infra/db/sql-client.js';
+import { entityManagerClient } from '../infra/db/sql-client.js';
 import { tryApplyMovements } from './movements.js';
 import type { PageRequest } from './queries.js';
 
@@ -74,7 +67,7 @@ type LineEventExtra<T extends OrderReservationEventType> = Omit<
 >;
 
 /** One event per line, on its record's stock subject, ordered with the record's own events. */
-function lineEvent<T extends OrderReservationEventType>(
+export function lineEvent<T extends OrderReservationEventType>(
   type: T,
   row: ReservationRow,
   line: HeldLine,
@@ -106,7 +99,7 @@ function lineEvent<T extends OrderReservationEventType>(
   );
 }
 
-function contextOf(
+export function contextOf(
   row: ReservationRow,
   caller: Pick<Caller, 'actor' | 'correlationId'>,
   reason: string | null,
@@ -118,93 +111,6 @@ function contextOf(
     correlationId: caller.correlationId,
     reservationId: row.reservationId,
   } satisfies MovementContext;
-}
-
-function keysOf(request: CreateReservationRequest): StockKey[] {
-  return request.lines.map((line) => ({
-    productId: line.productId,
-    warehouseId: line.warehouseId,
-    variantId: line.variantId ?? null,
-    uomId: line.uomId ?? null,
-  }));
-}
-
-/** Where a line's record is not known yet: the statement that finds it fills it into the row and the events. */
-const UNKNOWN_RECORD = { inventoryId: '', version: 0 };
-
-/**
- * `POST /api/reservations`: holds every line or none, in one statement (reservations-sql.ts). The caller must
- * hold a claim on every warehouse named (checked before anything is read, so a refusal never tells what another
- * warehouse holds). Lines naming the same record are summed into one movement per record, checked against what
- * the record holds under its row lock (rows locked in inventory id order). On the pool the statement commits by
- * itself; with an Idempotency-Key it runs in the command's transaction, which stores the answer with it.
- */
-export async function createReservation(
-  db: SqlClient,
-  request: CreateReservationRequest,
-  caller: Caller,
-  now: Date = new Date(),
-): Promise<Reservation> {
-  for (const line of request.lines) assertWarehouseAccess(caller.claims, line.warehouseId);
-  const keys = keysOf(request);
-  const requested = keys.map((key, i) => ({ ...key, quantity: request.lines[i]!.quantity }));
-  const groups: { key: StockKey; quantity: number }[] = [];
-  const groupOfKey = new Map<string, number>();
-  const recOf = keys.map((key, i) => {
-    const id = stockKeyString(key);
-    let rec = groupOfKey.get(id);
-    if (rec === undefined) {
-      rec = groups.push({ key, quantity: 0 }) - 1;
-      groupOfKey.set(id, rec);
-    }
-    groups[rec]!.quantity += request.lines[i]!.quantity;
-    return rec;
-  });
-
-  const row: ReservationRow = {
-    reservationId: newEventId(now.getTime()),
-    reference: request.reference,
-    state: 'active',
-    expiresAt: expiryAfter(now, request.expiresInSeconds),
-    warehouseIds: [...new Set(keys.map((k) => k.warehouseId))].sort(),
-    releaseReason: null,
-    releaseNote: null,
-    createdBy: caller.actor,
-    createdAt: now,
-    updatedAt: now,
-    lines: keys.map((key, i) => ({
-      ...key,
-      lineId: `l${i + 1}`,
-      inventoryId: UNKNOWN_RECORD.inventoryId,
-      quantity: request.lines[i]!.quantity,
-      committedQuantity: null,
-    })),
-  };
-  const events = row.lines.map((line, i) => {
-    const event = lineEvent('inventory.reservation_created', row, line, UNKNOWN_RECORD, {}, caller, now);
-    return { rec: recOf[i]!, event, subject: subjectOf(event) };
-  });
-  const context = contextOf(row, caller, request.reference);
-  const outcome = await tryApplyMovements(
-    db,
-    groups.map(({ key, quantity }) => ({
-      target: { key, create: false },
-      changes: [{ change: reservationDeltas.hold(quantity), context }],
-    })),
-    now,
-    reservationCreation(row, (i) => recOf[i]!, events),
-  );
-  if (!outcome.ok) {
-    // A record that does not exist has nothing available: that is a shortage too.
-    const current = new Map(groups.map((g, i) => [stockKeyString(g.key), outcome.current[i] ?? null]));
-    const shortages = shortagesOf(requested, (key) => current.get(stockKeyString(key))?.levels ?? null);
-    throw shortages.length > 0 ? insufficientStockFor(shortages) : outcome.error;
-  }
-  row.lines = row.lines.map((line, i) => ({
-    ...line,
-    inventoryId: outcome.booked[recOf[i]!]!.record.inventoryId,
-  }));
-  return reservationDto(row);
 }
 
 /** The reservation, if the caller may see every warehouse it holds stock in. */

@@ -32,17 +32,28 @@ line_events as (
 const QUEUE_LINE_EVENTS = 'select inventory_id, record_version, n, subject, ev from line_events';
 
 /**
- * Creation: $6 the reservation (jsonb), $7 its lines (jsonb array, `rec` as for the events). The lines get the
- * ids of the records the statement locked.
+ * Creation of one or more reservations (concurrent requests share a statement): $6 the reservations (jsonb
+ * array), $7 their lines (jsonb array, `rec` as for the events). The lines get the ids of the records the
+ * statement locked. Two reservations holding the same record are two movements of its target (`seq`), so each
+ * line event carries the version its own movement gave the record.
  */
-const CREATE_RESERVATION_SQL = bookMovementsSql({
-  ctes: `${LINE_EVENTS}
+const CREATE_RESERVATIONS_SQL = bookMovementsSql({
+  ctes: `
+line_events as (
+  select c.inv_id as inventory_id, c.version as record_version, 4 + e.position as n, e.subject,
+         jsonb_set(jsonb_set(jsonb_set(e.ev, '{aggregate,id}', to_jsonb(c.inv_id)),
+                             '{aggregate,version}', to_jsonb(c.version)),
+                   '{data,inventoryId}', to_jsonb(c.inv_id)) as ev
+    from jsonb_to_recordset($5::jsonb) as e(rec int, seq int, position int, subject text, ev jsonb)
+    join checked c on c.rec = e.rec and c.seq = e.seq
+   where (select ok from go)
+),
 reservation as (
   insert into order_reservation (reservation_id, reference, state, expires_at, warehouse_ids, release_reason,
                                  release_note, created_by, created_at, updated_at)
   select h.reservation_id, h.reference, 'active', h.expires_at, h.warehouse_ids, null, null, h.created_by, $3, $3
-    from jsonb_to_record($6::jsonb) as h(reservation_id text, reference text, expires_at timestamptz,
-                                         warehouse_ids text[], created_by text)
+    from jsonb_to_recordset($6::jsonb) as h(reservation_id text, reference text, expires_at timestamptz,
+                                            warehouse_ids text[], created_by text)
    where (select ok from go)
   returning reservation_id
 ),
@@ -51,9 +62,10 @@ reservation_lines as (
                                       variant_id, uom_id, quantity, committed_quantity)
   select r.reservation_id, l.line_id, l.position, b.inv_id, l.product_id, l.warehouse_id, l.variant_id, l.uom_id,
          l.quantity, null
-    from reservation r
-   cross join jsonb_to_recordset($7::jsonb) as l(rec int, line_id text, position int, product_id text,
-                                                 warehouse_id text, variant_id text, uom_id text, quantity bigint)
+    from jsonb_to_recordset($7::jsonb) as l(rec int, reservation_id text, line_id text, position int,
+                                            product_id text, warehouse_id text, variant_id text, uom_id text,
+                                            quantity bigint)
+    join reservation r on r.reservation_id = l.reservation_id
     join base b on b.rec = l.rec
   returning line_id
 ),`,
@@ -135,35 +147,49 @@ function lineEventsJson(events: LineEventInput[]): string {
   );
 }
 
-/** Writes `row` with its stock; `recOf` gives each line's movement target. */
-export function reservationCreation(
-  row: ReservationRow,
-  recOf: (lineIndex: number) => number,
-  events: LineEventInput[],
-): ExtendedBooking {
+/** A reservation to create, and where each of its lines sits among the statement's movements. */
+export interface ReservationToCreate {
+  row: ReservationRow;
+  /** Per line: the movement target holding its record (`rec`) and its movement there (`seq`, from 1). */
+  placements: { rec: number; seq: number }[];
+  /** Per line, its event (aggregate and record ids filled in by the statement). */
+  events: DomainEvent[];
+}
+
+/** Writes the reservations with their stock. */
+export function reservationCreation(reservations: ReservationToCreate[]): ExtendedBooking {
   return {
-    sql: CREATE_RESERVATION_SQL,
-    name: 'inventory_create_reservation',
+    sql: CREATE_RESERVATIONS_SQL,
+    name: 'inventory_create_reservations',
     params: [
-      lineEventsJson(events),
-      JSON.stringify({
-        reservation_id: row.reservationId,
-        reference: row.reference,
-        expires_at: row.expiresAt.toISOString(),
-        warehouse_ids: row.warehouseIds,
-        created_by: row.createdBy,
-      }),
       JSON.stringify(
-        row.lines.map((line, i) => ({
-          rec: recOf(i),
-          line_id: line.lineId,
-          position: i,
-          product_id: line.productId,
-          warehouse_id: line.warehouseId,
-          variant_id: line.variantId,
-          uom_id: line.uomId,
-          quantity: line.quantity,
+        reservations.flatMap(({ placements, events }) =>
+          events.map((ev, position) => ({ ...placements[position]!, position, subject: subjectOf(ev), ev })),
+        ),
+      ),
+      JSON.stringify(
+        reservations.map(({ row }) => ({
+          reservation_id: row.reservationId,
+          reference: row.reference,
+          expires_at: row.expiresAt.toISOString(),
+          warehouse_ids: row.warehouseIds,
+          created_by: row.createdBy,
         })),
+      ),
+      JSON.stringify(
+        reservations.flatMap(({ row, placements }) =>
+          row.lines.map((line, i) => ({
+            rec: placements[i]!.rec,
+            reservation_id: row.reservationId,
+            line_id: line.lineId,
+            position: i,
+            product_id: line.productId,
+            warehouse_id: line.warehouseId,
+            variant_id: line.variantId,
+            uom_id: line.uomId,
+            quantity: line.quantity,
+          })),
+        ),
       ),
     ],
   };

@@ -12,7 +12,11 @@ import { callerOf, commandRunner } from '@inv/platform';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
-  createReservation,
+  bookReservation,
+  type PreparedReservation,
+  prepareReservation,
+} from '../../app/reservation-creation.js';
+import {
   getReservation,
   listReservations,
   type TransitionInput,
@@ -21,13 +25,18 @@ import {
 import { entityManagerClient } from '../db/sql-client.js';
 import type { RouteDeps } from './stock-routes.js';
 
+export interface ReservationRouteDeps extends RouteDeps {
+  /** How a reservation without an Idempotency-Key is created on `db` (with concurrent ones: StatementCombiner). */
+  createWriter: (reservation: PreparedReservation) => Promise<Reservation>;
+}
+
 const READ = { permission: 'inventory:read' } as const;
 const WRITE = { permission: 'inventory:adjust' } as const;
 const tags = ['reservations'];
 const ReservationIdParams = z.strictObject({ reservationId: Id });
 
 /** Order reservations: hold stock for a cart or an order, then commit, release or extend it. */
-export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, deps) => {
+export const reservationRoutes: FastifyPluginAsyncZod<ReservationRouteDeps> = async (app, deps) => {
   const { orm } = deps;
   const command = commandRunner(deps);
   const create = commandRunner<Reservation>({
@@ -56,9 +65,9 @@ export const reservationRoutes: FastifyPluginAsyncZod<RouteDeps> = async (app, d
       return create(
         request,
         reply,
-        (em) => createReservation(entityManagerClient(em), request.body, caller),
+        (em) => bookReservation(entityManagerClient(em), prepareReservation(request.body, caller)),
         {
-          direct: () => createReservation(deps.db, request.body, caller),
+          direct: () => deps.createWriter(prepareReservation(request.body, caller)),
           successStatus: 201,
         },
       );

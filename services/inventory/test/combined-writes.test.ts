@@ -4,6 +4,7 @@ import { Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isCombinable, MovementCombiner } from '../src/app/movement-combiner.js';
 import { type MovementLine, type MovementOutcome, tryApplyMovements } from '../src/app/movements.js';
+import { prepareReservation, reservationCombiner } from '../src/app/reservation-creation.js';
 import { deltas } from '../src/domain/stock.js';
 import { poolClient, type SqlClient } from '../src/index.js';
 import { type InventoryFixture, inventoryFixture, ledgerBalances, uniqueKey } from './support.js';
@@ -30,20 +31,34 @@ function booked(outcome: MovementOutcome) {
   return outcome.booked[0]!;
 }
 
-describe('MovementCombiner', () => {
-  let f: InventoryFixture;
-  let pool: pg.Pool;
-  let db: SqlClient;
-  beforeAll(async () => {
-    f = await inventoryFixture();
-    pool = new pg.Pool({ connectionString: f.db.url, max: 8 });
-    db = poolClient(pool);
-  });
-  afterAll(async () => {
-    await pool?.end();
-    await f?.close();
-  });
+let f: InventoryFixture;
+let pool: pg.Pool;
+let db: SqlClient;
+beforeAll(async () => {
+  f = await inventoryFixture();
+  pool = new pg.Pool({ connectionString: f.db.url, max: 8 });
+  db = poolClient(pool);
+});
+afterAll(async () => {
+  await pool?.end();
+  await f?.close();
+});
 
+/** The records of these stock keys' products, as stored. */
+function recordsOf(...keys: StockKey[]) {
+  return f.sql<{
+    product_id: string;
+    quantity_available: number;
+    quantity_reserved: number;
+    version: number;
+  }>(
+    `select product_id, quantity_available::int, quantity_reserved::int, version from inventory_record
+      where product_id = any(string_to_array(?, ','))`,
+    [keys.map((k) => k.productId).join(',')],
+  );
+}
+
+describe('stock increases written together', () => {
   function combiner(statements: number) {
     const histogram = new Histogram({
       name: 'lines',
@@ -51,7 +66,7 @@ describe('MovementCombiner', () => {
       buckets: [1, 64],
       registers: [new Registry()],
     });
-    return { combiner: new MovementCombiner(db, { statements, linesPerStatement: histogram }), histogram };
+    return { combiner: new MovementCombiner(db, { statements, requestsPerStatement: histogram }), histogram };
   }
 
   it('books the increases that wait behind a statement in one statement, each with its own version, row and event', async () => {
@@ -133,16 +148,7 @@ describe('MovementCombiner', () => {
     if (!refused!.ok) expect(refused!.error.code).toBe('INSUFFICIENT_STOCK');
     expect(booked(okA!).record).toMatchObject({ version: 1, levels: { available: 4 } });
     expect(booked(okB!).record).toMatchObject({ version: 1, levels: { available: 6 } });
-    const rows = await f.sql<{
-      product_id: string;
-      quantity_available: number;
-      quantity_reserved: number;
-      version: number;
-    }>(
-      `select product_id, quantity_available::int, quantity_reserved::int, version from inventory_record
-        where product_id in (?, ?, ?)`,
-      [held.productId, a.productId, b.productId],
-    );
+    const rows = await recordsOf(held, a, b);
     expect(rows.find((r) => r.product_id === held.productId)).toMatchObject({
       quantity_available: 8,
       quantity_reserved: 2,
@@ -172,5 +178,105 @@ describe('MovementCombiner', () => {
         changes: [{ change: { ...deltas.in(0), countedAvailable: 5 }, context }],
       }),
     ).toBe(false);
+  });
+});
+
+describe('reservations created together', () => {
+  const caller = {
+    claims: { sub: 'shop', warehouses: ['*'], roles: ['clerk' as const] },
+    actor: 'shop',
+    correlationId: null,
+  };
+
+  function combiner() {
+    const histogram = new Histogram({
+      name: 'requests',
+      help: 'r',
+      buckets: [1, 64],
+      registers: [new Registry()],
+    });
+    return { writes: reservationCombiner(db, { statements: 1, requestsPerStatement: histogram }), histogram };
+  }
+
+  async function stocked(prefix: string, available: number): Promise<StockKey> {
+    const key = keyOf(prefix);
+    await tryApplyMovements(db, [increase(key, available)]);
+    return key;
+  }
+
+  const reserve = (lines: { key: StockKey; quantity: number }[]) =>
+    prepareReservation(
+      {
+        reference: 'order',
+        expiresInSeconds: 900,
+        lines: lines.map(({ key, quantity }) => ({ ...key, quantity })),
+      },
+      caller,
+    );
+
+  it('holds the stock of every reservation that waited, each movement with its own version and event', async () => {
+    const { writes, histogram } = combiner();
+    const [a, b] = [await stocked('ra', 100), await stocked('rb', 100)];
+    const requests = [
+      reserve([{ key: a, quantity: 1 }]),
+      ...Array.from({ length: 10 }, (_, i) =>
+        reserve([
+          { key: a, quantity: i + 1 },
+          { key: b, quantity: 2 },
+        ]),
+      ),
+    ];
+    const answers = await Promise.all(requests.map((r) => writes.write(r)));
+
+    expect(await linesObserved(histogram)).toEqual({ statements: 2, lines: 11 });
+    expect(answers.map((r) => r.status)).toEqual(answers.map(() => 'active'));
+    const rows = await recordsOf(a, b);
+    expect(rows.find((r) => r.product_id === a.productId)).toMatchObject({
+      quantity_reserved: 56,
+      version: 12,
+    });
+    expect(rows.find((r) => r.product_id === b.productId)).toMatchObject({
+      quantity_reserved: 20,
+      version: 11,
+    });
+    // Each line event carries the version of its own reservation's movement on that record.
+    const events = await f.sql<{
+      reservation: string;
+      record: string;
+      version: number;
+      ledger_version: number;
+    }>(
+      `select o.payload->'data'->>'reservationId' as reservation, o.payload->'aggregate'->>'id' as record,
+              (o.payload->'aggregate'->>'version')::int as version, m.record_version as ledger_version
+         from outbox o
+         join inventory_movement m on m.inventory_id = o.payload->'aggregate'->>'id'
+                                  and m.reservation_id = o.payload->'data'->>'reservationId'
+        where o.event_type = 'inventory.reservation_created'`,
+    );
+    expect(events).toHaveLength(21);
+    for (const e of events) expect(e.version).toBe(e.ledger_version);
+    const lines = await f.sql<{ n: number }>('select count(*)::int as n from order_reservation_line');
+    expect(lines[0]?.n).toBe(21);
+  });
+
+  it('refuses in a refused combined statement the reservations asking for more than was held, and runs the others alone', async () => {
+    const { writes, histogram } = combiner();
+    const key = await stocked('short', 5);
+    const [, first, second, greedy] = await Promise.allSettled([
+      writes.write(reserve([{ key: await stocked('blocker', 1), quantity: 1 }])),
+      writes.write(reserve([{ key, quantity: 3 }])),
+      writes.write(reserve([{ key, quantity: 3 }])),
+      writes.write(reserve([{ key, quantity: 10 }])),
+    ]);
+
+    expect(await linesObserved(histogram)).toEqual({ statements: 2, lines: 4 });
+    expect(greedy).toMatchObject({ status: 'rejected', reason: { code: 'INSUFFICIENT_STOCK' } });
+    const outcomes = [first, second].map((r) => r!.status).sort();
+    expect(outcomes).toEqual(['fulfilled', 'rejected']);
+    const [row] = await f.sql<{ a: number; r: number }>(
+      'select quantity_available::int as a, quantity_reserved::int as r from inventory_record where product_id = ?',
+      [key.productId],
+    );
+    expect(row).toEqual({ a: 2, r: 3 });
   });
 });
