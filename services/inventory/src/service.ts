@@ -81,7 +81,7 @@ function inventoryDefinition(options: StartOptions = {}): ServiceDefinition<Inve
         statements: config.WRITE_BATCH_STATEMENTS,
         requestsPerStatement: requestsPerStatement.labels({ kind }),
       });
-      const combiner = new MovementCombiner(db, combining('increase'));
+      const combiner = new MovementCombiner(db, combining('stock_change'));
       const reservations = reservationCombiner(db, combining('reservation'));
       const scanner = new BatchExpiryScanner({
         orm,

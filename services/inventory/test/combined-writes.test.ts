@@ -58,7 +58,7 @@ function recordsOf(...keys: StockKey[]) {
   );
 }
 
-describe('stock increases written together', () => {
+describe('stock changes written together', () => {
   function combiner(statements: number) {
     const histogram = new Histogram({
       name: 'lines',
@@ -116,7 +116,7 @@ describe('stock increases written together', () => {
     expect(outboxed?.n).toBe(20);
   });
 
-  it('answers each line of a refused combined statement alone, applying every other line exactly once', async () => {
+  it('refuses in a refused combined statement the changes its records could not cover, and runs the others alone once', async () => {
     const { combiner: writes, histogram } = combiner(1);
     const held = keyOf('held');
     await tryApplyMovements(db, [
@@ -128,7 +128,7 @@ describe('stock increases written together', () => {
         ],
       },
     ]);
-    // Releasing 5 of the 2 reserved adds stock and takes none, so it waits with the others, but refuses them all.
+    // Releasing 5 of the 2 reserved refuses the statement it shares; the increases beside it run alone.
     const release: MovementLine = {
       target: { key: held },
       changes: [{ change: deltas.release(5), context }],
@@ -165,18 +165,53 @@ describe('stock increases written together', () => {
     expect(await linesObserved(histogram)).toEqual({ statements: 0, lines: 0 });
   });
 
-  it('combines only unpinned increases by stock key without a location', () => {
+  it('answers takes that waited together: those short on the record as seen are refused, the others run alone', async () => {
+    const { combiner: writes, histogram } = combiner(1);
+    const key = keyOf('takes');
+    await tryApplyMovements(db, [increase(key, 5)]);
+    const take = (quantity: number): MovementLine => ({
+      target: { key },
+      changes: [{ change: deltas.out(quantity), context }],
+    });
+    const [, first, second, greedy] = await Promise.all([
+      writes.apply(increase(keyOf('blocker'), 1)),
+      writes.apply(take(3)),
+      writes.apply(take(3)),
+      writes.apply(take(10)),
+    ]);
+
+    expect(await linesObserved(histogram)).toEqual({ statements: 2, lines: 4 });
+    expect(greedy).toMatchObject({
+      ok: false,
+      error: { code: 'INSUFFICIENT_STOCK' },
+      current: [{ version: 1 }],
+    });
+    expect([first!.ok, second!.ok].sort()).toEqual([false, true]);
+    const [row] = await recordsOf(key);
+    expect(row).toMatchObject({ quantity_available: 2, version: 2 });
+  });
+
+  it('combines only single unpinned changes by stock key without a location, count or minimum', () => {
     const key = keyOf('rule');
     expect(isCombinable(increase(key, 1))).toBe(true);
+    expect(isCombinable({ target: { key }, changes: [{ change: deltas.out(1), context }] })).toBe(true);
     expect(isCombinable({ ...increase(key, 1), expectedVersion: 3 })).toBe(false);
     expect(isCombinable({ ...increase(key, 1), location: { rack: 'R1' } })).toBe(false);
     expect(isCombinable({ ...increase(key, 1), target: { inventoryId: 'inv-1' } })).toBe(false);
-    expect(isCombinable({ target: { key }, changes: [{ change: deltas.out(1), context }] })).toBe(false);
+    expect(
+      isCombinable({
+        ...increase(key, 1),
+        changes: [...increase(key, 1).changes, ...increase(key, 2).changes],
+      }),
+    ).toBe(false);
     expect(
       isCombinable({
         target: { key },
         changes: [{ change: { ...deltas.in(0), countedAvailable: 5 }, context }],
       }),
+    ).toBe(false);
+    expect(
+      isCombinable({ target: { key }, changes: [{ change: { ...deltas.in(1), minimumStock: 5 }, context }] }),
     ).toBe(false);
   });
 });

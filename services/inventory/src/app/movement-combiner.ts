@@ -5,27 +5,23 @@ import {
   type BookedChanges,
   type MovementLine,
   type MovementOutcome,
+  refusalOnStock,
   tryApplyMovements,
 } from './movements.js';
 import { type CombinedAnswer, type CombinerOptions, StatementCombiner } from './statement-combiner.js';
 
 /**
- * A line that can share a statement with other requests' lines: one change that adds stock and takes nothing,
- * by stock key, unpinned, without a location to set. A statement is all or nothing, and such a change is never
- * refused on stock (a release of more than is reserved is, and is handled by the fallback), so one request's
- * refusal cannot hold back another's; lines for the same record join one group, applied in arrival order.
+ * A line that can share a statement with other requests' lines: one change of stock (in, out, reserve, release),
+ * by stock key, unpinned, without a location, a count or a minimum to set; lines for the same record join one
+ * line, their changes applied in arrival order. A statement is all or nothing: see changesTogether for what a
+ * refusal does.
  */
 export function isCombinable(line: MovementLine): boolean {
   if (!('key' in line.target) || line.target.create === false) return false;
   if (line.expectedVersion !== undefined || line.changes.length !== 1) return false;
   if (line.location && Object.keys(line.location).length > 0) return false;
   const { change } = line.changes[0]!;
-  return (
-    change.countedAvailable === undefined &&
-    change.minimumStock === undefined &&
-    change.quantityChange > 0 &&
-    change.quantityChange + change.reservedChange >= 0
-  );
+  return change.countedAvailable === undefined && change.minimumStock === undefined;
 }
 
 /** Where one request's change sits in a combined statement: its line (record) and its place in that line. */
@@ -74,23 +70,35 @@ export function shareOf(booked: BookedChanges, change: number): BookedChanges {
   };
 }
 
-/** Increases of several requests in one statement (see isCombinable); each runs alone if it was refused. */
-async function increasesTogether(
+/**
+ * Changes of several requests in one statement (see isCombinable). If it was refused, nothing was written: a
+ * change the stock guard refuses on its record as the statement saw it is refused as it would have been alone
+ * (where the statement's look on sight decides the same; a flash sale's losers are not run twice), and every
+ * other one runs again alone.
+ */
+async function changesTogether(
   db: SqlClient,
-  lines: MovementLine[],
+  requests: MovementLine[],
 ): Promise<CombinedAnswer<MovementOutcome>[]> {
-  const merged = merge(lines);
-  const outcome = await tryApplyMovements(db, merged.lines);
-  if (!outcome.ok) return lines.map(() => 'alone');
-  return merged.placements.map(({ line, change }) => ({
-    ok: true,
-    answer: { ok: true, booked: [shareOf(outcome.booked[line]!, change)] },
-  }));
+  const merged = merge(requests);
+  const now = new Date();
+  const outcome = await tryApplyMovements(db, merged.lines, now);
+  if (outcome.ok) {
+    return merged.placements.map(({ line, change }) => ({
+      ok: true,
+      answer: { ok: true, booked: [shareOf(outcome.booked[line]!, change)] },
+    }));
+  }
+  return requests.map((request, i): CombinedAnswer<MovementOutcome> => {
+    const current = outcome.current[merged.placements[i]!.line] ?? null;
+    const error = refusalOnStock(request, current, now);
+    return error ? { ok: true, answer: { ok: false, error, current: [current] } } : 'alone';
+  });
 }
 
 /**
- * The write path of stock changes: increases of concurrent requests share statements (StatementCombiner), every
- * other line runs in a statement of its own.
+ * The write path of stock changes: single changes of concurrent requests share statements (StatementCombiner),
+ * every other line runs in a statement of its own.
  */
 export class MovementCombiner {
   private readonly combiner: StatementCombiner<MovementLine, MovementOutcome>;
@@ -102,7 +110,7 @@ export class MovementCombiner {
     this.combiner = new StatementCombiner(
       {
         alone: (line) => tryApplyMovements(db, [line]),
-        together: (lines) => increasesTogether(db, lines),
+        together: (lines) => changesTogether(db, lines),
       },
       options,
     );

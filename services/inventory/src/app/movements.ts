@@ -93,11 +93,14 @@ function groupOf(line: MovementLine, now: Date): MovementGroup {
 }
 
 /**
- * The domain's own answer to movements the database refused on stock: replaying them on the levels the database
- * held gives the INSUFFICIENT_STOCK error with its details. The guard is defined once in the domain and once in
- * SQL (tested to agree), so the replay must refuse too.
+ * The domain's answer to a line's movements on the record as it is (null: none yet): the INSUFFICIENT_STOCK
+ * error with its details if the stock guard refuses them, else null.
  */
-function insufficiency(line: MovementLine, current: StockRecord | null, now: Date): DomainError {
+export function refusalOnStock(
+  line: MovementLine,
+  current: StockRecord | null,
+  now: Date,
+): DomainError | null {
   const key = 'key' in line.target ? line.target.key : null;
   const record =
     current ?? newRecord('-', key ?? { productId: '-', warehouseId: '-', variantId: null, uomId: null }, now);
@@ -110,7 +113,20 @@ function insufficiency(line: MovementLine, current: StockRecord | null, now: Dat
     if (error instanceof DomainError) return error;
     throw error;
   }
-  throw new Error(`the database refused movements on ${record.inventoryId} that the domain accepts`);
+  return null;
+}
+
+/**
+ * The domain's own answer to movements the database refused on stock: replaying them on the levels the database
+ * held gives the INSUFFICIENT_STOCK error with its details. The guard is defined once in the domain and once in
+ * SQL (tested to agree), so the replay must refuse too.
+ */
+function insufficiency(line: MovementLine, current: StockRecord | null, now: Date): DomainError {
+  const refusal = refusalOnStock(line, current, now);
+  if (refusal) return refusal;
+  throw new Error(
+    `the database refused movements on ${current?.inventoryId ?? 'a new record'} that the domain accepts`,
+  );
 }
 
 function refusalError(
