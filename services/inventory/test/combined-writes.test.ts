@@ -1,4 +1,5 @@
 import type { StockKey } from '@inv/contracts';
+import { eventually } from '@inv/testkit';
 import pg from 'pg';
 import { Histogram, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -313,5 +314,41 @@ describe('reservations created together', () => {
       [key.productId],
     );
     expect(row).toEqual({ a: 2, r: 3 });
+  });
+});
+
+describe('records created by concurrent statements', () => {
+  it('creates new records in stock key order, so two statements creating the same ones cannot deadlock', async () => {
+    const [low, high] = [keyOf('order-a'), keyOf('order-b')].sort((x, y) =>
+      x.productId < y.productId ? -1 : 1,
+    );
+    const other = await pool.connect();
+    try {
+      // Another statement's transaction has created the first record and not committed yet.
+      await other.query('begin');
+      await tryApplyMovements(poolClient(other), [increase(low!, 1)]);
+      // A statement naming the records the other way round waits for it at the first record, having created none.
+      const statement = tryApplyMovements(db, [increase(high!, 2), increase(low!, 3)]);
+      await eventually(async () => {
+        // (Not on `other`: a transaction sees one snapshot of pg_stat_activity.)
+        const { rows } = await pool.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`,
+        );
+        return rows[0]!.n === 1;
+      });
+      // So the other can go on to create the second record and commit, and the waiting statement then finds both.
+      await tryApplyMovements(poolClient(other), [increase(high!, 4)]);
+      await other.query('commit');
+      const outcome = await statement;
+      expect(outcome.ok).toBe(true);
+    } finally {
+      other.release();
+    }
+    const rows = await recordsOf(low!, high!);
+    expect(rows.map((r) => [r.quantity_available, r.version]).sort()).toEqual([
+      [4, 2],
+      [6, 2],
+    ]);
   });
 });

@@ -27,7 +27,9 @@ import { crossesLowStockSql, crossesOutOfStockSql, deficitSql, withinStockSql } 
  *     and the events.
  *
  * A record created concurrently between the snapshot and the insert fails the statement on the stock key's
- * unique constraint (nothing is written); running it again finds the record.
+ * unique constraint (nothing is written); running it again finds the record. New records are inserted in stock
+ * key order, so two statements creating the same records wait for each other in that order instead of each
+ * holding one the other needs (a deadlock: concurrent adjusts of new records share statements).
  *
  * Parameters: $1 targets (jsonb array), $2 movements (jsonb array), $3 the time of the change, $4 the schema
  * versions of inventory.updated / low_stock / out_of_stock (jsonb).
@@ -146,6 +148,7 @@ created as (
          f.rack, f.bin, f.zone, f.aisle, f.v1, $3, $3
     from finals f
    where f.found_id is null
+   order by f.product_id, f.warehouse_id, f.variant_id, f.uom_id
   returning *
 ),
 booked as (
