@@ -1,8 +1,9 @@
+import type { StockKey } from '@inv/contracts';
 import type { StockRecord } from '../domain/record.js';
-import { stockKeyString } from '../domain/transfer-saga.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
 import {
   type BookedChanges,
+  LinesByRecord,
   type MovementLine,
   type MovementOutcome,
   refusalOnStock,
@@ -24,36 +25,21 @@ export function isCombinable(line: MovementLine): boolean {
   return change.countedAvailable === undefined && change.minimumStock === undefined;
 }
 
-/** Where one request's change sits in a combined statement: its line (record) and its place in that line. */
-interface Placement {
-  line: number;
-  change: number;
-}
-
-/** Merges lines by record: one line per stock key, its changes in arrival order. */
-function merge(requests: MovementLine[]): { lines: MovementLine[]; placements: Placement[] } {
-  const lines: MovementLine[] = [];
-  const byKey = new Map<string, number>();
-  const placements = requests.map((line) => {
-    const key = stockKeyString((line.target as { key: Parameters<typeof stockKeyString>[0] }).key);
-    let index = byKey.get(key);
-    if (index === undefined) {
-      index = lines.push({ target: line.target, changes: [] }) - 1;
-      byKey.set(key, index);
-    }
-    const merged = lines[index]!;
-    merged.changes.push(line.changes[0]!);
-    return { line: index, change: merged.changes.length - 1 };
-  });
-  return { lines, placements };
+/** The requests' lines merged by record (see LinesByRecord), and where each request's change landed. */
+function merge(requests: MovementLine[]) {
+  const byRecord = new LinesByRecord();
+  const placements = requests.map((line) =>
+    byRecord.add(line.target as { key: StockKey; create?: boolean }, line.changes[0]!),
+  );
+  return { lines: byRecord.lines, placements };
 }
 
 /**
  * One request's share of a record's booked changes: its own ledger row and events, and the record as that
  * change left it (the version and levels of its movement), exactly what it would have got alone at that point.
  */
-export function shareOf(booked: BookedChanges, change: number): BookedChanges {
-  const movement = [...booked.movements].sort((a, b) => a.recordVersion - b.recordVersion)[change]!;
+function shareOf(booked: BookedChanges, seq: number): BookedChanges {
+  const movement = [...booked.movements].sort((a, b) => a.recordVersion - b.recordVersion)[seq - 1]!;
   const record: StockRecord = {
     ...booked.record,
     levels: {
@@ -84,9 +70,9 @@ async function changesTogether(
   const now = new Date();
   const outcome = await tryApplyMovements(db, merged.lines, now);
   if (outcome.ok) {
-    return merged.placements.map(({ line, change }) => ({
+    return merged.placements.map(({ line, seq }) => ({
       ok: true,
-      answer: { ok: true, booked: [shareOf(outcome.booked[line]!, change)] },
+      answer: { ok: true, booked: [shareOf(outcome.booked[line]!, seq)] },
     }));
   }
   return requests.map((request, i): CombinedAnswer<MovementOutcome> => {

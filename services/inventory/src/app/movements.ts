@@ -49,6 +49,29 @@ export type MovementOutcome =
       current: (StockRecord | null)[];
     };
 
+/**
+ * Movement lines built by record: the changes added for one stock key join one line (created, if at all, by its
+ * first change), in the order added; each add says where its change landed (`line`, and `seq` from 1 within it).
+ * For statements that book several requests' changes together.
+ */
+export class LinesByRecord {
+  readonly lines: MovementLine[] = [];
+  private readonly lineOfKey = new Map<string, number>();
+
+  add(
+    target: { key: StockKey; create?: boolean },
+    change: MovementLine['changes'][number],
+  ): { line: number; seq: number } {
+    const id = stockKeyString(target.key);
+    let line = this.lineOfKey.get(id);
+    if (line === undefined) {
+      line = this.lines.push({ target, changes: [] }) - 1;
+      this.lineOfKey.set(id, line);
+    }
+    return { line, seq: this.lines[line]!.changes.push(change) };
+  }
+}
+
 /** A client that names the version it saw fails at once when the record moved on, with the current record. */
 function staleRecord(current: StockRecord | null, expectedVersion: number): DomainError {
   return staleVersion('record', expectedVersion, {

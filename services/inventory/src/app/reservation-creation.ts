@@ -17,7 +17,7 @@ import {
 import type { ReservationRow } from '../infra/db/reservations.js';
 import { type ReservationToCreate, reservationCreation } from '../infra/db/reservations-sql.js';
 import type { SqlClient } from '../infra/db/sql-client.js';
-import { type MovementLine, type MovementOutcome, tryApplyMovements } from './movements.js';
+import { LinesByRecord, type MovementOutcome, tryApplyMovements } from './movements.js';
 import { contextOf, lineEvent, reservationDto } from './reservations.js';
 import { type CombinedAnswer, type CombinerOptions, StatementCombiner } from './statement-combiner.js';
 
@@ -98,24 +98,17 @@ export function prepareReservation(
  * in the order given (rows locked in inventory id order, each hold checked against what the record holds then).
  */
 async function book(db: SqlClient, reservations: PreparedReservation[], now: Date) {
-  const lines: MovementLine[] = [];
-  const lineOfKey = new Map<string, number>();
+  const byRecord = new LinesByRecord();
   const toCreate = reservations.map((reservation): ReservationToCreate => {
     const holdPlacements = reservation.holds.map(({ key, quantity }) => {
-      const id = stockKeyString(key);
-      let rec = lineOfKey.get(id);
-      if (rec === undefined) {
-        rec = lines.push({ target: { key, create: false }, changes: [] }) - 1;
-        lineOfKey.set(id, rec);
-      }
-      const changes = lines[rec]!.changes;
-      changes.push({ change: reservationDeltas.hold(quantity), context: reservation.context });
-      return { rec, seq: changes.length };
+      const change = { change: reservationDeltas.hold(quantity), context: reservation.context };
+      const { line, seq } = byRecord.add({ key, create: false }, change);
+      return { rec: line, seq };
     });
     const placements = reservation.holdOf.map((hold) => holdPlacements[hold]!);
     return { row: reservation.row, placements, events: reservation.events };
   });
-  const outcome = await tryApplyMovements(db, lines, now, reservationCreation(toCreate));
+  const outcome = await tryApplyMovements(db, byRecord.lines, now, reservationCreation(toCreate));
   return { outcome, toCreate };
 }
 
