@@ -250,7 +250,7 @@ export const storm: Benchmark = {
       goals,
       notes: [
         `Per round: one event every client sees (its cursor / Socket.IO offset), every connection cut at once (gateway: TCP reset; Socket.IO: the transport closed, which its recovery treats as a blip), K events stored in the stream (and relayed by the Socket.IO relay from the same \`live.\` subject), then every client reconnects at once (${CONCURRENCY} handshakes in flight) and resumes. Timed from the reconnect order to the last client live with exactly its K events (gateway: the \`live\` frame; Socket.IO: \`connect\` with \`recovered\`, the missed packets arrive before it).`,
-        'Every event a client ever receives is checked against the version it expects next: a gap or a duplicate is counted wherever it happens. Same client process code for both servers; servers take turns in alternating order.',
+        'Every event a client ever receives is checked against the version it expects next: a gap or a duplicate is counted wherever it happens. Same client process code for both servers (each event parsed once), gateway clients asking for batched frames as the SDK does (`?batch=1`; `BENCH_WS_BATCH=0` turns it off); servers take turns in alternating order.',
         "Server CPU is the server process's user + system CPU time during the storm (from /proc): its own cost, which the machine's load does not inflate the way it does wall-clock times.",
         "RSS growth is the server's peak resident memory during the storm minus before it (the worst round). Socket.IO's recovery holds the missed packets in one process's memory for 2 minutes and forgets them when that process dies; the gateway resumes from the stream, on any instance.",
       ],

@@ -4,11 +4,14 @@
  * parent over IPC when every client is subscribed, and answers `stop` with a summary: the latencies stay here,
  * a run records too many to ship.
  */
+
+import { framesOfMessage } from '@inv/contracts';
 import { wsconnect } from '@nats-io/nats-core';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { sentAtOf, TIMED_PREFIX } from '../events.js';
 import { LatencyHistogram, now } from '../stats.js';
+import { gatewayUrl } from './gateway-url.js';
 import type { ChildMessage, ClientsConfig, ParentMessage } from './protocol.js';
 
 // nats-core's wsconnect expects a global WebSocket, which Node 20 only has behind a flag.
@@ -53,11 +56,13 @@ function onEarlyClose(): void {
 
 function openGateway(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(config.url, { perMessageDeflate: false });
+    const socket = new WebSocket(gatewayUrl(config.url), { perMessageDeflate: false });
     closers.push(() => socket.terminate());
     let ready = false;
     socket.on('message', (data, isBinary) => {
-      const text = isBinary ? '' : data.toString();
+      for (const text of framesOfMessage(isBinary ? '' : data.toString())) onFrame(text);
+    });
+    const onFrame = (text: string) => {
       if (ready) {
         if (!text.startsWith('{"type":"subscribed"') && !text.startsWith('{"type":"unsubscribed"'))
           received(text);
@@ -71,7 +76,7 @@ function openGateway(): Promise<void> {
         ready = true;
         resolve();
       } else if (frame.type === 'error') reject(new Error(`gateway refused: ${text}`));
-    });
+    };
     socket.once('open', () => {
       if (config.topic) socket.send(JSON.stringify({ type: 'subscribe', channel: config.topic }));
     });

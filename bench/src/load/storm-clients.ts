@@ -9,9 +9,11 @@
  * cursor of the last event seen and is done at the `live` frame; on Socket.IO the same `Socket` reconnects and
  * its connection-state recovery (pid + offset of the last packet) replays the missed packets before `connect`.
  */
+import { framesOfMessage } from '@inv/contracts';
 import { io, type Socket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { now, summarize } from '../stats.js';
+import { gatewayUrl } from './gateway-url.js';
 import type { StormChildMessage, StormConfig, StormParentMessage, StormResult } from './storm-protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as StormConfig;
@@ -36,8 +38,9 @@ class Tally {
 
   constructor(private readonly storm: Storm) {}
 
-  event(text: string): void {
-    const version = (JSON.parse(text) as { data?: { version?: number } }).data?.version;
+  /** An event's data, parsed once by whichever client read it. */
+  event(data: { version?: unknown } | undefined): void {
+    const version = data?.version;
     if (typeof version !== 'number') return;
     if (version <= this.lastVersion) this.duplicates++;
     else {
@@ -88,21 +91,28 @@ class GatewayClient implements StormClient {
 
   private connect(cursor: string | undefined, ready: (frame: { type: string }) => boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(config.url, { perMessageDeflate: false });
+      const socket = new WebSocket(gatewayUrl(config.url), { perMessageDeflate: false });
       this.socket = socket;
       socket.on('message', (data) => {
-        const text = data.toString();
-        const frame = JSON.parse(text) as { type: string; channel?: string; cursor?: string; data?: unknown };
+        for (const text of framesOfMessage(data.toString())) onFrame(text);
+      });
+      const onFrame = (text: string) => {
+        const frame = JSON.parse(text) as {
+          type: string;
+          channel?: string;
+          cursor?: string;
+          data?: { version?: unknown };
+        };
         if (frame.channel !== config.topic) return;
         if (frame.data !== undefined) {
           this.cursor = frame.cursor;
-          this.tally.event(text);
+          this.tally.event(frame.data);
         } else if (frame.type === 'subscribed') {
           this.cursor ??= frame.cursor;
         } else if (frame.type === 'live') this.tally.live();
         else if (frame.type === 'error' || frame.type === 'reset') reject(new Error(`gateway: ${text}`));
         if (ready(frame)) resolve();
-      });
+      };
       socket.once('open', () => {
         socket.send(JSON.stringify({ type: 'subscribe', channel: config.topic, cursor }));
         if (cursor !== undefined) resolve();
@@ -125,7 +135,8 @@ class SocketIoClient implements StormClient {
       reconnection: false,
       autoConnect: false,
     });
-    this.socket.on('event', (text: string) => this.tally.event(text));
+    // The relay emits each event as the JSON text it read from NATS.
+    this.socket.on('event', (text: string) => this.tally.event(JSON.parse(text).data));
   }
 
   open(): Promise<void> {

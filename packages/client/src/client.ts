@@ -1,4 +1,11 @@
-import { type ControlFrame, isControlFrame, WS_CLOSE, WS_LIMITS } from '@inv/contracts';
+import {
+  type ControlFrame,
+  framesOfMessage,
+  isControlFrame,
+  WS_BATCH,
+  WS_CLOSE,
+  WS_LIMITS,
+} from '@inv/contracts';
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay, suggestedDelay } from './backoff.js';
 import { type ConnectionInput, nextConnectionState } from './connection-state.js';
 import { RecentIds } from './dedupe.js';
@@ -256,6 +263,9 @@ export class InventoryClient {
     const url = new URL(this.options.url);
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) url.searchParams.set('access_token', token);
+    // Several frames per message when the gateway has many at once (a replay, a busy channel): far cheaper for
+    // both ends; a gateway that does not batch sends one frame per message, which reads the same.
+    url.searchParams.set(WS_BATCH.query, '1');
     if (this.sessionId) {
       url.searchParams.set('session', this.sessionId);
       url.searchParams.set('acks', '1');
@@ -325,9 +335,13 @@ export class InventoryClient {
 
   private onMessage(raw: unknown): void {
     this.lastFrameAt = Date.now();
+    for (const text of framesOfMessage(typeof raw === 'string' ? raw : String(raw))) this.onFrame(text);
+  }
+
+  private onFrame(text: string): void {
     let frame: { type?: unknown; channel?: unknown; id?: unknown };
     try {
-      frame = JSON.parse(typeof raw === 'string' ? raw : String(raw));
+      frame = JSON.parse(text);
     } catch {
       return;
     }

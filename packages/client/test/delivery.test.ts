@@ -40,6 +40,11 @@ class FakeSocket implements WebSocketLike {
   receive(frame: Record<string, unknown>): void {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
+
+  /** Several frames in one message, as a gateway batches them for a client that asked (`batch=1`). */
+  receiveBatch(frames: Array<Record<string, unknown>>): void {
+    this.onmessage?.({ data: frames.map((frame) => JSON.stringify(frame)).join('\n') });
+  }
 }
 
 class FakePage implements PageLifecycle {
@@ -97,6 +102,25 @@ describe('SDK delivery semantics', () => {
     expect(product.map((e) => e.id)).toEqual(['e1']);
     expect(productWarehouse.map((e) => e.id)).toEqual(['e1']);
     expect(surfaced.map((e) => e.id)).toEqual(['e1']);
+  });
+
+  it('asks for batched frames and handles each frame of a batched message in order', async () => {
+    const { client, socket } = await connected();
+    expect(new URL(socket.url).searchParams.get('batch')).toBe('1');
+    const seen: string[] = [];
+    const lives: string[] = [];
+    client.subscribe('product:p1', (e) => seen.push(e.id));
+    client.on('live', ({ channel }) => lives.push(channel));
+    socket.receiveBatch([
+      event('product:p1', 'e1'),
+      event('product:p1', 'e2'),
+      { type: 'live', channel: 'product:p1', replayed: 2 },
+      event('product:p1', 'e3'),
+    ]);
+    expect(seen).toEqual(['e1', 'e2', 'e3']);
+    expect(lives).toEqual(['product:p1']);
+    // A later resume starts after the last event of the batch.
+    expect(client.cursor('product:p1')).toBe('c-e3');
   });
 
   it('does not surface events of channels the application did not subscribe to, unless asked', async () => {

@@ -1,4 +1,4 @@
-import { CONTROL_FRAME_TYPES } from '@inv/contracts';
+import { CONTROL_FRAME_TYPES, framesOfMessage } from '@inv/contracts';
 import WebSocket from 'ws';
 
 /** A frame from the gateway, parsed: a control frame (`subscribed`, `error`, …) or an event frame. */
@@ -49,6 +49,8 @@ export class TestWsClient {
   readonly frames: WsFrame[] = [];
   /** Text frames that were not JSON (a gateway never sends them; kept so a test can say so). */
   readonly unparsed: string[] = [];
+  /** How many frames each WebSocket message held: 1 each, unless the client asked for batches (`batch=1`). */
+  readonly messageSizes: number[] = [];
   /** Resolves when the connection is closed, with the close code and reason the server sent. */
   readonly closed: Promise<CloseEvent>;
   private closeEvent: CloseEvent | null = null;
@@ -57,14 +59,9 @@ export class TestWsClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
-      const text = isBinary ? null : data.toString();
-      try {
-        const frame = text === null ? null : (JSON.parse(text) as WsFrame);
-        if (frame && typeof frame === 'object' && typeof frame.type === 'string') this.frames.push(frame);
-        else this.unparsed.push(String(text));
-      } catch {
-        this.unparsed.push(String(text));
-      }
+      const texts = isBinary ? [null] : framesOfMessage(data.toString());
+      this.messageSizes.push(texts.length);
+      for (const text of texts) this.keep(text);
       this.notify();
     });
     this.closed = new Promise((resolve) => {
@@ -75,6 +72,16 @@ export class TestWsClient {
       });
     });
     socket.on('error', () => undefined); // the close event follows and tells the test what happened
+  }
+
+  private keep(text: string | null): void {
+    try {
+      const frame = text === null ? null : (JSON.parse(text) as WsFrame);
+      if (frame && typeof frame === 'object' && typeof frame.type === 'string') this.frames.push(frame);
+      else this.unparsed.push(String(text));
+    } catch {
+      this.unparsed.push(String(text));
+    }
   }
 
   /** Opens a connection; resolves once it is open (the server may still close it right away, e.g. 4401). */

@@ -1,4 +1,11 @@
-import { type Channel, decodeCursor, formatChannel, stockSubject, subjectMatches } from '@inv/contracts';
+import {
+  type Channel,
+  decodeCursor,
+  formatChannel,
+  framesOfMessage,
+  stockSubject,
+  subjectMatches,
+} from '@inv/contracts';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { expect, vi } from 'vitest';
@@ -128,12 +135,16 @@ export class FakeFeed implements LiveFeed {
 export class FakeSocket implements GatewaySocket {
   bufferedAmount = 0;
   readonly frames: Array<Record<string, unknown>> = [];
+  /** How many frames each WebSocket message held (1 unless the connection batches). */
+  readonly messages: number[] = [];
   closedWith: number | null = null;
   /** Written-callbacks of frames sent while the queue looked full, called by `drain()`. */
   private readonly unwritten: Array<() => void> = [];
 
   send(data: string | Buffer, _options: { binary: boolean }, callback?: (error?: Error) => void): void {
-    this.frames.push(JSON.parse(data.toString()));
+    const frames = framesOfMessage(data.toString());
+    this.messages.push(frames.length);
+    for (const frame of frames) this.frames.push(JSON.parse(frame));
     if (!callback) return;
     if (this.bufferedAmount > 0) this.unwritten.push(() => callback());
     else queueMicrotask(() => callback());
@@ -234,8 +245,8 @@ export function fakeGateway(
       if (!options.lost) feed.deliver(message);
       return message;
     },
-    /** A client of the inventory endpoint seeing `warehouses` (every one by default). */
-    connect(warehouses = ['*']) {
+    /** A client of the inventory endpoint seeing `warehouses` (every one by default), batching frames if asked. */
+    connect(warehouses = ['*'], options: { batching?: boolean } = {}) {
       const socket = new FakeSocket();
       const connection = new Connection(
         `c${++clients}`,
@@ -246,6 +257,7 @@ export function fakeGateway(
         LIMITS,
         metrics,
       );
+      connection.batching = options.batching ?? false;
       return { socket, connection };
     },
     /** Subscribes a connection to `product:<productId>`, from a cursor when given. */

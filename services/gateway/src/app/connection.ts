@@ -1,8 +1,8 @@
-import { type ControlFrame, WS_CLOSE } from '@inv/contracts';
+import { type ControlFrame, WS_BATCH, WS_CLOSE } from '@inv/contracts';
 import type { ConnectionLimits } from '../config.js';
 import type { Endpoint, WarehouseScope } from '../domain/access.js';
 import type { ParsedClientMessage, ProtocolError } from '../domain/client-message.js';
-import { controlFrame, errorFrame, type Frame } from '../domain/frames.js';
+import { controlFrame, errorFrame, type Frame, frameBytes, joinFrames } from '../domain/frames.js';
 import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
 import type { ClientChannel } from './client-channel.js';
 import type { GatewayMetrics, GatewaySocket } from './ports.js';
@@ -40,9 +40,14 @@ export class Connection {
   expiresAt: number | null = null;
   /** The client's address (per-address connection limit). */
   ip = '';
+  /** The client takes several frames per message (`?batch=1`): a burst's frames leave as one message. */
+  batching = false;
   /** Replays of this connection at once (`maxReplays`); taken before a slot of the process's replays. */
   readonly replaySlots: Semaphore;
   private corked = false;
+  /** Frames of the current burst not yet handed to the socket (batching clients only). */
+  private batch: Frame[] = [];
+  private batchBytes = 0;
   private readonly bucket: TokenBucket;
   private readonly flood: FloodMeter;
 
@@ -80,12 +85,13 @@ export class Connection {
    */
   send(frame: Frame): boolean {
     if (this.closing) return false;
-    if (this.socket.bufferedAmount > this.limits.maxSendQueueBytes) {
+    if (this.socket.bufferedAmount + this.batchBytes > this.limits.maxSendQueueBytes) {
       this.closeSlow('slow consumer: send queue overflowed; resume with your cursors');
       return false;
     }
     this.batchWrites();
-    this.socket.send(frame, TEXT);
+    if (this.batching) this.hold(frame);
+    else this.socket.send(frame, TEXT);
     return true;
   }
 
@@ -101,7 +107,8 @@ export class Connection {
   /**
    * Holds the socket's writes until the current burst of synchronous work is done: frames sent in one go (a
    * replay batch, several live events parsed from one read of the NATS socket) leave in one system call instead
-   * of one each, and the system calls are most of what a fan-out costs.
+   * of one each, and the system calls are most of what a fan-out costs. A batching client's frames leave as one
+   * message too.
    */
   private batchWrites(): void {
     if (this.corked) return;
@@ -109,8 +116,29 @@ export class Connection {
     this.socket.cork();
     process.nextTick(() => {
       this.corked = false;
+      this.flushBatch();
       this.socket.uncork();
     });
+  }
+
+  /** Keeps a batching client's frame for the burst's message, sending what is held first if it would be too big. */
+  private hold(frame: Frame): void {
+    const bytes = frameBytes(frame);
+    if (this.batch.length > 0 && this.batchBytes + bytes > WS_BATCH.maxMessageBytes) this.flushBatch();
+    this.batch.push(frame);
+    this.batchBytes += bytes + 1;
+  }
+
+  /** Sends the held frames as one message (`callback` once it is written). */
+  private flushBatch(callback?: (error?: Error) => void): void {
+    if (this.batch.length === 0) {
+      callback?.();
+      return;
+    }
+    const frames = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.socket.send(frames.length === 1 ? frames[0]! : joinFrames(frames), TEXT, callback);
   }
 
   /** More than half the send queue is in use: a replay should wait for the socket to drain. */
@@ -124,16 +152,21 @@ export class Connection {
    */
   sendWhenWritten(frame: Frame, stallMs: number): Promise<boolean> {
     if (this.closing) return Promise.resolve(false);
-    if (this.socket.bufferedAmount > this.limits.maxSendQueueBytes) return Promise.resolve(this.send(frame));
+    if (this.socket.bufferedAmount + this.batchBytes > this.limits.maxSendQueueBytes)
+      return Promise.resolve(this.send(frame));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.closeSlow('slow consumer: stopped reading during replay; resume with your cursors');
         resolve(false);
       }, stallMs);
-      this.socket.send(frame, TEXT, (error) => {
+      const written = (error?: Error) => {
         clearTimeout(timer);
         resolve(!error && !this.closing);
-      });
+      };
+      if (!this.batching) return this.socket.send(frame, TEXT, written);
+      // The frames held for this burst go first, with this one in the same message.
+      this.hold(frame);
+      this.flushBatch(written);
     });
   }
 
@@ -145,6 +178,8 @@ export class Connection {
 
   close(code: number, reason: string): void {
     if (this.closing) return;
+    // Frames accepted before the close still leave before it, as they would unbatched.
+    this.flushBatch();
     this.closing = true;
     this.closingSince = Date.now();
     this.socket.close(code, reason);

@@ -177,6 +177,7 @@ export class Protocol {
         maxMessagesPerSecond: connection.limits.maxMessagesPerSecond,
       },
       expiresAt: isoOrNull(connection.expiresAt),
+      ...(connection.batching ? { batching: true } : {}),
     });
   }
 

@@ -1,4 +1,4 @@
-import { type ControlFrame, encodeCursor } from '@inv/contracts';
+import { type ControlFrame, encodeCursor, WS_BATCH } from '@inv/contracts';
 import type { ProtocolError } from './client-message.js';
 import type { StoredEvent } from './stored-event.js';
 
@@ -16,6 +16,38 @@ export function eventFrame(event: StoredEvent, channelJson: string, epoch: numbe
       `"cursor":"${cursor}","occurredAt":${JSON.stringify(event.occurredAt)},"data":${event.dataJson}}`,
   );
 }
+
+/** A frame's size in bytes, as it goes on the wire. */
+export function frameBytes(frame: Frame): number {
+  return typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+}
+
+/**
+ * Several frames as one batched message: one per line, in order (see `WS_BATCH`). The clients of a channel hold
+ * the same frames in a burst (a fan-out; a storm of resumes from one cursor), so a batch equal to the previous
+ * one, frame by frame, reuses its bytes instead of copying them again for each client.
+ */
+export function joinFrames(frames: readonly Frame[]): Buffer {
+  if (lastJoined && sameFrames(lastJoined.frames, frames)) return lastJoined.message;
+  const parts: Buffer[] = [];
+  for (const frame of frames) {
+    if (parts.length > 0) parts.push(NEWLINE);
+    parts.push(typeof frame === 'string' ? Buffer.from(frame) : frame);
+  }
+  const message = Buffer.concat(parts);
+  lastJoined = { frames, message };
+  return message;
+}
+
+let lastJoined: { frames: readonly Frame[]; message: Buffer } | null = null;
+
+function sameFrames(a: readonly Frame[], b: readonly Frame[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const NEWLINE = Buffer.from(WS_BATCH.separator);
 
 export function controlFrame(frame: ControlFrame): string {
   return JSON.stringify(frame);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import websocket from '@fastify/websocket';
-import { WS_CLOSE, WS_LIMITS, WS_PATHS } from '@inv/contracts';
+import { WS_BATCH, WS_CLOSE, WS_LIMITS, WS_PATHS } from '@inv/contracts';
 import { bearerToken } from '@inv/platform';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
@@ -25,6 +25,8 @@ const ENDPOINTS: Array<[Endpoint, string]> = [
   ['inventory', WS_PATHS.inventory],
   ['warehouses', WS_PATHS.warehouses],
 ];
+
+const isYes = (value: string | null) => value === '1' || value === 'true';
 
 /** A close reason must fit in a control frame (123 bytes). */
 function closeReason(text: string): string {
@@ -108,7 +110,8 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
         const query = new URL(request.url, 'http://gateway').searchParams;
         // A client that will acknowledge says so up front: until its first ack arrives, events sent but not yet
         // processed must not count as reached, or a reload in that window would skip them.
-        connection.usesAcks = ['1', 'true'].includes(query.get('acks') ?? '');
+        connection.usesAcks = isYes(query.get('acks'));
+        connection.batching = isYes(query.get(WS_BATCH.query));
         const session = query.get('session');
         guarded(() => protocol.open(connection, session ?? undefined));
       },
