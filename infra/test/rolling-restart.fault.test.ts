@@ -1,5 +1,5 @@
 import { InventoryClient, type WebSocketFactory } from '@inv/client';
-import { EVENTS_STREAM } from '@inv/contracts';
+import { EVENTS_STREAM, framesOfMessage } from '@inv/contracts';
 import {
   eventually,
   type Stack,
@@ -97,20 +97,23 @@ describe('rolling restart of two gateways under load', () => {
           app.socket = this;
           this.on('message', (data) => {
             app.lastFrameAt = Date.now();
-            const frame = JSON.parse(data.toString()) as {
-              type: string;
-              id?: string;
-              channel?: string;
-              data?: { version?: number };
-            };
-            app.recent = [
-              ...app.recent.slice(-8),
-              `${frame.type} ${frame.channel ?? ''} ${frame.data?.version ?? ''}`,
-            ];
-            // Per channel: a fresh /ws connection starts on `global`, which carries the same events.
-            if (frame.data === undefined || !frame.id || frame.channel !== channel) return;
-            if (seen.has(frame.id)) app.wireDuplicates++;
-            seen.add(frame.id);
+            // The SDK asks for batched frames: a message holds one or more, one per line.
+            for (const text of framesOfMessage(data.toString())) {
+              const frame = JSON.parse(text) as {
+                type: string;
+                id?: string;
+                channel?: string;
+                data?: { version?: number };
+              };
+              app.recent = [
+                ...app.recent.slice(-8),
+                `${frame.type} ${frame.channel ?? ''} ${frame.data?.version ?? ''}`,
+              ];
+              // Per channel: a fresh /ws connection starts on `global`, which carries the same events.
+              if (frame.data === undefined || !frame.id || frame.channel !== channel) continue;
+              if (seen.has(frame.id)) app.wireDuplicates++;
+              seen.add(frame.id);
+            }
           });
         }
       }
