@@ -188,14 +188,14 @@ export const storm: Benchmark = {
         sides.push(await side('socketio', relay.url, 'storm'));
         // One storm each, not timed, first: a deploy's clients come back to instances that have been serving
         // (their code optimised by the JIT), and the first resumes of a fresh process measure its compiler.
-        const plan = [
+        const storms = [
           ...sides.map((s) => ({ s, measured: false })),
           ...Array.from({ length: rounds }, (_, round) =>
             // Alternating order: whatever else loads the machine falls on both servers alike.
             (round % 2 === 0 ? sides : [...sides].reverse()).map((s) => ({ s, measured: true })),
           ).flat(),
         ];
-        for (const { s, measured } of plan) {
+        for (const { s, measured } of storms) {
           const result = await stormRound(ctx, s, c.missed, timeoutMs, measured);
           ctx.log(
             `storm: ${c.clients} × ${c.missed} missed → ${s.target}${measured ? '' : ' (warm-up)'}: all live in ${Number.isFinite(result.allMs) ? result.allMs.toFixed(0) : '(not all)'} ms, ` +

@@ -78,6 +78,15 @@ describe('frames a connection sends', () => {
     expect(numbers(socket)).toEqual([0, 1, 2]);
   });
 
+  it('counts the frames it holds when telling a replay to wait for the socket', () => {
+    const limits = { ...LIMITS, maxSendQueueBytes: 10_000 };
+    const { connection } = connect({ batching: true, limits });
+    connection.send(frame(1, 4_000));
+    expect(connection.congested()).toBe(false);
+    connection.send(frame(2, 2_000));
+    expect(connection.congested()).toBe(true);
+  });
+
   it('sends a frame awaited until written together with the frames held before it, and resolves once written', async () => {
     const { socket, connection } = connect({ batching: true });
     connection.send(frame(1));

@@ -85,7 +85,7 @@ export class Connection {
    */
   send(frame: Frame): boolean {
     if (this.closing) return false;
-    if (this.socket.bufferedAmount + this.batchBytes > this.limits.maxSendQueueBytes) {
+    if (this.queuedBytes > this.limits.maxSendQueueBytes) {
       this.closeSlow('slow consumer: send queue overflowed; resume with your cursors');
       return false;
     }
@@ -141,9 +141,14 @@ export class Connection {
     this.socket.send(frames.length === 1 ? frames[0]! : joinFrames(frames), TEXT, callback);
   }
 
+  /** What the client has yet to read: the socket's buffered bytes and the frames held for the burst's message. */
+  private get queuedBytes(): number {
+    return this.socket.bufferedAmount + this.batchBytes;
+  }
+
   /** More than half the send queue is in use: a replay should wait for the socket to drain. */
   congested(): boolean {
-    return this.socket.bufferedAmount > this.limits.maxSendQueueBytes / 2;
+    return this.queuedBytes > this.limits.maxSendQueueBytes / 2;
   }
 
   /**
@@ -152,8 +157,7 @@ export class Connection {
    */
   sendWhenWritten(frame: Frame, stallMs: number): Promise<boolean> {
     if (this.closing) return Promise.resolve(false);
-    if (this.socket.bufferedAmount + this.batchBytes > this.limits.maxSendQueueBytes)
-      return Promise.resolve(this.send(frame));
+    if (this.queuedBytes > this.limits.maxSendQueueBytes) return Promise.resolve(this.send(frame));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.closeSlow('slow consumer: stopped reading during replay; resume with your cursors');
