@@ -21,7 +21,6 @@ import {
   VALID_DATA,
 } from '@inv/testkit';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { Kvm } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { type Gateway, loadGatewayConfig, startGateway } from '../src/index.js';
@@ -206,15 +205,26 @@ export const inW1 = (events: DomainEvent[]) =>
 
 export const ids = (frames: Array<{ id?: string }>) => frames.map((frame) => frame.id);
 
-/** The stream positions a durable session holds in the gateway's bucket, by channel. */
+/**
+ * The stream positions a durable session holds in the gateway's bucket, by channel. Read with stream requests
+ * (the subjects in the bucket's stream, then the last message of each), not with `kv.keys()`: its ordered
+ * consumer, asked for a filter nothing matches yet, could wait ~30 s for an end it never saw, so a check polled
+ * before the gateway's first write hung the test instead of being tried again.
+ */
 export async function sessionPositions(nc: NatsConnection, sessionId: string): Promise<Map<string, number>> {
-  const kv = await new Kvm(nc).open(GATEWAY_SESSIONS_BUCKET);
+  const jsm = await jetstreamManager(nc);
+  const stream = `KV_${GATEWAY_SESSIONS_BUCKET}`;
+  const prefix = `$KV.${GATEWAY_SESSIONS_BUCKET}.`;
+  const info = await jsm.streams.info(stream, { subjects_filter: `${prefix}*.${sessionId}.>` });
   const positions = new Map<string, number>();
-  for await (const key of await kv.keys(`*.${sessionId}.>`)) {
-    const entry = await kv.get(key);
+  for (const subject of Object.keys(info.state.subjects ?? {})) {
+    const key = subject.slice(prefix.length);
     // `_owner` names the connection holding the session, not a channel.
-    if (entry?.operation === 'PUT' && !key.endsWith('._owner'))
-      positions.set(key.split('.')[2]!.replaceAll('=', ':'), decodeCursor(entry.string())!.seq);
+    if (key.endsWith('._owner')) continue;
+    const message = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+    const operation = message?.header?.get('KV-Operation');
+    if (message && (operation === '' || operation === undefined || operation === 'PUT'))
+      positions.set(key.split('.')[2]!.replaceAll('=', ':'), decodeCursor(message.string())!.seq);
   }
   return positions;
 }
