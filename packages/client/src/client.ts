@@ -51,6 +51,8 @@ export interface InventoryClientOptions {
    * subscribed to (again). Off by default.
    */
   includeUnsubscribedChannels?: boolean;
+  /** Ask the gateway for batched frames (`?batch=1`: several per message when it has several at once). */
+  batchFrames?: boolean;
   /** Tells when the page is hidden or unloaded; defaults to the browser's `pagehide` and `visibilitychange`. */
   page?: PageLifecycle;
   /** Tells when the network comes back (the client then reconnects at once); defaults to the browser's `online`. */
@@ -263,9 +265,10 @@ export class InventoryClient {
     const url = new URL(this.options.url);
     const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
     if (token) url.searchParams.set('access_token', token);
-    // Several frames per message when the gateway has many at once (a replay, a busy channel): far cheaper for
-    // both ends; a gateway that does not batch sends one frame per message, which reads the same.
-    url.searchParams.set(WS_BATCH.query, '1');
+    // Batched frames (`?batch=1`) only when asked: with them on, two durable-session tests of the SDK against
+    // the gateway (sdk.test.ts) timed out now and then, which is not yet explained. Messages are read as batches
+    // either way.
+    if (this.options.batchFrames) url.searchParams.set(WS_BATCH.query, '1');
     if (this.sessionId) {
       url.searchParams.set('session', this.sessionId);
       url.searchParams.set('acks', '1');
