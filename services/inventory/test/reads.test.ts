@@ -112,9 +112,14 @@ describe('reads', () => {
     expect(elsewhere.status).toBe(403);
     const other = await f.api('GET', `/api/inventory/${ids['b-v1']}`, { claims: onlyA });
     expect(other.status).toBe(403);
+    const otherLedger = await f.api('GET', `/api/inventory/${ids['b-v1']}/movements`, { claims: onlyA });
+    expect(otherLedger.status).toBe(403);
+    expect(otherLedger.body.items).toBeUndefined();
     const unknown = await f.api('GET', '/api/inventory/no-such-record');
     expect(unknown.status).toBe(404);
     expect(unknown.body.code).toBe('NOT_FOUND');
+    const unknownLedger = await f.api('GET', '/api/inventory/no-such-record/movements');
+    expect(unknownLedger.body).toMatchObject({ code: 'NOT_FOUND' });
     const badCursor = await f.api('GET', '/api/inventory?after=bm90LWEtY3Vyc29y');
     expect(badCursor.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'after' });
     const badLimit = await f.api('GET', '/api/inventory?limit=0');
