@@ -7,8 +7,7 @@ import {
   RecordChangeSet,
   type StockRecord,
 } from '../domain/record.js';
-import { resolveChange, type StockChange } from '../domain/stock.js';
-import { stockKeyString } from '../domain/transfer-saga.js';
+import { resolveChange, type StockChange, stockKeyString } from '../domain/stock.js';
 import type { MovementRow } from '../infra/db/entities.js';
 import {
   bookMovements,

@@ -7,13 +7,8 @@ import {
 } from '@inv/contracts';
 import { assertWarehouseAccess, type Caller } from '@inv/platform';
 import type { MovementContext, StockRecord } from '../domain/record.js';
-import {
-  expiryAfter,
-  insufficientStockFor,
-  reservationDeltas,
-  shortagesOf,
-  stockKeyString,
-} from '../domain/reservation.js';
+import { expiryAfter, insufficientStockFor, reservationDeltas, shortagesOf } from '../domain/reservation.js';
+import { stockKeyString } from '../domain/stock.js';
 import type { ReservationRow } from '../infra/db/reservations.js';
 import { type ReservationToCreate, reservationCreation } from '../infra/db/reservations-sql.js';
 import type { SqlClient } from '../infra/db/sql-client.js';

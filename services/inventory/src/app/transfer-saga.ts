@@ -12,7 +12,7 @@ import { appendToOutbox } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { MovementContext, StockRecord } from '../domain/record.js';
-import { deltas, type StockChange } from '../domain/stock.js';
+import { deltas, type StockChange, stockKeyString } from '../domain/stock.js';
 import {
   decideSagaSteps,
   discrepancyReason,
@@ -22,7 +22,6 @@ import {
   type SagaStep,
   shortagesOf,
   stockKeyOfLine,
-  stockKeyString,
 } from '../domain/transfer-saga.js';
 import { TransferReservationRow } from '../infra/db/entities.js';
 import {

@@ -6,7 +6,7 @@ import {
   type Role,
   type StockKey,
 } from '@inv/contracts';
-import type { StockDelta, StockLevels } from './stock.js';
+import { type StockDelta, type StockLevels, stockKeyString } from './stock.js';
 
 /**
  * Order reservations: a reservation holds stock of one or more records from `active` until it is committed
@@ -101,10 +101,6 @@ export function quantitiesPerRecord<L extends { inventoryId: string }>(
     if (quantity > 0) sums.set(line.inventoryId, (sums.get(line.inventoryId) ?? 0) + quantity);
   }
   return new Map([...sums].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-export function stockKeyString(key: StockKey): string {
-  return JSON.stringify([key.productId, key.warehouseId, key.variantId ?? null, key.uomId ?? null]);
 }
 
 /**

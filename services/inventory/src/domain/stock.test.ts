@@ -14,6 +14,7 @@ import {
   isOutOfStock,
   resolveChange,
   type StockLevels,
+  stockKeyString,
 } from './stock.js';
 
 const levels = (available: number, minimumStock = 0, reserved = 0): StockLevels => ({
@@ -164,5 +165,19 @@ describe('stock rules', () => {
         expect([state.available, state.reserved]).toEqual([sumAvailable, sumReserved]);
       }),
     );
+  });
+});
+
+describe('stockKeyString', () => {
+  const key = (productId: string, warehouseId: string, variantId: string | null, uomId: string | null) =>
+    stockKeyString({ productId, warehouseId, variantId, uomId });
+
+  it('tells apart keys whose fields joined with a separator would read the same', () => {
+    expect(key('p/w1', 'x', null, null)).not.toBe(key('p', 'w1/x', null, null));
+    expect(key('p', 'w', 'v', null)).not.toBe(key('p', 'w', null, 'v'));
+  });
+
+  it('gives the same string for equal keys', () => {
+    expect(key('p', 'w', 'v', 'each')).toBe(key('p', 'w', 'v', 'each'));
   });
 });

@@ -1,4 +1,4 @@
-import { type AdjustRequest, DomainError, type MovementType } from '@inv/contracts';
+import { type AdjustRequest, DomainError, type MovementType, type StockKey } from '@inv/contracts';
 
 /** The quantities of one inventory record that the rules look at. */
 export interface StockLevels {
@@ -199,4 +199,12 @@ export function deltaForAdjust(
   request: Pick<AdjustRequest, 'movementType' | 'quantity' | 'allowNegative' | 'minimumStock'>,
 ): StockDelta {
   return resolveChange(levels, changeForAdjust(request));
+}
+
+/**
+ * One string per stock key, for maps keyed by record before its id is known: unambiguous whatever the ids hold,
+ * and never equal to an inventory id (it starts with `[`), so both may key one map.
+ */
+export function stockKeyString(key: StockKey): string {
+  return JSON.stringify([key.productId, key.warehouseId, key.variantId ?? null, key.uomId ?? null]);
 }

@@ -1,5 +1,5 @@
-import type { TransferEventData, TransferEventType, TransferLineSnapshot } from '@inv/contracts';
-import { ABSENT_TOKEN, type StockKey } from '@inv/contracts';
+import type { StockKey, TransferEventData, TransferEventType, TransferLineSnapshot } from '@inv/contracts';
+import { stockKeyString } from './stock.js';
 
 /**
  * Inventory's side of a transfer:
@@ -59,10 +59,6 @@ export function decideSagaSteps(
 
 export function stockKeyOfLine(line: TransferLineSnapshot, warehouseId: string): StockKey {
   return { productId: line.productId, warehouseId, variantId: line.variantId, uomId: line.uomId };
-}
-
-export function stockKeyString(key: StockKey): string {
-  return [key.productId, key.warehouseId, key.variantId ?? ABSENT_TOKEN, key.uomId ?? ABSENT_TOKEN].join('/');
 }
 
 export interface Shortage {
