@@ -173,7 +173,7 @@ export async function startGateway(
       metrics,
       stopping: () => stopping,
     });
-    sessions.start();
+    await sessions.start();
     connections.startHeartbeat();
     router.startAudits(config.LIVE_AUDIT_MS);
     connections.startExpiryCheck(config.TOKEN_EXPIRY_CHECK_MS);

@@ -42,6 +42,19 @@ describe('one writer per durable session', () => {
     expect(ids(newer.events('product:fence-1'))).toEqual(ids(after));
   });
 
+  it('closes an older connection on another instance with 4409 as soon as a newer one binds, with no event since', async () => {
+    const older = await f.client({ instance: 0, query: { session: 'fence-3' } });
+    await subscribe(older, 'product:fence-3');
+    // Its position is written: from here on it has nothing to write, so no write tells it of the takeover.
+    await eventually(async () => (await sessionPositions(f.nc, 'fence-3')).has('product:fence-3'));
+
+    const newer = await f.client({ instance: 1, query: { session: 'fence-3' } });
+    await newer.nextFrame('live');
+    const closed = await older.closed;
+    expect(closed.code).toBe(WS_CLOSE.sessionTakenOver);
+    expect(newer.isClosed).toBe(false);
+  });
+
   it('stops an older connection on another instance from writing once a newer one holds the session', async () => {
     const older = await f.client({ instance: 0, query: { session: 'fence-2' } });
     await subscribe(older, 'product:fence-2');

@@ -16,6 +16,8 @@ export interface BoundSession {
   id: string;
   /** Key prefix in the sessions bucket (user and session). */
   prefix: string;
+  /** When its bind began (ms): of two connections of one session, the one whose bind began later holds it. */
+  since: number;
 }
 
 /**

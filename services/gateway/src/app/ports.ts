@@ -61,6 +61,12 @@ export interface StreamStateSource {
 }
 
 /** Durable sessions' positions: channel name → cursor, per session. */
+/** Who holds a durable session, and when their bind began (ms): a later bind wins. */
+export interface SessionClaim {
+  owner: string;
+  since: number;
+}
+
 export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
   save(prefix: string, channel: string, cursor: string): Promise<void>;
@@ -73,6 +79,11 @@ export interface SessionRepository {
   claim(prefix: string, owner: string, since: number): Promise<boolean>;
   /** The connection that holds the session, or null when none claimed it. */
   owner(prefix: string): Promise<string | null>;
+  /**
+   * Calls `onClaim` with every claim that lands from now on, by any instance (a holder learns at once that a newer
+   * connection took its session); resolves once watching, with a function that stops it.
+   */
+  watchClaims(onClaim: (prefix: string, claim: SessionClaim) => void): Promise<() => void>;
   /** The session ids with stored positions of one user (by `userKey`). */
   sessionsOf(userKey: string): Promise<Set<string>>;
 }

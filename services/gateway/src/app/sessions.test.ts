@@ -1,8 +1,9 @@
 import { WS_CLOSE } from '@inv/contracts';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { sessionPrefix } from '../domain/session-keys.js';
 import type { Connection } from './connection.js';
-import type { GatewayMetrics, SessionRepository, StreamStateSource } from './ports.js';
+import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource } from './ports.js';
 import { SessionTracker } from './sessions.js';
 
 /** An in-memory bucket whose per-user listing answers the first caller last (a slow KV key listing). */
@@ -22,6 +23,7 @@ function slowFirstListing() {
       return true;
     },
     owner: async (prefix) => owners.get(prefix) ?? null,
+    watchClaims: async () => () => undefined,
     sessionsOf: async () => {
       if (++listings === 1) await firstListed;
       return new Set();
@@ -61,5 +63,39 @@ describe('session binding', () => {
     expect([...owners.values()]).toEqual(['newer']);
     expect(older.closes).toEqual([WS_CLOSE.sessionTakenOver]);
     expect(newer.closes).toEqual([]);
+  });
+});
+
+describe('claims of other instances', () => {
+  it('closes the holder when a claim from a later bind lands, not when an earlier claim arrives late', async () => {
+    let onClaim: (prefix: string, claim: SessionClaim) => void = () => undefined;
+    const repository: SessionRepository = {
+      load: async () => new Map(),
+      save: async () => undefined,
+      remove: async () => undefined,
+      claim: async () => true,
+      owner: async () => null,
+      sessionsOf: async () => new Set(),
+      watchClaims: async (listener) => {
+        onClaim = listener;
+        return () => undefined;
+      },
+    };
+    const metrics = { sessionTakeovers: { inc: () => undefined } } as unknown as GatewayMetrics;
+    const stream = { epoch: 1 } as unknown as StreamStateSource;
+    const tracker = new SessionTracker(repository, stream, metrics, pino({ level: 'silent' }), 60_000);
+    await tracker.start();
+    const holder = fakeConnection('here');
+    await tracker.bind(holder.connection, 's-1');
+    const prefix = sessionPrefix('user-1', 's-1');
+    const since = holder.connection.session!.since;
+
+    onClaim(prefix, { owner: 'elsewhere-older', since: since - 1 });
+    onClaim(sessionPrefix('user-1', 's-2'), { owner: 'elsewhere-other-session', since: since + 1 });
+    onClaim(prefix, { owner: 'here', since });
+    expect(holder.closes).toEqual([]);
+    onClaim(prefix, { owner: 'elsewhere-newer', since: since + 1 });
+    expect(holder.closes).toEqual([WS_CLOSE.sessionTakenOver]);
+    await tracker.stop();
   });
 });

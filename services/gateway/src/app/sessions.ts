@@ -2,7 +2,7 @@ import { encodeCursor, WS_CLOSE } from '@inv/contracts';
 import type { Logger } from 'pino';
 import { sessionPrefix, userKey } from '../domain/session-keys.js';
 import type { Connection } from './connection.js';
-import type { GatewayMetrics, SessionRepository, StreamStateSource } from './ports.js';
+import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource } from './ports.js';
 
 /**
  * Durable sessions: per (session, channel) the position a client has reached, kept in the KV bucket so that a
@@ -13,18 +13,21 @@ import type { GatewayMetrics, SessionRepository, StreamStateSource } from './por
  *
  * One writer per session: a connection binding a session takes it over. Another connection of this process
  * holding it writes its positions, stops, and is closed with 4409 before the newcomer reads them; one on another
- * instance learns it from the owner key before its next write (checked whenever it has positions to write),
- * writes nothing more and is closed with 4409. A write of the older one already in flight when the newcomer
- * claimed the session can land after the newcomer read the positions; the newcomer's first sweep writes all of
- * its own positions, so that stale one does not stay.
+ * instance is told by the watch on the owner keys as soon as the newcomer's claim lands, and is closed with
+ * 4409 without writing again. Should that notice not come (this process was cut from NATS), the owner key is
+ * also checked before every write. A write of the older one already in flight when the newcomer claimed the
+ * session can land after the newcomer read the positions; the newcomer's first sweep writes all of its own
+ * positions, so that stale one does not stay.
  */
 export class SessionTracker {
-  private readonly bound = new Set<Connection>();
+  /** The connection of this process holding each session (by prefix): at most one, binds take over. */
+  private readonly holders = new Map<string, Connection>();
   /** Connections whose session a newer connection took: they write nothing more. */
   private readonly fenced = new WeakSet<Connection>();
   /** The bind of each session now under way, which the next bind of the same session waits for. */
   private readonly binding = new Map<string, Promise<Map<string, string> | null>>();
   private timer: NodeJS.Timeout | null = null;
+  private stopWatching: (() => void) | null = null;
 
   constructor(
     private readonly repository: SessionRepository,
@@ -35,9 +38,17 @@ export class SessionTracker {
     private readonly maxPerUser = Infinity,
   ) {}
 
-  start(): void {
+  async start(): Promise<void> {
     this.timer ??= setInterval(() => void this.flushAll(), this.flushMs);
     this.timer.unref();
+    this.stopWatching ??= await this.repository.watchClaims((prefix, claim) => this.claimed(prefix, claim));
+  }
+
+  /** A claim landed: a holder here whose bind began before it lost the session. */
+  private claimed(prefix: string, claim: SessionClaim): void {
+    const holder = this.holders.get(prefix);
+    // Earlier claims can still be on their way after a newer bind here: `since` tells which is newer.
+    if (holder && holder.id !== claim.owner && holder.session!.since < claim.since) this.fence(holder);
   }
 
   /**
@@ -73,30 +84,29 @@ export class SessionTracker {
       const held = await this.repository.sessionsOf(userKey(connection.user));
       if (!held.has(sessionId) && held.size >= this.maxPerUser) return null;
     }
-    connection.session = { id: sessionId, prefix };
-    for (const holder of [...this.bound]) {
-      if (holder !== connection && holder.session?.prefix === prefix) await this.takeOver(holder);
-    }
+    connection.session = { id: sessionId, prefix, since };
+    const holder = this.holders.get(prefix);
+    if (holder && holder !== connection) await this.takeOver(holder);
     // Claimed before any sweep can see this connection, or it would find the session someone else's.
     if (!(await this.repository.claim(prefix, connection.id, since))) {
       // A connection on another instance whose bind began later holds it: this one is the older.
       this.fence(connection);
       return new Map();
     }
-    this.bound.add(connection);
+    this.holders.set(prefix, connection);
     return this.repository.load(prefix);
   }
 
   /** The holder's positions are written, then it stops writing and is told why it is closed. */
   private async takeOver(holder: Connection): Promise<void> {
-    this.bound.delete(holder);
+    this.unbind(holder);
     await this.flush(holder).catch(() => undefined);
     this.fence(holder);
   }
 
   private fence(connection: Connection): void {
     this.fenced.add(connection);
-    this.bound.delete(connection);
+    this.unbind(connection);
     this.metrics.sessionTakeovers.inc();
     connection.close(WS_CLOSE.sessionTakenOver, 'a newer connection took over this durable session');
   }
@@ -111,17 +121,27 @@ export class SessionTracker {
 
   /** The connection is closing: write its final positions now. */
   release(connection: Connection): Promise<void> {
-    if (!this.bound.delete(connection)) return Promise.resolve();
+    if (!this.unbind(connection)) return Promise.resolve();
     return this.flush(connection);
   }
 
+  /** Forgets the connection as its session's holder here; false when it was not the holder. */
+  private unbind(connection: Connection): boolean {
+    const prefix = connection.session?.prefix;
+    if (prefix === undefined || this.holders.get(prefix) !== connection) return false;
+    this.holders.delete(prefix);
+    return true;
+  }
+
   async flushAll(): Promise<void> {
-    await Promise.all([...this.bound].map((connection) => this.flush(connection)));
+    await Promise.all([...this.holders.values()].map((connection) => this.flush(connection)));
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.stopWatching?.();
+    this.stopWatching = null;
     await this.flushAll();
   }
 

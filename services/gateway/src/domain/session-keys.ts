@@ -19,12 +19,23 @@ export function sessionKey(prefix: string, channel: string): string {
   return `${prefix}.${channel.replaceAll(':', '=')}`;
 }
 
+const OWNER_TOKEN = '_owner';
+
 /**
  * The key naming the connection that holds a session (`_` starts no channel name): a newer connection takes the
  * session over by writing it, and an older one stops writing positions once it sees another name there.
  */
 export function sessionOwnerKey(prefix: string): string {
-  return `${prefix}._owner`;
+  return `${prefix}.${OWNER_TOKEN}`;
+}
+
+/** Every session's owner key (user keys and session ids hold no `.`). */
+export const OWNER_KEYS = `*.*.${OWNER_TOKEN}`;
+
+/** The session prefix of an owner key; null for any other key. */
+export function prefixOfOwnerKey(key: string): string | null {
+  const suffix = `.${OWNER_TOKEN}`;
+  return key.endsWith(suffix) ? key.slice(0, -suffix.length) : null;
 }
 
 export function channelOfSessionKey(prefix: string, key: string): string | null {

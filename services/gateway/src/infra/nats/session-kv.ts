@@ -1,13 +1,19 @@
 import { GATEWAY_SESSIONS_BUCKET } from '@inv/contracts';
-import { Kvm } from '@nats-io/kv';
+import { Kvm, KvWatchInclude } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/nats-core';
-import type { SessionRepository } from '../../app/ports.js';
-import { channelOfSessionKey, sessionKey, sessionOwnerKey } from '../../domain/session-keys.js';
+import type { SessionClaim, SessionRepository } from '../../app/ports.js';
+import {
+  channelOfSessionKey,
+  OWNER_KEYS,
+  prefixOfOwnerKey,
+  sessionKey,
+  sessionOwnerKey,
+} from '../../domain/session-keys.js';
 
 const MAX_CLAIM_ATTEMPTS = 10;
 
 /** An owner key's value: `{owner, since}`; a bare connection id (written before claims were ordered) counts as oldest. */
-function parseClaim(text: string): { owner: string; since: number } | null {
+function parseClaim(text: string): SessionClaim | null {
   if (!text.startsWith('{')) return text ? { owner: text, since: 0 } : null;
   try {
     const value = JSON.parse(text) as { owner?: unknown; since?: unknown };
@@ -70,6 +76,23 @@ export async function openSessionBucket(
     async owner(prefix) {
       const entry = await kv.get(sessionOwnerKey(prefix));
       return entry?.operation === 'PUT' ? (parseClaim(entry.string())?.owner ?? null) : null;
+    },
+    async watchClaims(onClaim) {
+      const watch = await kv.watch({
+        key: OWNER_KEYS,
+        include: KvWatchInclude.UpdatesOnly,
+        ignoreDeletes: true,
+      });
+      void (async () => {
+        for await (const entry of watch) {
+          const prefix = prefixOfOwnerKey(entry.key);
+          const claim = entry.operation === 'PUT' ? parseClaim(entry.string()) : null;
+          if (prefix && claim) onClaim(prefix, claim);
+        }
+      })().catch(() => {
+        // The watch ended with the connection: holders still check the owner key before each write.
+      });
+      return () => watch.stop();
     },
     async sessionsOf(user) {
       const sessions = new Set<string>();
