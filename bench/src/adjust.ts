@@ -47,8 +47,10 @@ export function benchRecords(productId: string, count: number): BenchRecord[] {
 }
 
 export interface AdjustLoad {
-  /** HTTP latency of the adjusts that succeeded. */
+  /** HTTP latency of the adjusts that succeeded (after the warm-up, when there is one). */
   http: Samples;
+  /** HTTP latency of the adjusts sent in the warm-up that succeeded. */
+  warmup: Samples;
   /** Adjusts that failed, or were not sent because too many were in flight. */
   failed: number;
   /** Successful adjusts per second over the run. */
@@ -57,15 +59,18 @@ export interface AdjustLoad {
 
 /**
  * Open-loop adjusts at `rate` per second, round-robin over `records` (enough of them and no contention), each
- * stamped with its send time in `reason` when `timed`. At most 256 in flight.
+ * stamped with its send time in `reason` when `timed`. At most 256 in flight. Those sent in the first
+ * `warmupMs` are kept apart (`warmup`); the achieved rate counts every success.
  */
 export async function adjustAtRate(
   baseUrl: string,
   token: string,
   records: BenchRecord[],
-  options: { rate: number; durationMs: number; timed: boolean },
+  options: { rate: number; durationMs: number; timed: boolean; warmupMs?: number },
 ): Promise<AdjustLoad> {
   const http = new Samples();
+  const warmup = new Samples();
+  const warmupCount = Math.round((options.rate * (options.warmupMs ?? 0)) / 1000);
   let failed = 0;
   const sent = await paced(
     options.rate,
@@ -73,10 +78,11 @@ export async function adjustAtRate(
     async (i) => {
       const reason = options.timed ? timedReason(now()) : undefined;
       const outcome = await postAdjust(baseUrl, token, records[i % records.length]!, { reason });
-      if (outcome.status === 200) http.push(outcome.ms);
+      if (outcome.status === 200) (i < warmupCount ? warmup : http).push(outcome.ms);
       else failed++;
     },
     256,
   );
-  return { http, failed: failed + sent.skipped, achievedRate: (http.length / sent.elapsedMs) * 1000 };
+  const succeeded = http.length + warmup.length;
+  return { http, warmup, failed: failed + sent.skipped, achievedRate: (succeeded / sent.elapsedMs) * 1000 };
 }
