@@ -60,13 +60,13 @@ export interface StreamStateSource {
   current(): Promise<StreamState>;
 }
 
-/** Durable sessions' positions: channel name → cursor, per session. */
 /** Who holds a durable session, and when their bind began (ms): a later bind wins. */
 export interface SessionClaim {
   owner: string;
   since: number;
 }
 
+/** Durable sessions' positions: channel name → cursor, per session. */
 export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
   save(prefix: string, channel: string, cursor: string): Promise<void>;
