@@ -23,6 +23,7 @@ import {
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
+import { channelOfSessionKey } from '../src/domain/session-keys.js';
 import { type Gateway, loadGatewayConfig, startGateway } from '../src/index.js';
 
 export type StockType =
@@ -219,12 +220,13 @@ export async function sessionPositions(nc: NatsConnection, sessionId: string): P
   const positions = new Map<string, number>();
   for (const subject of Object.keys(info.state.subjects ?? {})) {
     const key = subject.slice(prefix.length);
-    // `_owner` names the connection holding the session, not a channel.
-    if (key.endsWith('._owner')) continue;
+    // Keys are `{user}.{session}.{channel}`; the session's owner key names no channel.
+    const channel = channelOfSessionKey(key.split('.').slice(0, 2).join('.'), key);
+    if (!channel) continue;
     const message = await jsm.streams.getMessage(stream, { last_by_subj: subject });
     const operation = message?.header?.get('KV-Operation');
     if (message && (operation === '' || operation === undefined || operation === 'PUT'))
-      positions.set(key.split('.')[2]!.replaceAll('=', ':'), decodeCursor(message.string())!.seq);
+      positions.set(channel, decodeCursor(message.string())!.seq);
   }
   return positions;
 }
