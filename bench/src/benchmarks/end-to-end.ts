@@ -1,6 +1,7 @@
 import { EVENTS_STREAM } from '@inv/contracts';
 import { jetstream } from '@nats-io/jetstream';
 import { adjustAtRate, benchRecords, postAdjust } from '../adjust.js';
+import { casesFromEnv } from '../env-cases.js';
 import { sentAtOf } from '../events.js';
 import { startClients } from '../load/client-pool.js';
 import { CpuMeter } from '../proc.js';
@@ -86,7 +87,11 @@ export const endToEnd: Benchmark = {
   async run(ctx: BenchContext) {
     const { cases, durationMs } = ctx.quick
       ? { cases: [{ clients: 50, rate: 50 }], durationMs: 2_000 }
-      : { cases: FULL_CASES, durationMs: 8_000 };
+      : {
+          // `BENCH_E2E_CASES=1000x200` runs only those cases (clients × adjusts/s).
+          cases: casesFromEnv('BENCH_E2E_CASES', ['clients', 'rate']) ?? FULL_CASES,
+          durationMs: 8_000,
+        };
     for (const record of benchRecords(PRODUCT, 100))
       await postAdjust(ctx.bench.stack.inventory.url, ctx.token, record);
     const rows: Record<string, Cell>[] = [];

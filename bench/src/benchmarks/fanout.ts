@@ -1,5 +1,6 @@
 import { liveSubject } from '@inv/contracts';
 import { ServiceProcess } from '@inv/testkit';
+import { casesFromEnv } from '../env-cases.js';
 import { startClients } from '../load/client-pool.js';
 import type { ClientsConfig, ClientsResult, Target } from '../load/protocol.js';
 import { CpuMeter } from '../proc.js';
@@ -26,6 +27,9 @@ interface Case {
  * merged: a burst of load from elsewhere on a shared machine then falls on every server, not on one.
  */
 function plan(quick: boolean) {
+  // `BENCH_FANOUT_CASES=1000x200` runs only those cases (clients × events/s).
+  const only = casesFromEnv('BENCH_FANOUT_CASES', ['clients', 'rate']);
+  if (only) return { cases: only, rounds: 2, durationMs: 4_000, warmupMs: 1_000 };
   return quick
     ? { cases: [{ clients: 50, rate: 100 }], rounds: 1, durationMs: 2_000, warmupMs: 500 }
     : {

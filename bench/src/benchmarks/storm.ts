@@ -1,5 +1,6 @@
 import { liveSubject } from '@inv/contracts';
 import { eventually, fetchJson, metricValue, ServiceProcess } from '@inv/testkit';
+import { casesFromEnv } from '../env-cases.js';
 import type { BenchRecord } from '../events.js';
 import { StormPool } from '../load/storm-pool.js';
 import type { StormResult, StormTarget } from '../load/storm-protocol.js';
@@ -22,18 +23,9 @@ const LABELS: Record<StormTarget, string> = {
 const CONCURRENCY = 500;
 const RECOVERY_MS = 120_000;
 
-/** `BENCH_STORM_CASES=10000x50,1000x20` runs only those cases (to profile one alone). */
-function casesFromEnv(): Case[] | null {
-  const spec = process.env.BENCH_STORM_CASES;
-  if (!spec) return null;
-  return spec.split(',').map((item) => {
-    const [clients, missed] = item.split('x').map(Number);
-    return { clients: clients!, missed: missed! };
-  });
-}
-
 function plan(quick: boolean) {
-  const only = casesFromEnv();
+  // `BENCH_STORM_CASES=10000x50,1000x20` runs only those cases.
+  const only = casesFromEnv('BENCH_STORM_CASES', ['clients', 'missed']);
   const rounds = Number(process.env.BENCH_STORM_ROUNDS ?? 2);
   if (only) return { cases: only, rounds, timeoutMs: 60_000 };
   return quick
