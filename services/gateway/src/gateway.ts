@@ -21,6 +21,7 @@ import { Protocol } from './app/protocol.js';
 import { Semaphore } from './app/semaphore.js';
 import { SessionTracker } from './app/sessions.js';
 import { Subscriptions } from './app/subscriptions.js';
+import { eventLoopLoad, WriteFlusher } from './app/write-flusher.js';
 import { connectionLimits, type GatewayConfig } from './config.js';
 import { RecentWindow } from './domain/recent-window.js';
 import { RecentEvents } from './domain/stored-event.js';
@@ -145,6 +146,7 @@ export async function startGateway(
     );
     fillGapsAfterLeaderChanges(nc, router, logger);
 
+    const load = eventLoopLoad(config.WS_WRITE_DELAY_BUSY_ABOVE);
     const app = await createHttpServer({
       logger,
       registry,
@@ -171,6 +173,7 @@ export async function startGateway(
       authenticate,
       limits: connectionLimits(config),
       metrics,
+      writes: new WriteFlusher(config.WS_WRITE_DELAY_MS, load.busy),
       stopping: () => stopping,
     });
     await sessions.start();
@@ -191,6 +194,7 @@ export async function startGateway(
         await app.close();
         hubs.closeAll();
         router.close();
+        load.stop();
         await closeNats(nc);
       })();
       return stopped;

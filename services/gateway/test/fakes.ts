@@ -134,6 +134,8 @@ export class FakeFeed implements LiveFeed {
 /** A client's socket: the frames sent to it, parsed; its send queue can be made to look full. */
 export class FakeSocket implements GatewaySocket {
   bufferedAmount = 0;
+  /** A client that reads nothing: what is sent stays in `bufferedAmount` until `drain()` (else it is written at once). */
+  stalled = false;
   readonly frames: Array<Record<string, unknown>> = [];
   /** How many frames each WebSocket message held (1 unless the connection batches). */
   readonly messages: number[] = [];
@@ -143,6 +145,7 @@ export class FakeSocket implements GatewaySocket {
 
   send(data: string | Buffer, _options: { binary: boolean }, callback?: (error?: Error) => void): void {
     const frames = framesOfMessage(data.toString());
+    if (this.stalled) this.bufferedAmount += data.length;
     this.messages.push(frames.length);
     for (const frame of frames) this.frames.push(JSON.parse(frame));
     if (!callback) return;

@@ -68,9 +68,19 @@ describe('frames a connection sends', () => {
     expect(socket.messages).toEqual([2]);
   });
 
-  it('counts the frames it holds against the send queue: a client over it is closed as a slow consumer', async () => {
+  it("hands the frames it holds to a reading client's socket when they fill the send queue, instead of closing it", () => {
     const limits = { ...LIMITS, maxSendQueueBytes: 10_000 };
     const { socket, connection } = connect({ batching: true, limits });
+    const accepted = Array.from({ length: 6 }, (_, n) => connection.send(frame(n, 4_000)));
+    expect(accepted).toEqual([true, true, true, true, true, true]);
+    expect(socket.closedWith).toBeNull();
+    expect(numbers(socket)).toEqual([0, 1, 2]);
+  });
+
+  it('closes a client that does not read as a slow consumer once what it holds and what it has not read pass the send queue', async () => {
+    const limits = { ...LIMITS, maxSendQueueBytes: 10_000 };
+    const { socket, connection } = connect({ batching: true, limits });
+    socket.stalled = true;
     const accepted = Array.from({ length: 4 }, (_, n) => connection.send(frame(n, 4_000)));
     expect(accepted).toEqual([true, true, true, false]);
     expect(socket.closedWith).toBe(WS_CLOSE.slowConsumer);

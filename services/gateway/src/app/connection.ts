@@ -7,6 +7,7 @@ import { FloodMeter, TokenBucket } from '../domain/token-bucket.js';
 import type { ClientChannel } from './client-channel.js';
 import type { GatewayMetrics, GatewaySocket } from './ports.js';
 import { Semaphore } from './semaphore.js';
+import { EACH_BURST, type HeldWrites, type WriteFlusher } from './write-flusher.js';
 
 /** A client flooding at ten times its allowed rate for about a second is disconnected. */
 const FLOOD_FACTOR = 10;
@@ -24,7 +25,7 @@ export interface BoundSession {
  * One WebSocket client: what it may see, its channels, its limits and its heartbeat state. Kept small (no
  * timers, no per-connection buffers until needed): a process holds tens of thousands.
  */
-export class Connection {
+export class Connection implements HeldWrites {
   readonly subs = new Map<string, ClientChannel>();
   session: BoundSession | null = null;
   /** Once the client acknowledges, its session stores acknowledged positions instead of sent ones. */
@@ -63,6 +64,8 @@ export class Connection {
     readonly user: string,
     readonly limits: ConnectionLimits,
     private readonly metrics: GatewayMetrics,
+    /** When held frames go to the socket: the process's pacing of writes (see WriteFlusher). */
+    private readonly writes: WriteFlusher = EACH_BURST,
   ) {
     this.replaySlots = new Semaphore(limits.maxReplays);
     this.bucket = new TokenBucket(limits.maxMessagesPerSecond);
@@ -87,6 +90,8 @@ export class Connection {
    */
   send(frame: Frame): boolean {
     if (this.closing) return false;
+    // What the flusher holds goes to the socket first: only what the client has not read counts against it.
+    if (this.queuedBytes > this.limits.maxSendQueueBytes) this.flushWrites();
     if (this.queuedBytes > this.limits.maxSendQueueBytes) {
       this.closeSlow('slow consumer: send queue overflowed; resume with your cursors');
       return false;
@@ -107,20 +112,24 @@ export class Connection {
   }
 
   /**
-   * Holds the socket's writes until the current burst of synchronous work is done: frames sent in one go (a
-   * replay batch, several live events parsed from one read of the NATS socket) leave in one system call instead
-   * of one each, and the system calls are most of what a fan-out costs. A batching client's frames leave as one
-   * message too.
+   * Holds the socket's writes until the process's next flush (the end of the current burst of synchronous work,
+   * paced by the WriteFlusher): frames sent in one go (a replay batch, several live events parsed from one read of
+   * the NATS socket, a busy channel's events of one interval) leave in one system call instead of one each, and
+   * the system calls are most of what a fan-out costs. A batching client's frames leave as one message too.
    */
   private batchWrites(): void {
     if (this.corked) return;
     this.corked = true;
     this.socket.cork();
-    process.nextTick(() => {
-      this.corked = false;
-      this.flushBatch();
-      this.socket.uncork();
-    });
+    this.writes.hold(this);
+  }
+
+  /** The flusher's turn, or sooner when much is held: the held frames go to the socket, which writes what it holds. */
+  flushWrites(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.flushBatch();
+    this.socket.uncork();
   }
 
   /** Keeps a batching client's frame for the burst's message, sending what is held first if it would be too big. */
@@ -169,10 +178,14 @@ export class Connection {
         clearTimeout(timer);
         resolve(!error && !this.closing);
       };
-      if (!this.batching) return this.socket.send(frame, TEXT, written);
-      // The frames held for this burst go first, with this one in the same message.
-      this.hold(frame);
-      this.flushBatch(written);
+      if (!this.batching) this.socket.send(frame, TEXT, written);
+      else {
+        // The frames held for this burst go first, with this one in the same message.
+        this.hold(frame);
+        this.flushBatch(written);
+      }
+      // Written now, not at the flusher's next turn: the replay waits for it.
+      this.flushWrites();
     });
   }
 

@@ -7,6 +7,7 @@ import type { WebSocket } from 'ws';
 import { Connection } from '../../app/connection.js';
 import type { Authenticate, Authentication, GatewayMetrics } from '../../app/ports.js';
 import type { Protocol } from '../../app/protocol.js';
+import type { WriteFlusher } from '../../app/write-flusher.js';
 import type { ConnectionLimits } from '../../config.js';
 import { type Endpoint, scopeOf } from '../../domain/access.js';
 import { controlFrame } from '../../domain/frames.js';
@@ -17,6 +18,8 @@ export interface WsRoutesOptions {
   authenticate: Authenticate;
   limits: ConnectionLimits;
   metrics: GatewayMetrics;
+  /** Paces every connection's socket writes (WS_FLUSH_INTERVAL_MS). */
+  writes: WriteFlusher;
   /** True once the gateway is shutting down: new connections are told to go elsewhere. */
   stopping: () => boolean;
 }
@@ -39,7 +42,7 @@ function closeReason(text: string): string {
  * closed with 4401, which a browser can see (it cannot see an HTTP status on a failed upgrade).
  */
 export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): Promise<void> {
-  const { protocol, authenticate, limits, metrics } = options;
+  const { protocol, authenticate, limits, metrics, writes } = options;
   const authentications = new WeakMap<object, Authentication>();
 
   await app.register(websocket, {
@@ -90,6 +93,7 @@ export async function wsRoutes(app: FastifyInstance, options: WsRoutesOptions): 
           auth.claims.sub,
           limits,
           metrics,
+          writes,
         );
         connection.expiresAt = auth.expiresAt;
         connection.ip = request.ip;
