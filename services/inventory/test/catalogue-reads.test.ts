@@ -161,6 +161,30 @@ describe('reads at catalogue scale (loader, small)', () => {
     expect(plain.body.page.limit).toBe(50);
   });
 
+  it('sums a first page holding every record exactly as the database sums them over pages, for every scope', async () => {
+    const twoWarehouses = { roles: ['viewer' as const], warehouses: [ids.warehouse(0), ids.warehouse(2)] };
+    const cases: Array<[string, typeof twoWarehouses | undefined]> = [
+      [`/api/inventory/product/${ids.product(3)}`, undefined],
+      [`/api/inventory/variant/${ids.variant(5)}`, undefined],
+      [`/api/inventory/product/${ids.product(3)}`, twoWarehouses],
+    ];
+    for (const [path, claims] of cases) {
+      const whole = await f.api('GET', `${path}?groupBy=warehouse`, { claims });
+      const paged = await f.api('GET', `${path}?groupBy=warehouse&limit=1`, { claims });
+      expect(whole.body.page.nextCursor, path).toBeNull();
+      expect(paged.body.page.nextCursor, path).not.toBeNull();
+      const totals = (body: Json) => ({
+        total: body.total,
+        totalAvailable: body.totalAvailable,
+        totalReserved: body.totalReserved,
+        isLowStock: body.isLowStock,
+        byWarehouse: body.byWarehouse,
+      });
+      expect(totals(whole.body), path).toEqual(totals(paged.body));
+      expect(whole.body.byWarehouse.length, path).toBeGreaterThan(1);
+    }
+  });
+
   it('pages low stock largest deficit first with a total over all of them, within the claimed warehouses', async () => {
     const { items, first } = await everyPage(f, '/api/inventory/low-stock?limit=3');
     expect(LowStockResponse.safeParse(first).success).toBe(true);
@@ -295,8 +319,10 @@ describe('read gate and totals cache', () => {
   });
 
   it('serves large totals from the cache with the time they were computed, while the page stays current', async () => {
-    const first = await f.api('GET', '/api/inventory/uom/box');
+    // Pages of one record: a first page holding every record would sum them itself, with no aggregate to keep.
+    const first = await f.api('GET', '/api/inventory/uom/box?limit=1');
     expect(first.status).toBe(200);
+    expect(first.body.page.nextCursor).not.toBeNull();
     const created = await f.adjust({
       productId: 'gate-new',
       warehouseId: 'gate-wh0',
@@ -305,7 +331,8 @@ describe('read gate and totals cache', () => {
       movementType: 'in',
     });
     expect(created.status).toBe(200);
-    const second = await f.api('GET', '/api/inventory/uom/box');
+    const second = await f.api('GET', `/api/inventory/uom/box?limit=${first.body.total}`);
+    expect(second.body.page.nextCursor).not.toBeNull();
     expect(second.body.warehouses.map((r: Json) => r.inventoryId)).toContain(
       created.body.inventory.inventoryId,
     );
@@ -315,7 +342,7 @@ describe('read gate and totals cache', () => {
       totalsAsOf: first.body.totalsAsOf,
     });
     // Another caller's scope is another aggregate: computed now, with the new record.
-    const scoped = await f.api('GET', '/api/inventory/uom/box', {
+    const scoped = await f.api('GET', '/api/inventory/uom/box?limit=1', {
       claims: { roles: ['viewer'], warehouses: ['gate-wh0', 'gate-wh1'] },
     });
     expect(scoped.body.total).toBe(first.body.total + 1);

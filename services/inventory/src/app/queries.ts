@@ -10,7 +10,7 @@ import {
 import { assertWarehouseAccess, decodePageCursor, keysetPage } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { StockRecord } from '../domain/record.js';
-import { deficitOf } from '../domain/stock.js';
+import { deficitOf, isLowStock } from '../domain/stock.js';
 import {
   countLowStock,
   pageOfLowStock,
@@ -114,9 +114,31 @@ async function totalsByWarehouse(
 }
 
 /**
+ * Per-warehouse counts and sums of records ordered by warehouse (a page of `pageOfRecordsWith`), as
+ * `totalsByWarehouse` computes them in the database.
+ */
+export function totalsOfRecords(records: readonly StockRecord[]): WarehouseStockSummary[] {
+  const byWarehouse: WarehouseStockSummary[] = [];
+  for (const { warehouseId, levels } of records) {
+    let summary = byWarehouse.at(-1);
+    if (summary?.warehouseId !== warehouseId) {
+      summary = { warehouseId, records: 0, totalAvailable: 0, totalReserved: 0, lowStockRecords: 0 };
+      byWarehouse.push(summary);
+    }
+    summary.records += 1;
+    summary.totalAvailable += levels.available;
+    summary.totalReserved += levels.reserved;
+    if (isLowStock(levels)) summary.lowStockRecords += 1;
+  }
+  return byWarehouse;
+}
+
+/**
  * One product, variant or UOM across the warehouses the caller sees, in the original contract's shape:
- * `warehouses` is one keyset page (by warehouse, then id); the totals cover every visible record. With a
- * cache, totals over a large set may be up to its TTL old (`totalsAsOf` says when they were computed).
+ * `warehouses` is one keyset page (by warehouse, then id); the totals cover every visible record. A first page
+ * that holds every record (a product's or variant's few, one per warehouse and unit) gives the totals itself,
+ * from the same snapshot, without a second statement; else they come from the database, and with a cache,
+ * totals over a large set may be up to its TTL old (`totalsAsOf` says when they were computed).
  */
 export async function stockAcrossWarehouses(
   db: SqlClient,
@@ -125,6 +147,7 @@ export async function stockAcrossWarehouses(
   id: string,
   query: PageRequest & { groupBy?: 'warehouse' },
   totalsCache?: AggregateCache,
+  now: Date = new Date(),
 ) {
   const after = decodePageCursor(query.after, ['s', 's']) as [string, string] | null;
   const scope = scopeOf(claims);
@@ -133,12 +156,15 @@ export async function stockAcrossWarehouses(
     after: after ?? undefined,
     limit: query.limit + 1,
   });
-  const { value: byWarehouse, at } = await aggregateOf(
-    totalsCache,
-    `${dimension}:${id}:${scopeKey(scope)}`,
-    () => totalsByWarehouse(db, scope, dimension, id),
-    (rows) => rows.reduce((sum, w) => sum + w.records, 0),
-  );
+  const everyRecord = after === null && rows.length <= query.limit;
+  const { value: byWarehouse, at } = everyRecord
+    ? { value: totalsOfRecords(rows), at: now }
+    : await aggregateOf(
+        totalsCache,
+        `${dimension}:${id}:${scopeKey(scope)}`,
+        () => totalsByWarehouse(db, scope, dimension, id),
+        (rows) => rows.reduce((sum, w) => sum + w.records, 0),
+      );
   const page = keysetPage(rows, query.limit, (row) => [row.warehouseId, row.inventoryId], recordDto);
   return {
     [dimension]: id,
