@@ -11,7 +11,7 @@ export interface HeldWrites {
  * The delay gathers the frames of a busy channel's next few events, so they leave in one system call per socket
  * and, for a batching client, one WebSocket message; the system calls and messages are most of a fan-out's cost
  * on both sides (bench `fanout`, 1000 clients, 10 ms: 100 events/s gateway CPU 88 → 60%, clients 88 → 72%, p99
- * no worse; 200 events/s 87 → 60%, p99 lower). When the process is not busy the delay would only add latency
+ * no worse; 200 events/s 86 → 65%, p99 lower). When the process is not busy the delay would only add latency
  * (1000 clients × 20 events/s: p50 12 → 21 ms at the same CPU), so frames then leave at once.
  */
 export class WriteFlusher {
