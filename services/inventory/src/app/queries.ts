@@ -117,7 +117,7 @@ async function totalsByWarehouse(
  * Per-warehouse counts and sums of records ordered by warehouse (a page of `pageOfRecordsWith`), as
  * `totalsByWarehouse` computes them in the database.
  */
-export function totalsOfRecords(records: readonly StockRecord[]): WarehouseStockSummary[] {
+function totalsOfRecords(records: readonly StockRecord[]): WarehouseStockSummary[] {
   const byWarehouse: WarehouseStockSummary[] = [];
   for (const { warehouseId, levels } of records) {
     let summary = byWarehouse.at(-1);

@@ -18,7 +18,7 @@ export interface WsRoutesOptions {
   authenticate: Authenticate;
   limits: ConnectionLimits;
   metrics: GatewayMetrics;
-  /** Paces every connection's socket writes (WS_FLUSH_INTERVAL_MS). */
+  /** When every connection's held frames go to its socket (WS_WRITE_DELAY_MS while busy). */
   writes: WriteFlusher;
   /** True once the gateway is shutting down: new connections are told to go elsewhere. */
   stopping: () => boolean;
