@@ -90,6 +90,47 @@ describe('dashboard in a real browser', () => {
     expect(await first.locator('article.card').count()).toBe(6);
   });
 
+  it('pages the stock through the server and filters it there, adding new records live on the last page', async () => {
+    const paged = await openDashboard(browser, `${stack.dashboard!.url}/?pageSize=40`);
+    const asked: string[] = [];
+    paged.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/inventory') asked.push(new URL(request.url()).search);
+    });
+    try {
+      const keys = () => paged.locator('tr[data-key]').evaluateAll((rows) => rows.map((r) => r.dataset.key));
+      const pageNumber = paged.getByTestId('stock-page');
+      const next = paged.getByRole('button', { name: 'Next' });
+      const previous = paged.getByRole('button', { name: 'Previous' });
+      await expect.poll(async () => (await keys()).length, { timeout: 15_000 }).toBe(40);
+      const pageOne = await keys();
+      await next.click();
+      await expect.poll(async () => (await pageNumber.textContent()) ?? '').toBe('page 2');
+      await expect.poll(async () => (await keys()).length).toBe(40);
+      const pageTwo = await keys();
+      expect(pageTwo.filter((key) => pageOne.includes(key))).toEqual([]);
+      await next.click();
+      await expect.poll(async () => (await keys()).length).toBe(10);
+      expect(await next.isDisabled()).toBe(true);
+      const seen = new Set([...pageOne, ...pageTwo, ...(await keys())]);
+      expect(seen.size).toBe(90);
+
+      // A record created now sorts last: it joins the last page live, not the first.
+      await adjustOverRest({ productId: 'prod-paged', warehouseId: 'demo-east', quantity: 3 });
+      await expect.poll(() => availableCell(paged, 'prod-paged', 'demo-east').textContent()).toBe('3');
+      await previous.click();
+      await previous.click();
+      await expect.poll(async () => (await pageNumber.textContent()) ?? '').toBe('page 1');
+      await expect.poll(async () => (await keys()).sort()).toEqual([...pageOne].sort());
+
+      await paged.locator('#stock select[aria-label=Warehouse]').selectOption('demo-east');
+      await expect.poll(async () => (await keys()).every((key) => key?.endsWith('@demo-east'))).toBe(true);
+      expect((await keys()).length).toBeGreaterThan(0);
+      expect(asked.some((query) => new URLSearchParams(query).get('warehouseId') === 'demo-east')).toBe(true);
+    } finally {
+      await paged.close();
+    }
+  });
+
   it('shows the recent events after a reload, replayed through the gateway from a cursor', async () => {
     await second.reload();
     await second.locator('[data-testid=connection-status] [data-state=open]').waitFor();

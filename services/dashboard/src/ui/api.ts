@@ -47,19 +47,20 @@ export class Api {
     return json as T;
   }
 
-  async allInventory(): Promise<InventoryRecord[]> {
-    const items: InventoryRecord[] = [];
-    let after: string | null = null;
-    do {
-      const query: string = after ? `?limit=200&after=${encodeURIComponent(after)}` : '?limit=200';
-      const page = await this.call<{ items: InventoryRecord[]; page: { nextCursor: string | null } }>(
-        'GET',
-        `/api/inventory${query}`,
-      );
-      items.push(...page.items);
-      after = page.page.nextCursor;
-    } while (after && items.length < 5_000);
-    return items;
+  /** One page of stock records (inventory id order), of one warehouse or all: the stock view's page. */
+  async inventoryPage(query: {
+    warehouseId?: string;
+    after?: string;
+    limit: number;
+  }): Promise<{ items: InventoryRecord[]; nextCursor: string | null }> {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.warehouseId) params.set('warehouseId', query.warehouseId);
+    if (query.after) params.set('after', query.after);
+    const page = await this.call<{ items: InventoryRecord[]; page: { nextCursor: string | null } }>(
+      'GET',
+      `/api/inventory?${params}`,
+    );
+    return { items: page.items, nextCursor: page.page.nextCursor };
   }
 
   /** The first page of warehouse or product summaries (ids only are used, for the pickers). */

@@ -2,6 +2,7 @@ import { InventoryClient } from '@inv/client';
 import { decodeCursor, encodeCursor } from '@inv/contracts';
 import { Api } from './api.js';
 import { rolesOf } from './session.js';
+import { StockPages } from './stock-pages.js';
 import { Store } from './store.js';
 import { renderActivityToggle } from './views/activity.js';
 import { AdjustForm } from './views/adjust.js';
@@ -33,6 +34,12 @@ async function login(config: DashboardConfig): Promise<string | null> {
   return response.ok ? ((await response.json()) as { token: string }).token : null;
 }
 
+/** Records per stock page: 100, or `?pageSize=` (5–500) for a smaller or larger view. */
+function stockPageSize(): number {
+  const asked = Number(new URLSearchParams(location.search).get('pageSize'));
+  return Number.isInteger(asked) && asked >= 5 && asked <= 500 ? asked : 100;
+}
+
 async function start(): Promise<void> {
   const config = (await (await fetch('/config.json')).json()) as DashboardConfig;
   const token = await login(config);
@@ -42,8 +49,24 @@ async function start(): Promise<void> {
   const board = new TransfersBoard(byId('transfers'), api, store);
   const canRelease = rolesOf(token).some((role) => config.releaseRoles.includes(role));
   const reservations = new ReservationsPanel(byId('reservations'), api, store, canRelease);
+  const pages = new StockPages(stockPageSize());
+  store.admitsRecord = (record) => pages.admits(record);
+  let stockLoads = 0;
+  /** The stock page asked for, or null once another was asked for: a slower answer to an earlier click is dropped. */
+  const fetchStock = async () => {
+    const load = ++stockLoads;
+    const page = await api.inventoryPage(pages.query);
+    return load === stockLoads ? page : null;
+  };
+  const showStock = (page: Awaited<ReturnType<typeof fetchStock>>) => {
+    if (!page) return;
+    pages.nextCursor = page.nextCursor;
+    store.replaceRecords(page.items);
+  };
+  const loadStock = async () => showStock(await fetchStock());
   const stockView: StockViewState = {
-    warehouseFilter: '',
+    pages,
+    onPage: () => void loadStock(),
     onSelect: (record) => {
       adjust.select(record);
       void showRecordDetails(byId('ledger'), api, record);
@@ -69,8 +92,8 @@ async function start(): Promise<void> {
   });
 
   const reload = async () => {
-    const [records, transfers, warehouses, products, held] = await Promise.all([
-      api.allInventory(),
+    const [stock, transfers, warehouses, products, held] = await Promise.all([
+      fetchStock(),
       api.recentTransfers(),
       api.catalog('warehouses'),
       api.catalog('products'),
@@ -78,7 +101,7 @@ async function start(): Promise<void> {
     ]);
     store.catalog = { warehouses, products };
     for (const reservation of held) store.reservations.applyReservation(reservation);
-    store.replaceRecords(records);
+    showStock(stock);
     store.replaceTransfers(transfers);
   };
 

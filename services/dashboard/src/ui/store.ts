@@ -16,8 +16,8 @@ const short = (id: string) => (id.length > 8 ? id.slice(-8) : id);
 const FEED_SIZE = 100;
 
 /**
- * What the dashboard shows: stock records and transfers, kept current by events. A record or transfer only
- * moves forward (by version), so an event replayed after a REST reload never rolls the view back.
+ * What the dashboard shows: the stock records of the page shown and transfers, kept current by events. A record
+ * or transfer only moves forward (by version), so an event replayed after a REST reload never rolls the view back.
  */
 export class Store {
   readonly records = new Map<string, InventoryRecord>();
@@ -57,9 +57,12 @@ export class Store {
     this.changed();
   }
 
+  /** Whether a record the store does not hold yet is taken in when an event names it (the stock view's page). */
+  admitsRecord: (record: InventoryRecord) => boolean = () => true;
+
   upsertRecord(record: InventoryRecord): void {
     const current = this.records.get(record.inventoryId);
-    if (current && current.version > record.version) return;
+    if (current ? current.version > record.version : !this.admitsRecord(record)) return;
     this.records.set(record.inventoryId, record);
     this.changed();
   }

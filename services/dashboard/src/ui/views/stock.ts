@@ -1,9 +1,13 @@
 import type { InventoryRecord } from '@inv/contracts';
 import { h } from '../dom.js';
+import type { StockPages } from '../stock-pages.js';
 import type { Store } from '../store.js';
 
 export interface StockViewState {
-  warehouseFilter: string;
+  /** The page shown, its warehouse filter and cursors. */
+  pages: StockPages;
+  /** Another warehouse ('' for all) or page was chosen: load it. */
+  onPage: () => void;
   onSelect: (record: InventoryRecord) => void;
   /** Offered in the empty state where the dashboard server has the demo login. */
   onLoadDemo?: (button: HTMLButtonElement) => void;
@@ -39,22 +43,45 @@ function location(record: InventoryRecord): string {
     .join(' · ');
 }
 
-export function renderStock(container: HTMLElement, store: Store, view: StockViewState): void {
-  const records = [...store.records.values()]
-    .filter((r) => !view.warehouseFilter || r.warehouseId === view.warehouseFilter)
-    .sort((a, b) => a.warehouseId.localeCompare(b.warehouseId) || a.productId.localeCompare(b.productId));
-  const warehouses = [...new Set([...store.records.values()].map((r) => r.warehouseId))].sort();
-  const filter = h(
+function warehousePicker(store: Store, view: StockViewState): HTMLElement {
+  const { pages } = view;
+  const shown = [...store.records.values()].map((r) => r.warehouseId);
+  const warehouses = [
+    ...new Set([...store.catalog.warehouses, ...shown, pages.warehouse].filter(Boolean)),
+  ].sort();
+  return h(
     'select',
     {
       'aria-label': 'Warehouse',
       onchange: (e: Event) => {
-        view.warehouseFilter = (e.target as HTMLSelectElement).value;
-        store.changed();
+        pages.filter((e.target as HTMLSelectElement).value);
+        view.onPage();
       },
     },
     h('option', { value: '' }, 'All warehouses'),
-    ...warehouses.map((w) => h('option', { value: w, selected: w === view.warehouseFilter }, w)),
+    ...warehouses.map((w) => h('option', { value: w, selected: w === pages.warehouse }, w)),
+  );
+}
+
+function pager(view: StockViewState): HTMLElement {
+  const { pages } = view;
+  const turn = (direction: 'previous' | 'next') => () => {
+    pages[direction]();
+    view.onPage();
+  };
+  return h(
+    'span',
+    { class: 'pager' },
+    h('button', { type: 'button', disabled: !pages.hasPrevious, onclick: turn('previous') }, 'Previous'),
+    h('span', { class: 'muted', 'data-testid': 'stock-page' }, `page ${pages.number}`),
+    h('button', { type: 'button', disabled: !pages.hasNext, onclick: turn('next') }, 'Next'),
+  );
+}
+
+/** The page of stock records the server gave (one warehouse or all), kept current by events. */
+export function renderStock(container: HTMLElement, store: Store, view: StockViewState): void {
+  const records = [...store.records.values()].sort(
+    (a, b) => a.warehouseId.localeCompare(b.warehouseId) || a.productId.localeCompare(b.productId),
   );
   const rows = records.map((r) =>
     h(
@@ -79,7 +106,13 @@ export function renderStock(container: HTMLElement, store: Store, view: StockVie
     ),
   );
   container.replaceChildren(
-    h('div', { class: 'panel-head' }, h('h2', {}, `Stock (${records.length})`), filter),
+    h(
+      'div',
+      { class: 'panel-head' },
+      h('h2', {}, `Stock (${records.length})`),
+      warehousePicker(store, view),
+      pager(view),
+    ),
     h(
       'div',
       // A scrolling region must be reachable by keyboard.
