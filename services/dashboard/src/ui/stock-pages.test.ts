@@ -22,6 +22,15 @@ describe('stock pages', () => {
     expect(pages.hasPrevious).toBe(false);
   });
 
+  it('takes one step for two clicks on Next before the page they asked for arrived', () => {
+    const pages = new StockPages(50);
+    pages.nextCursor = 'c1';
+    pages.next();
+    pages.next();
+    expect(pages.number).toBe(2);
+    expect(pages.query).toEqual({ limit: 50, after: 'c1' });
+  });
+
   it('does not go past the last page', () => {
     const pages = new StockPages();
     pages.nextCursor = null;

@@ -37,12 +37,17 @@ export class StockPages {
     return this.nextCursor !== null;
   }
 
+  /** To the next page; its own next cursor is unknown until it arrives, so a second click waits for it. */
   next(): void {
-    if (this.nextCursor !== null) this.afters.push(this.nextCursor);
+    if (this.nextCursor === null) return;
+    this.afters.push(this.nextCursor);
+    this.nextCursor = null;
   }
 
   previous(): void {
-    if (this.afters.length > 1) this.afters.pop();
+    if (this.afters.length < 2) return;
+    this.afters.pop();
+    this.nextCursor = null;
   }
 
   /** Shows one warehouse ('' for all) from its first page. */
