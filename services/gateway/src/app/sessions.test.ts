@@ -6,7 +6,21 @@ import type { Connection } from './connection.js';
 import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource } from './ports.js';
 import { SessionTracker } from './sessions.js';
 
-/** An in-memory bucket whose per-user listing answers the first caller last (a slow KV key listing). */
+/** A bucket that stores nothing and that no other instance writes to, with `overrides` for what a test looks at. */
+function quietRepository(overrides: Partial<SessionRepository> = {}): SessionRepository {
+  return {
+    load: async () => new Map(),
+    save: async () => undefined,
+    remove: async () => undefined,
+    claim: async () => true,
+    owner: async () => null,
+    watchClaims: async () => () => undefined,
+    sessionsOf: async () => new Set(),
+    ...overrides,
+  };
+}
+
+/** A bucket that keeps owners and whose per-user listing answers the first caller last (a slow KV key listing). */
 function slowFirstListing() {
   const owners = new Map<string, string>();
   let releaseFirst: () => void = () => undefined;
@@ -14,22 +28,24 @@ function slowFirstListing() {
     releaseFirst = resolve;
   });
   let listings = 0;
-  const repository: SessionRepository = {
-    load: async () => new Map(),
-    save: async () => undefined,
-    remove: async () => undefined,
+  const repository = quietRepository({
     claim: async (prefix, owner) => {
       owners.set(prefix, owner);
       return true;
     },
     owner: async (prefix) => owners.get(prefix) ?? null,
-    watchClaims: async () => () => undefined,
     sessionsOf: async () => {
       if (++listings === 1) await firstListed;
       return new Set();
     },
-  };
+  });
   return { repository, owners, releaseFirst };
+}
+
+function trackerOn(repository: SessionRepository, flushMs: number, maxPerUser?: number): SessionTracker {
+  const metrics = { sessionTakeovers: { inc: () => undefined } } as unknown as GatewayMetrics;
+  const stream = { epoch: 1 } as unknown as StreamStateSource;
+  return new SessionTracker(repository, stream, metrics, pino({ level: 'silent' }), flushMs, maxPerUser);
 }
 
 function fakeConnection(id: string) {
@@ -48,9 +64,7 @@ function fakeConnection(id: string) {
 describe('session binding', () => {
   it("lets the newer connection own the session even when the older one's bind is still listing sessions", async () => {
     const { repository, owners, releaseFirst } = slowFirstListing();
-    const metrics = { sessionTakeovers: { inc: () => undefined } } as unknown as GatewayMetrics;
-    const stream = { epoch: 1 } as unknown as StreamStateSource;
-    const tracker = new SessionTracker(repository, stream, metrics, pino({ level: 'silent' }), 1_000, 10);
+    const tracker = trackerOn(repository, 1_000, 10);
     const older = fakeConnection('older');
     const newer = fakeConnection('newer');
 
@@ -69,21 +83,13 @@ describe('session binding', () => {
 describe('claims of other instances', () => {
   it('closes the holder when a claim from a later bind lands, not when an earlier claim arrives late', async () => {
     let onClaim: (prefix: string, claim: SessionClaim) => void = () => undefined;
-    const repository: SessionRepository = {
-      load: async () => new Map(),
-      save: async () => undefined,
-      remove: async () => undefined,
-      claim: async () => true,
-      owner: async () => null,
-      sessionsOf: async () => new Set(),
+    const repository = quietRepository({
       watchClaims: async (listener) => {
         onClaim = listener;
         return () => undefined;
       },
-    };
-    const metrics = { sessionTakeovers: { inc: () => undefined } } as unknown as GatewayMetrics;
-    const stream = { epoch: 1 } as unknown as StreamStateSource;
-    const tracker = new SessionTracker(repository, stream, metrics, pino({ level: 'silent' }), 60_000);
+    });
+    const tracker = trackerOn(repository, 60_000);
     await tracker.start();
     const holder = fakeConnection('here');
     await tracker.bind(holder.connection, 's-1');
