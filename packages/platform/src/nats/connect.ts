@@ -39,6 +39,9 @@ export async function connectNats(options: {
       pingInterval: 10_000,
       maxPingOut: 3,
       timeout: 5_000,
+      // nats.js otherwise builds two error objects with stack traces for every request and JetStream publish, in
+      // case it fails (8–9% of the inventory service's CPU under load); a failure still raises the same errors.
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw new NatsUnreachableError(options.servers, error);

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { counter, histogram } from '../metrics.js';
 import { backoffDelay } from '../retry.js';
+import { MarkQueue, type Published } from './mark-queue.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './writer.js';
 
 export interface OutboxRelayOptions {
@@ -24,6 +25,8 @@ export interface OutboxRelayOptions {
   duplicateWindowMs?: number;
   /** Published rows are deleted after this long. */
   retentionMs?: number;
+  /** How long an acked row may wait for rows acked after it, to be marked published by the same UPDATE. */
+  markDelayMs?: number;
 }
 
 interface Row {
@@ -34,11 +37,6 @@ interface Row {
   order_key: string;
   payload: string;
   created_at: Date;
-}
-
-interface Published {
-  id: string;
-  seq: number;
 }
 
 /**
@@ -80,6 +78,7 @@ export class OutboxRelay {
       publishTimeoutMs: 5_000,
       duplicateWindowMs: EVENTS_STREAM_DEFAULTS.duplicateWindowMs,
       retentionMs: 7 * 24 * 3600_000,
+      markDelayMs: 5,
       ...options,
       logger: options.logger.child({ component: 'outbox-relay' }),
     };
@@ -87,6 +86,7 @@ export class OutboxRelay {
     this.marks = new MarkQueue(
       (published) => this.markPublished(published),
       this.o.maxInFlight,
+      this.o.markDelayMs,
       (error) => this.fail(error),
     );
     if (options.registry) {
@@ -380,43 +380,6 @@ export class OutboxRelay {
       `delete from outbox where published_at < now() - ($1::bigint * interval '1 millisecond')`,
       [this.o.retentionMs],
     );
-  }
-}
-
-/**
- * Marks published rows as soon as they are acked: one UPDATE at a time, with every row acked while the previous
- * one ran (at most `size`), so neither publishing nor reading waits for marking.
- */
-class MarkQueue {
-  private pending: Published[] = [];
-  private marking: Promise<void> | null = null;
-
-  constructor(
-    private readonly mark: (published: Published[]) => Promise<void>,
-    private readonly size: number,
-    private readonly failed: (error: unknown) => void,
-  ) {}
-
-  add(published: Published): void {
-    this.pending.push(published);
-    this.marking ??= this.markPending();
-  }
-
-  /** Resolves once every row added so far is marked (or its UPDATE failed). */
-  async flush(): Promise<void> {
-    await this.marking;
-  }
-
-  private async markPending(): Promise<void> {
-    try {
-      while (this.pending.length > 0) await this.mark(this.pending.splice(0, this.size));
-    } catch (error) {
-      // Unmarked rows are read and published again after the relay restarts; the stream drops them by id.
-      this.pending = [];
-      this.failed(error);
-    } finally {
-      this.marking = null;
-    }
   }
 }
 
