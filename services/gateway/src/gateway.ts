@@ -129,6 +129,7 @@ export async function startGateway(
       metrics,
       logger,
       onUnsubscribed: (connection, name) => sessions.forget(connection, name),
+      onPositioned: (connection) => sessions.positioned(connection),
     });
     const verifyToken = createTokenVerifier(authSettingsFrom(config));
     const authenticate = authenticator(verifyToken, logger);

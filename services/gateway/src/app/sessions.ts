@@ -9,7 +9,7 @@ import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource
  * client that lost its local state (a page reload) resumes where it was, on any gateway instance. The position
  * is what the client acknowledged if it acknowledges, else the last event sent. Writes are coalesced: one
  * sweep every `flushMs` writes the positions that moved, and a connection's positions are written when it
- * closes. A position written late only means a few events are delivered again, never a gap.
+ * closes; a channel given its position (`subscribed`) is written at once, so the session never lacks one. A position written late only means a few events are delivered again, never a gap.
  *
  * One writer per session: a connection binding a session takes it over. Another connection of this process
  * holding it writes its positions, stops, and is closed with 4409 before the newcomer reads them; one on another
@@ -28,6 +28,9 @@ export class SessionTracker {
   private readonly binding = new Map<string, Promise<Map<string, string> | null>>();
   private timer: NodeJS.Timeout | null = null;
   private stopWatching: (() => void) | null = null;
+  /** Holders with a channel just given its position, written together once the current work is done. */
+  private readonly positionedSoon = new Set<Connection>();
+  private positionedWrite: NodeJS.Immediate | null = null;
 
   constructor(
     private readonly repository: SessionRepository,
@@ -111,6 +114,24 @@ export class SessionTracker {
     connection.close(WS_CLOSE.sessionTakenOver, 'a newer connection took over this durable session');
   }
 
+  /**
+   * A channel of the connection was given its position: it is written now rather than at the next sweep. A channel
+   * the session never stored has no position at all until then, and a reload reaching another instance while the
+   * old connection lingers here (nothing closed, so nothing written) would start it at the live end: a gap.
+   */
+  positioned(connection: Connection): void {
+    const prefix = connection.session?.prefix;
+    // Only a holder writes: a connection still binding has not claimed the session, and its owner check would fail.
+    if (prefix === undefined || this.holders.get(prefix) !== connection) return;
+    this.positionedSoon.add(connection);
+    this.positionedWrite ??= setImmediate(() => {
+      this.positionedWrite = null;
+      const connections = [...this.positionedSoon];
+      this.positionedSoon.clear();
+      for (const holder of connections) void this.flush(holder);
+    });
+  }
+
   /** The client left a channel on purpose: a later resume of the session must not bring it back. */
   forget(connection: Connection, channel: string): void {
     if (!connection.session) return;
@@ -140,6 +161,9 @@ export class SessionTracker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    if (this.positionedWrite) clearImmediate(this.positionedWrite);
+    this.positionedWrite = null;
+    this.positionedSoon.clear();
     this.stopWatching?.();
     this.stopWatching = null;
     await this.flushAll();

@@ -42,6 +42,8 @@ export interface SubscriptionsContext {
   logger: Logger;
   /** A client unsubscribed from a channel on purpose (its durable session forgets it). */
   onUnsubscribed?: (connection: Connection, name: string) => void;
+  /** A channel was given its position and the client told so (its durable session stores it at once). */
+  onPositioned?: (connection: Connection) => void;
 }
 
 /**
@@ -206,12 +208,22 @@ export class Subscriptions {
   }
 
   private confirm(subscription: ClientChannel, requestId?: string): void {
+    this.sendSubscribed(
+      subscription,
+      { seq: subscription.position, epoch: this.ctx.stream.epoch },
+      requestId,
+    );
+  }
+
+  /** Tells the client where its subscription starts; from here on the position is the session's to keep. */
+  private sendSubscribed(subscription: ClientChannel, cursor: CursorPosition, requestId?: string): void {
     subscription.connection.sendControl({
       type: 'subscribed',
       channel: subscription.name,
-      cursor: encodeCursor({ seq: subscription.position, epoch: this.ctx.stream.epoch }),
+      cursor: encodeCursor(cursor),
       requestId,
     });
+    this.ctx.onPositioned?.(subscription.connection);
   }
 
   private async startLive(subscription: ClientChannel, requestId?: string): Promise<void> {
@@ -301,12 +313,7 @@ export class Subscriptions {
     if (reason) return this.resetTo(subscription, reason, joinedAt, stream);
 
     subscription.startAt(cursor.seq);
-    connection.sendControl({
-      type: 'subscribed',
-      channel: subscription.name,
-      cursor: encodeCursor(cursor),
-      requestId,
-    });
+    this.sendSubscribed(subscription, cursor, requestId);
     const shared = await this.shared.replay(subscription, stream.lastSeq);
     let { replayed, end } = shared;
     if (shared.solo && !subscription.ended && !connection.closing) {
@@ -399,12 +406,7 @@ export class Subscriptions {
     const end = missed.at(-1)?.seq ?? cursor.seq;
     subscription.hold();
     subscription.startAt(cursor.seq);
-    connection.sendControl({
-      type: 'subscribed',
-      channel: subscription.name,
-      cursor: encodeCursor(cursor),
-      requestId,
-    });
+    this.sendSubscribed(subscription, cursor, requestId);
     this.ctx.metrics.windowReplays.inc();
     let replayed = await this.sendFromWindow(subscription, missed);
     if (subscription.ended || connection.closing) return true;
