@@ -1,10 +1,11 @@
 import { EVENTS_STREAM, EVENTS_STREAM_DEFAULTS } from '@inv/contracts';
-import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { counter, histogram } from '../metrics.js';
+import { StreamPublisher } from '../nats/stream-publisher.js';
 import { backoffDelay } from '../retry.js';
 import { MarkQueue, type Published } from './mark-queue.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './writer.js';
@@ -45,7 +46,7 @@ interface Row {
  * instance holding the advisory lock publishes.
  */
 export class OutboxRelay {
-  private readonly js: JetStreamClient;
+  private readonly publisher: StreamPublisher;
   private jsm: JetStreamManager | null = null;
   private client: pg.Client | null = null;
   private leader = false;
@@ -82,7 +83,7 @@ export class OutboxRelay {
       ...options,
       logger: options.logger.child({ component: 'outbox-relay' }),
     };
-    this.js = jetstream(options.nc, { timeout: this.o.publishTimeoutMs });
+    this.publisher = new StreamPublisher(options.nc, this.o.publishTimeoutMs);
     this.marks = new MarkQueue(
       (published) => this.markPublished(published),
       this.o.maxInFlight,
@@ -152,6 +153,7 @@ export class OutboxRelay {
     this.stopping = true;
     this.notify();
     await this.loop;
+    this.publisher.close();
     await this.disconnect();
   }
 
@@ -341,8 +343,8 @@ export class OutboxRelay {
     const h = natsHeaders();
     h.set('Event-Type', row.event_type);
     h.set('Content-Type', 'application/json');
-    const ack = await this.js.publish(row.subject, row.payload, { msgID: row.event_id, headers: h });
-    return ack.seq;
+    h.set('Nats-Msg-Id', row.event_id);
+    return this.publisher.publish(row.subject, row.payload, h);
   }
 
   /**
