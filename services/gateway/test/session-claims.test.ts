@@ -49,4 +49,26 @@ describe('durable session claims in the KV bucket', () => {
     expect(await sessions.claim('u3.tabs', 'current', Date.now())).toBe(true);
     expect(await sessions.owner('u3.tabs')).toBe('current');
   });
+
+  it("lists a user's sessions, not another user's, while their positions are being written", async () => {
+    await sessions.claim('u4.tab-a', 'a', 1);
+    await sessions.save('u4.tab-a', 'product:p1', 'cursor-1');
+    await sessions.save('u4.tab-b', 'product:p2', 'cursor-2');
+    await sessions.save('u4.tab-b', 'product:p3', 'cursor-3');
+    await sessions.remove('u4.tab-b', 'product:p3');
+    await sessions.save('u5.tab-c', 'product:p1', 'cursor-4');
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 0; writing; n++) await sessions.save('u4.tab-a', 'product:p1', `cursor-${n}`);
+    })();
+    try {
+      for (let round = 0; round < 5; round++) {
+        expect(await sessions.sessionsOf('u4')).toEqual(new Set(['tab-a', 'tab-b']));
+      }
+      expect(await sessions.sessionsOf('u6')).toEqual(new Set());
+    } finally {
+      writing = false;
+      await writer;
+    }
+  });
 });
