@@ -105,3 +105,47 @@ describe('claims of other instances', () => {
     await tracker.stop();
   });
 });
+
+describe('session writes', () => {
+  it('does not store again a channel the client left while the owner was being looked up', async () => {
+    const saved: string[] = [];
+    const removed: string[] = [];
+    let answerOwner: (owner: string) => void = () => undefined;
+    const repository = quietRepository({
+      owner: () =>
+        new Promise<string>((resolve) => {
+          answerOwner = resolve;
+        }),
+      save: async (_prefix, channel) => {
+        saved.push(channel);
+      },
+      remove: async (_prefix, channel) => {
+        removed.push(channel);
+      },
+    });
+    const tracker = trackerOn(repository, 60_000);
+    const { connection } = fakeConnection('tab');
+    await tracker.bind(connection, 's-1');
+    const channel = {
+      name: 'product:left',
+      implicit: false,
+      positioned: true,
+      position: 5,
+      acked: 5,
+      stored: -1,
+      ended: false,
+    };
+    connection.subs.set(channel.name, channel as never);
+
+    const writing = tracker.flushAll();
+    // The client unsubscribes while the write looks up who owns the session.
+    channel.ended = true;
+    connection.subs.delete(channel.name);
+    tracker.forget(connection, channel.name);
+    answerOwner('tab');
+    await writing;
+
+    expect(removed).toEqual(['product:left']);
+    expect(saved).toEqual([]);
+  });
+});

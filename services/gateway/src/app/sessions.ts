@@ -22,6 +22,8 @@ import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource
 export class SessionTracker {
   /** The connection of this process holding each session (by prefix): at most one, binds take over. */
   private readonly holders = new Map<string, Connection>();
+  /** Channels each connection left on purpose: a write begun before it left must not store them again. */
+  private readonly left = new WeakMap<Connection, Set<string>>();
   /** Connections whose session a newer connection took: they write nothing more. */
   private readonly fenced = new WeakSet<Connection>();
   /** The bind of each session now under way, which the next bind of the same session waits for. */
@@ -135,6 +137,8 @@ export class SessionTracker {
   /** The client left a channel on purpose: a later resume of the session must not bring it back. */
   forget(connection: Connection, channel: string): void {
     if (!connection.session) return;
+    const left = this.left.get(connection) ?? new Set<string>();
+    this.left.set(connection, left.add(channel));
     this.repository.remove(connection.session.prefix, channel).catch((error: unknown) => {
       this.logger.warn({ err: error, channel }, 'could not remove a channel from a durable session');
     });
@@ -196,7 +200,10 @@ export class SessionTracker {
       return;
     }
     const writes: Promise<void>[] = [];
+    const left = this.left.get(connection);
     for (const subscription of moved) {
+      // Left while the owner was looked up: its key is being removed, and this write would bring it back.
+      if (subscription.ended && left?.has(subscription.name)) continue;
       const position = connection.usesAcks ? subscription.acked : subscription.position;
       if (position === subscription.stored) continue;
       const previous = subscription.stored;
