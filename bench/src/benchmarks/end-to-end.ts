@@ -121,7 +121,7 @@ export const endToEnd: Benchmark = {
       notes: [
         `${durationMs / 1000} s open-loop per row over 100 records (no contention), at most 256 requests in flight (beyond that a request is counted as not sent). The send time travels in the request's \`reason\`, so latency starts before the HTTP request is written.`,
         "\"in stream\": from the send time to the stream's store time of the event (HTTP, transaction, outbox relay, JetStream ack); the rest of p50/p99 is the gateway's fan-out to the clients and the clients' own share of the machine.",
-        'Clients ask for batched frames (`?batch=1`), as the SDK does with `batchFrames: true`; `BENCH_WS_BATCH=0` measures one frame per message.',
+        'Clients ask for batched frames (`?batch=1`), as the SDK does by default; `BENCH_WS_BATCH=0` measures one frame per message.',
       ],
     };
   },

@@ -165,7 +165,7 @@ export const fanout: Benchmark = {
       rows,
       goals,
       notes: [
-        `${rounds} round(s) of ${durationMs / 1000} s timed per server, each after ${warmupMs / 1000} s of warm-up, servers taking turns in alternating order; same client process code, same ~0.9 KB event, clients in one separate Node process; gateway clients ask for batched frames (\`?batch=1\`, several frames per WebSocket message when the gateway has several for them at once), as the SDK does with \`batchFrames: true\` (\`BENCH_WS_BATCH=0\`: one frame per message). Latencies within 1% (log histogram).`,
+        `${rounds} round(s) of ${durationMs / 1000} s timed per server, each after ${warmupMs / 1000} s of warm-up, servers taking turns in alternating order; same client process code, same ~0.9 KB event, clients in one separate Node process; gateway clients ask for batched frames (\`?batch=1\`, several frames per WebSocket message when the gateway has several for them at once), as the SDK does by default (\`BENCH_WS_BATCH=0\`: one frame per message). Latencies within 1% (log histogram).`,
         'Every server reads the same republished `live.` messages of the EVENTS stream; the publisher stamps the send time into the event.',
         'CPU % is of one core during the timed publishing (100 = a core saturated): a server or client process near 100 is the bottleneck of its row. NATS-direct is nats-server (Go, may use both cores) and its cost in the client process is the nats.js client per connection.',
       ],

@@ -104,8 +104,8 @@ describe('SDK delivery semantics', () => {
     expect(surfaced.map((e) => e.id)).toEqual(['e1']);
   });
 
-  it('asks for batched frames when told to, and handles each frame of a batched message in order', async () => {
-    const { client, socket } = await connected({ batchFrames: true });
+  it('asks for batched frames by default, and handles each frame of a batched message in order', async () => {
+    const { client, socket } = await connected();
     expect(new URL(socket.url).searchParams.get('batch')).toBe('1');
     const seen: string[] = [];
     const lives: string[] = [];
