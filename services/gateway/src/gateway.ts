@@ -129,7 +129,7 @@ export async function startGateway(
       metrics,
       logger,
       onUnsubscribed: (connection, name) => sessions.forget(connection, name),
-      onPositioned: (connection) => sessions.positioned(connection),
+      onPositioned: (connection, name) => sessions.positioned(connection, name),
     });
     const verifyToken = createTokenVerifier(authSettingsFrom(config));
     const authenticate = authenticator(verifyToken, logger);

@@ -148,4 +148,35 @@ describe('session writes', () => {
     expect(removed).toEqual(['product:left']);
     expect(saved).toEqual([]);
   });
+
+  it('writes the final position of a channel subscribed again after the client had left it', async () => {
+    const saved: string[] = [];
+    const tracker = trackerOn(
+      quietRepository({
+        save: async (_prefix, channel, cursor) => {
+          saved.push(`${channel} ${cursor}`);
+        },
+      }),
+      60_000,
+    );
+    const { connection } = fakeConnection('tab');
+    await tracker.bind(connection, 's-1');
+    tracker.forget(connection, 'product:again');
+    const again = {
+      name: 'product:again',
+      implicit: false,
+      positioned: true,
+      position: 7,
+      acked: 7,
+      stored: -1,
+      ended: false,
+    };
+    connection.subs.set(again.name, again as never);
+    tracker.positioned(connection, again.name);
+    // The connection closes before the immediate write: its subscriptions end, then the final write runs.
+    again.ended = true;
+    await tracker.release(connection);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toMatch(/^product:again /);
+  });
 });

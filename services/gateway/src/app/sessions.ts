@@ -9,7 +9,8 @@ import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource
  * client that lost its local state (a page reload) resumes where it was, on any gateway instance. The position
  * is what the client acknowledged if it acknowledges, else the last event sent. Writes are coalesced: one
  * sweep every `flushMs` writes the positions that moved, and a connection's positions are written when it
- * closes; a channel given its position (`subscribed`) is written at once, so the session never lacks one. A position written late only means a few events are delivered again, never a gap.
+ * closes; a channel given its position (`subscribed`) is written at once, so the session never lacks one. A
+ * position written late only means a few events are delivered again, never a gap.
  *
  * One writer per session: a connection binding a session takes it over. Another connection of this process
  * holding it writes its positions, stops, and is closed with 4409 before the newcomer reads them; one on another
@@ -121,7 +122,9 @@ export class SessionTracker {
    * the session never stored has no position at all until then, and a reload reaching another instance while the
    * old connection lingers here (nothing closed, so nothing written) would start it at the live end: a gap.
    */
-  positioned(connection: Connection): void {
+  positioned(connection: Connection, channel: string): void {
+    // Subscribed again after leaving it: its positions are the session's to keep again.
+    this.left.get(connection)?.delete(channel);
     const prefix = connection.session?.prefix;
     // Only a holder writes: a connection still binding has not claimed the session, and its owner check would fail.
     if (prefix === undefined || this.holders.get(prefix) !== connection) return;

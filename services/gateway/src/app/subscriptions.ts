@@ -43,7 +43,7 @@ export interface SubscriptionsContext {
   /** A client unsubscribed from a channel on purpose (its durable session forgets it). */
   onUnsubscribed?: (connection: Connection, name: string) => void;
   /** A channel was given its position and the client told so (its durable session stores it at once). */
-  onPositioned?: (connection: Connection) => void;
+  onPositioned?: (connection: Connection, name: string) => void;
 }
 
 /**
@@ -223,7 +223,7 @@ export class Subscriptions {
       cursor: encodeCursor(cursor),
       requestId,
     });
-    this.ctx.onPositioned?.(subscription.connection);
+    this.ctx.onPositioned?.(subscription.connection, subscription.name);
   }
 
   private async startLive(subscription: ClientChannel, requestId?: string): Promise<void> {
