@@ -50,7 +50,10 @@ export class StreamPublisher {
 
   publish(subject: string, payload: string | Uint8Array, headers: MsgHdrs): Promise<number> {
     this.subscription ??= this.nc.subscribe(`${this.inbox}.*`, {
-      callback: (_error, msg) => this.settle(msg.subject, msg.headers?.code, msg.data),
+      // An error of the subscription itself (none is expected on `_INBOX.>`) leaves the pending to time out.
+      callback: (error, msg) => {
+        if (!error && msg) this.settle(msg.subject, msg.headers?.code, msg.data);
+      },
     });
     const token = (++this.next).toString(36);
     return new Promise<number>((resolve, reject) => {
