@@ -26,6 +26,20 @@ describe('durable session claims in the KV bucket', () => {
     await nats?.stop();
   });
 
+  /** Checks five times while another connection keeps writing one channel's position of the session. */
+  async function whileWritten(prefix: string, channel: string, check: () => Promise<void>): Promise<void> {
+    let writing = true;
+    const writer = (async () => {
+      for (let n = 0; writing; n++) await sessions.save(prefix, channel, `cursor-w${n}`);
+    })();
+    try {
+      for (let round = 0; round < 5; round++) await check();
+    } finally {
+      writing = false;
+      await writer;
+    }
+  }
+
   it('keeps the session with the connection whose bind began last, whatever order the claims land in', async () => {
     expect(await sessions.claim('u1.tabs', 'newer', 2_000)).toBe(true);
     expect(await sessions.claim('u1.tabs', 'older', 1_000)).toBe(false);
@@ -57,18 +71,23 @@ describe('durable session claims in the KV bucket', () => {
     await sessions.save('u4.tab-b', 'product:p3', 'cursor-3');
     await sessions.remove('u4.tab-b', 'product:p3');
     await sessions.save('u5.tab-c', 'product:p1', 'cursor-4');
-    let writing = true;
-    const writer = (async () => {
-      for (let n = 0; writing; n++) await sessions.save('u4.tab-a', 'product:p1', `cursor-${n}`);
-    })();
-    try {
-      for (let round = 0; round < 5; round++) {
-        expect(await sessions.sessionsOf('u4')).toEqual(new Set(['tab-a', 'tab-b']));
-      }
-      expect(await sessions.sessionsOf('u6')).toEqual(new Set());
-    } finally {
-      writing = false;
-      await writer;
-    }
+    await whileWritten('u4.tab-a', 'product:p1', async () => {
+      expect(await sessions.sessionsOf('u4')).toEqual(new Set(['tab-a', 'tab-b']));
+    });
+    expect(await sessions.sessionsOf('u6')).toEqual(new Set());
+  });
+
+  it("loads a session's positions, not a removed channel's nor another session's, while they are written", async () => {
+    await sessions.claim('u7.tab', 'tab', 1);
+    await sessions.save('u7.tab', 'product:p1', 'cursor-1');
+    await sessions.save('u7.tab', 'warehouse:w1', 'cursor-2');
+    await sessions.save('u7.tab', 'product:gone', 'cursor-3');
+    await sessions.remove('u7.tab', 'product:gone');
+    await sessions.save('u7.other', 'product:p1', 'cursor-4');
+    await whileWritten('u7.tab', 'warehouse:w1', async () => {
+      const positions = await sessions.load('u7.tab');
+      expect([...positions.keys()].sort()).toEqual(['product:p1', 'warehouse:w1']);
+      expect(positions.get('product:p1')).toBe('cursor-1');
+    });
   });
 });

@@ -42,10 +42,19 @@ export async function openSessionBucket(
   const jsm = await jetstreamManager(nc);
   const stream = `KV_${GATEWAY_SESSIONS_BUCKET}`;
   const subjectPrefix = `$KV.${GATEWAY_SESSIONS_BUCKET}.`;
+  /**
+   * The keys under `filter` (a key pattern), from one STREAM.INFO listing their subjects, not `kv.keys()`: that
+   * creates a consumer and reads until nothing is pending, and with the keys written meanwhile it took 18 s in a
+   * loaded test run (a bind waiting on it timed out, and the connection went on unbound: never taken over).
+   */
+  const keysMatching = async (filter: string): Promise<string[]> => {
+    const info = await jsm.streams.info(stream, { subjects_filter: `${subjectPrefix}${filter}` });
+    return Object.keys(info.state.subjects ?? {}).map((subject) => subject.slice(subjectPrefix.length));
+  };
   return {
     async load(prefix) {
-      const keys: string[] = [];
-      for await (const key of await kv.keys(`${prefix}.>`)) keys.push(key);
+      // Removed channels are listed too (their delete marker is the subject's last message): `get` tells them.
+      const keys = await keysMatching(`${prefix}.>`);
       const entries = await Promise.all(keys.map(async (key) => [key, await kv.get(key)] as const));
       const positions = new Map<string, string>();
       for (const [key, entry] of entries) {
@@ -99,14 +108,8 @@ export async function openSessionBucket(
       return () => watch.stop();
     },
     async sessionsOf(user) {
-      // One STREAM.INFO listing the user's subjects, not `kv.keys()`: that creates a consumer and reads until it
-      // sees no more pending, and with the user's positions written meanwhile it took 18 s in a loaded test run
-      // (the bind waiting on it timed out, and the connection went on unbound: never taken over).
-      const info = await jsm.streams.info(stream, { subjects_filter: `${subjectPrefix}${user}.*.>` });
       const sessions = new Set<string>();
-      for (const subject of Object.keys(info.state.subjects ?? {})) {
-        sessions.add(subject.slice(subjectPrefix.length).split('.')[1]!);
-      }
+      for (const key of await keysMatching(`${user}.*.>`)) sessions.add(key.split('.')[1]!);
       return sessions;
     },
   };
