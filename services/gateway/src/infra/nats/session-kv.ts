@@ -54,12 +54,15 @@ export async function openSessionBucket(
   return {
     async load(prefix) {
       // Removed channels are listed too (their delete marker is the subject's last message): `get` tells them.
-      const keys = await keysMatching(`${prefix}.>`);
-      const entries = await Promise.all(keys.map(async (key) => [key, await kv.get(key)] as const));
-      const positions = new Map<string, string>();
-      for (const [key, entry] of entries) {
+      // The owner key is not a channel: only channels' keys are read.
+      const channels = (await keysMatching(`${prefix}.>`)).flatMap((key) => {
         const channel = channelOfSessionKey(prefix, key);
-        if (channel && entry && entry.operation === 'PUT') positions.set(channel, entry.string());
+        return channel ? [{ key, channel }] : [];
+      });
+      const entries = await Promise.all(channels.map(async (c) => ({ ...c, entry: await kv.get(c.key) })));
+      const positions = new Map<string, string>();
+      for (const { channel, entry } of entries) {
+        if (entry?.operation === 'PUT') positions.set(channel, entry.string());
       }
       return positions;
     },
