@@ -198,28 +198,23 @@ export class Protocol {
     options: { withDefaults: boolean },
   ): Promise<void> {
     connection.held = [];
-    let stored: Map<string, string> | null = new Map<string, string>();
-    let loadFailed = false;
+    let stored: Map<string, string> | null;
     try {
-      // A bucket that does not answer must not leave the client without its channels: go on without them.
       stored = await withTimeout(
         this.ctx.sessions.bind(connection, sessionId),
         SESSION_LOAD_TIMEOUT_MS,
         'loading a durable session',
       );
     } catch (error) {
-      loadFailed = true;
-      this.ctx.logger.warn({ err: error }, 'could not load a durable session');
+      // Going on without the stored positions would start the session's channels at the live end: a reloaded
+      // page would skip what it had not seen. The client reconnects (with backoff) and binds again instead.
+      this.ctx.logger.warn({ err: error }, 'could not load a durable session; closing with 1013');
+      connection.close(WS_CLOSE.tryAgainLater, 'the durable session could not be loaded; reconnect');
+      return;
     }
     if (connection.closing) return;
     // The welcome names the session: for `?session=` it is the first frame, for a `session` message the answer.
     this.welcome(connection);
-    if (loadFailed) {
-      connection.sendError({
-        code: 'UNAVAILABLE',
-        message: 'the session could not be loaded; its positions are kept from now on',
-      });
-    }
     if (stored === null) {
       connection.sendError({
         code: 'TOO_MANY_SESSIONS',

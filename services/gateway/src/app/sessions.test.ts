@@ -56,6 +56,7 @@ function fakeConnection(id: string) {
     session: null,
     subs: new Map(),
     usesAcks: false,
+    closing: false,
     close: (code: number) => closes.push(code),
   } as unknown as Connection;
   return { connection, closes };
@@ -77,6 +78,46 @@ describe('session binding', () => {
     expect([...owners.values()]).toEqual(['newer']);
     expect(older.closes).toEqual([WS_CLOSE.sessionTakenOver]);
     expect(newer.closes).toEqual([]);
+  });
+});
+
+describe('a bind that outlives its connection', () => {
+  it('leaves a connection closed before its claim landed without the session: it writes nothing', async () => {
+    const saved: string[] = [];
+    let landClaim: (landed: boolean) => void = () => undefined;
+    const tracker = trackerOn(
+      quietRepository({
+        claim: () =>
+          new Promise<boolean>((resolve) => {
+            landClaim = resolve;
+          }),
+        save: async (_prefix, channel) => {
+          saved.push(channel);
+        },
+      }),
+      60_000,
+    );
+    const { connection } = fakeConnection('timed-out');
+    const bound = tracker.bind(connection, 's-1');
+    await new Promise((resolve) => setImmediate(resolve));
+    // The gateway gave up waiting and closed the connection; it had reached the live end of a channel.
+    (connection as { closing: boolean }).closing = true;
+    connection.subs.set('product:p', {
+      name: 'product:p',
+      implicit: false,
+      positioned: true,
+      position: 90,
+      acked: 90,
+      stored: -1,
+      ended: false,
+    } as never);
+    landClaim(true);
+    await bound;
+
+    tracker.positioned(connection, 'product:p');
+    await tracker.flushAll();
+    await tracker.release(connection);
+    expect(saved).toEqual([]);
   });
 });
 

@@ -90,6 +90,8 @@ export class SessionTracker {
       const held = await this.repository.sessionsOf(userKey(connection.user));
       if (!held.has(sessionId) && held.size >= this.maxPerUser) return null;
     }
+    // Closed while waiting (its bind took too long): it must not take the session from anyone.
+    if (connection.closing) return new Map();
     connection.session = { id: sessionId, prefix, since };
     const holder = this.holders.get(prefix);
     if (holder && holder !== connection) await this.takeOver(holder);
@@ -99,6 +101,9 @@ export class SessionTracker {
       this.fence(connection);
       return new Map();
     }
+    // A connection closed before its claim landed never holds the session: as the holder it would write the
+    // positions it reached without the stored ones over those, and the session would skip what lay between.
+    if (connection.closing) return new Map();
     this.holders.set(prefix, connection);
     return this.repository.load(prefix);
   }
