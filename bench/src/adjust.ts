@@ -66,7 +66,14 @@ export async function adjustAtRate(
   baseUrl: string,
   token: string,
   records: BenchRecord[],
-  options: { rate: number; durationMs: number; timed: boolean; warmupMs?: number },
+  options: {
+    rate: number;
+    durationMs: number;
+    timed: boolean;
+    warmupMs?: number;
+    /** Told of each success of a timed run: its `reason` and when its answer arrived (the commit, as seen). */
+    answered?: (reason: string, at: number) => void;
+  },
 ): Promise<AdjustLoad> {
   const http = new Samples();
   const warmup = new Samples();
@@ -78,8 +85,10 @@ export async function adjustAtRate(
     async (i) => {
       const reason = options.timed ? timedReason(now()) : undefined;
       const outcome = await postAdjust(baseUrl, token, records[i % records.length]!, { reason });
-      if (outcome.status === 200) (i < warmupCount ? warmup : http).push(outcome.ms);
-      else failed++;
+      if (outcome.status === 200) {
+        (i < warmupCount ? warmup : http).push(outcome.ms);
+        if (reason !== undefined) options.answered?.(reason, now());
+      } else failed++;
     },
     256,
   );

@@ -6,15 +6,22 @@ import { adjustAtRate, benchRecords } from '../adjust.js';
 import { type BenchRecord, recordSubject, stockEventJson } from '../events.js';
 import { paced } from '../pace.js';
 import type { Cell, Goal } from '../report.js';
-import { summarize } from '../stats.js';
+import { now, Samples, summarize } from '../stats.js';
 import type { BenchContext, Benchmark } from './context.js';
 
-/** Outbox write time (ms, in the committing transaction) of each event, by event id, once all are published. */
+interface Written {
+  /** `created_at` of the outbox row: when it was written, in the committing transaction. */
+  at: number;
+  /** The event's `data.reason`: a REST adjust's send time, by which the bench knows its answer. */
+  reason: string | null;
+}
+
+/** Outbox write time and reason of each event, by event id, once all are published. */
 async function outboxTimes(
   databaseUrl: string,
   product: string,
   timeoutMs: number,
-): Promise<Map<string, number>> {
+): Promise<Map<string, Written>> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -24,12 +31,12 @@ async function outboxTimes(
       if (pending.rows[0].n === 0 || Date.now() > deadline) break;
       await sleep(100);
     }
-    const rows = await client.query<{ event_id: string; created_ms: number }>(
-      `select event_id, extract(epoch from created_at) * 1000 as created_ms from outbox
-        where subject like $1 and published_at is not null`,
+    const rows = await client.query<{ event_id: string; created_ms: number; reason: string | null }>(
+      `select event_id, extract(epoch from created_at) * 1000 as created_ms, payload->'data'->>'reason' as reason
+         from outbox where subject like $1 and published_at is not null`,
       [`inventory.product.${product}.%`],
     );
-    return new Map(rows.rows.map((r) => [r.event_id, Number(r.created_ms)]));
+    return new Map(rows.rows.map((r) => [r.event_id, { at: Number(r.created_ms), reason: r.reason }]));
   } finally {
     await client.end();
   }
@@ -53,17 +60,32 @@ async function streamTimes(ctx: BenchContext, product: string): Promise<Map<stri
 interface Load {
   achievedRate: number;
   failed: number;
-  httpP99: number | null;
+  /** p99 of the writes' own round trip: the HTTP request, or the INSERT and its commit. */
+  writeP99: number;
+  /** When the writer was told its event committed (the answer arrived), by event id or by reason. */
+  committedAt(eventId: string, reason: string | null): number | undefined;
 }
 
 /** Adjusts over REST at `rate` per second: the whole write path produces the outbox rows. */
-async function adjustsOverRest(ctx: BenchContext, product: string, rate: number, durationMs: number) {
+async function adjustsOverRest(
+  ctx: BenchContext,
+  product: string,
+  rate: number,
+  durationMs: number,
+): Promise<Load> {
+  const answers = new Map<string, number>();
   const load = await adjustAtRate(ctx.bench.stack.inventory.url, ctx.token, benchRecords(product, 200), {
     rate,
     durationMs,
-    timed: false,
+    timed: true,
+    answered: (reason, at) => answers.set(reason, at),
   });
-  return { achievedRate: load.achievedRate, failed: load.failed, httpP99: load.http.summary().p99 };
+  return {
+    achievedRate: load.achievedRate,
+    failed: load.failed,
+    writeP99: load.http.summary().p99,
+    committedAt: (_, reason) => (reason === null ? undefined : answers.get(reason)),
+  };
 }
 
 /**
@@ -82,6 +104,8 @@ async function outboxWritesAtRate(
   await waker.connect();
   const wake = coalesced(() => waker.query(`select pg_notify('outbox', '')`));
   const versions = new Map<BenchRecord, number>();
+  const committed = new Map<string, number>();
+  const commits = new Samples();
   let ok = 0;
   let failed = 0;
   try {
@@ -94,12 +118,16 @@ async function outboxWritesAtRate(
         versions.set(record, version);
         const json = stockEventJson(record, version, 'relay-lag');
         const event = JSON.parse(json) as { id: string; aggregate: { type: string; id: string } };
+        const started = now();
         try {
           await pool.query(
             `insert into outbox (event_id, event_type, subject, order_key, payload)
              values ($1, 'inventory.updated', $2, $3, $4::jsonb)`,
             [event.id, recordSubject(record), `${event.aggregate.type}:${event.aggregate.id}`, json],
           );
+          const at = now();
+          committed.set(event.id, at);
+          commits.push(at - started);
           ok++;
           wake();
         } catch {
@@ -108,7 +136,12 @@ async function outboxWritesAtRate(
       },
       256,
     );
-    return { achievedRate: (ok / sent.elapsedMs) * 1000, failed: failed + sent.skipped, httpP99: null };
+    return {
+      achievedRate: (ok / sent.elapsedMs) * 1000,
+      failed: failed + sent.skipped,
+      writeP99: commits.summary().p99,
+      committedAt: (eventId) => committed.get(eventId),
+    };
   } finally {
     await pool.end();
     await waker.end();
@@ -157,14 +190,21 @@ async function outboxBurst(ctx: BenchContext, records: BenchRecord[], count: num
         json,
       ] as const;
     });
+    const started = now();
     await client.query(
       `insert into outbox (event_id, event_type, subject, order_key, payload)
        select id, 'inventory.updated', subject, order_key, payload
          from unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[]) as r(id, subject, order_key, payload)`,
       [0, 1, 2, 3].map((column) => rows.map((row) => row[column])),
     );
+    const committedAt = now();
     await client.query(`select pg_notify('outbox', '')`);
-    return { achievedRate: Number.NaN, failed: 0, httpP99: null };
+    return {
+      achievedRate: Number.NaN,
+      failed: 0,
+      writeP99: committedAt - started,
+      committedAt: () => committedAt,
+    };
   } finally {
     await client.end();
   }
@@ -192,12 +232,17 @@ async function measure(
   const written = await outboxTimes(ctx.bench.stack.databases.inventory.url, product, 30_000);
   const acked = await streamTimes(ctx, product);
   const lags: number[] = [];
-  for (const [id, writtenAt] of written) {
+  const lagsAfterCommit: number[] = [];
+  for (const [id, { at, reason }] of written) {
     const ackedAt = acked.get(id);
-    if (ackedAt !== undefined) lags.push(ackedAt - writtenAt);
+    if (ackedAt === undefined) continue;
+    lags.push(ackedAt - at);
+    const committedAt = load.committedAt(id, reason);
+    if (committedAt !== undefined) lagsAfterCommit.push(ackedAt - committedAt);
   }
   if (lags.length === 0) throw new Error(`relay-lag: no event of ${source} reached the stream`);
   const lag = summarize(lags);
+  const afterCommit = summarize(lagsAfterCommit);
   // A burst's rows share one commit time: the last ack's lag is the time the relay took to drain them all.
   const achieved = source === 'outbox burst' ? (lags.length / lag.max) * 1000 : load.achievedRate;
   return {
@@ -209,7 +254,9 @@ async function measure(
     'p50 ms': lag.p50,
     'p99 ms': lag.p99,
     'max ms': lag.max,
-    'HTTP p99 ms': load.httpP99 ?? '–',
+    'after commit p50 ms': afterCommit.p50,
+    'after commit p99 ms': afterCommit.p99,
+    'write p99 ms': load.writeP99,
     'not sent or failed': load.failed,
   };
 }
@@ -218,8 +265,10 @@ const GOAL_RATE = 1_000;
 const GOAL_P99_MS = 20;
 
 /**
- * The goal holds where 1,000 events/s were achieved (within 5%) and their p99 lag is under 20 ms; a burst
- * says whether the relay drains at least 1,000 events/s.
+ * The goal holds where 1,000 events/s were achieved (within 5%) and their p99 lag after the commit is under
+ * 20 ms: the relay cannot see a row before its transaction commits, so the commit's own time (its WAL flush,
+ * printed beside it as the writes' p99) is not the relay's lag. A burst says whether the relay drains at least
+ * 1,000 events/s.
  */
 function goalsOf(rows: Record<string, Cell>[]): Goal[] {
   const drains = rows
@@ -229,6 +278,7 @@ function goalsOf(rows: Record<string, Cell>[]): Goal[] {
       measured: `${row['achieved /s']} events/s`,
       met: Number(row['achieved /s']) >= GOAL_RATE,
     }));
+  const round = (value: Cell | undefined) => Math.round(Number(value) * 10) / 10;
   return drains.concat(
     rows
       .filter((row) => row['target /s'] === GOAL_RATE)
@@ -236,9 +286,9 @@ function goalsOf(rows: Record<string, Cell>[]): Goal[] {
         const achieved = Number(row['achieved /s']);
         const reached = achieved >= GOAL_RATE * 0.95;
         return {
-          text: `relay lag p99 < ${GOAL_P99_MS} ms at ${GOAL_RATE}/s (${row.source}, ${row.records} record(s))`,
-          measured: `${Math.round(Number(row['p99 ms']) * 10) / 10} ms at ${achieved}/s achieved`,
-          met: reached ? Number(row['p99 ms']) < GOAL_P99_MS : false,
+          text: `relay lag p99 < ${GOAL_P99_MS} ms after the commit at ${GOAL_RATE}/s (${row.source}, ${row.records} record(s))`,
+          measured: `${round(row['after commit p99 ms'])} ms at ${achieved}/s achieved (from the row's write, commit included: ${round(row['p99 ms'])} ms; the writes' own p99 ${round(row['write p99 ms'])} ms)`,
+          met: reached ? Number(row['after commit p99 ms']) < GOAL_P99_MS : false,
         };
       }),
   );
@@ -277,7 +327,8 @@ export const relayLag: Benchmark = {
       rows,
       goals: goalsOf(rows),
       notes: [
-        `${durationMs / 1000} s open-loop per row, at most 256 writes in flight. Lag = the stream's store timestamp of the event (JetStream acks right after storing) − \`created_at\` of its outbox row (set when the row is written, just before commit, so the commit is included). Matched by event id.`,
+        `${durationMs / 1000} s open-loop per row, at most 256 writes in flight. Lag (p50/p99/max) = the stream's store timestamp of the event (JetStream acks right after storing) − \`created_at\` of its outbox row (set when the row is written, just before commit, so the commit is included). Matched by event id.`,
+        '"after commit": the same store timestamp − the moment the writer was told its transaction committed (the HTTP answer of a REST adjust, the INSERT\'s answer of an outbox write; a burst\'s one commit): what the relay adds once the row can be seen. "write p99": the writes\' own round trip (HTTP request; INSERT with its commit), which holds the WAL flush: on a disk whose flushes stall, the lag from the write cannot be lower than it, whatever the relay does.',
         '"REST adjusts": `POST /api/inventory/adjust` over 200 records, the whole write path. "outbox writes": one transaction per event (an outbox INSERT) from 32 connections straight into the inventory database, each followed by a coalesced `pg_notify` as a second process of the service would send it; the relay in the inventory process publishes them. On 1 record every event belongs to one aggregate, which the relay publishes strictly in order. "outbox burst": N rows committed in one transaction, then one wake-up; achieved /s = N / (last ack − commit), the rate at which the relay drains, whatever rate the database commits at.',
       ],
     };
