@@ -14,7 +14,13 @@ import { withTimeout } from '@inv/platform';
 import { eventually, mintToken } from '@inv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type GatewayFixture, gatewayFixture, sessionPositions, stockEvent } from './support.js';
+import {
+  type GatewayFixture,
+  gatewayFixture,
+  productEvents,
+  sessionPositions,
+  stockEvent,
+} from './support.js';
 
 /** What a browser's localStorage does, for Node. */
 class MemoryStorage implements KeyValueStorage {
@@ -46,9 +52,6 @@ class KeptWebSocket extends WebSocket {
     sockets.push(this);
   }
 }
-
-const productEvents = (productId: string, n: number) =>
-  Array.from({ length: n }, () => stockEvent('inventory.updated', { productId, warehouseId: 'w1' }));
 
 describe('the client SDK against the gateway', () => {
   let f: GatewayFixture;

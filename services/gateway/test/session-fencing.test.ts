@@ -5,13 +5,10 @@ import {
   type GatewayFixture,
   gatewayFixture,
   ids,
+  productEvents,
   sessionPositions,
-  stockEvent,
   subscribe,
 } from './support.js';
-
-const productEvents = (productId: string, n: number) =>
-  Array.from({ length: n }, () => stockEvent('inventory.updated', { productId, warehouseId: 'w1' }));
 
 /** Two live connections with one durable session id never both write its positions: the newer one takes over. */
 describe('one writer per durable session', () => {

@@ -192,6 +192,10 @@ export async function gatewayMetric(f: GatewayFixture, instance: number, name: s
 }
 
 /** `n` stock events of product `p` in warehouses w1 and w2, alternating, versions from `from`. */
+/** `n` updates of one product in warehouse w1. */
+export const productEvents = (productId: string, n: number): DomainEvent[] =>
+  Array.from({ length: n }, () => stockEvent('inventory.updated', { productId, warehouseId: 'w1' }));
+
 export const productTraffic = (p: string, n: number, from = 0): DomainEvent[] =>
   Array.from({ length: n }, (_, i) =>
     stockEvent(

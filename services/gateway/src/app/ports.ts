@@ -66,6 +66,13 @@ export interface SessionClaim {
   since: number;
 }
 
+export interface SessionBucketListener {
+  /** A claim landed, by any instance: a holder learns at once that a newer connection took its session. */
+  claimed(prefix: string, claim: SessionClaim): void;
+  /** The bucket was lost and made anew (by any instance): every position and claim it held is gone. */
+  recreated(): void;
+}
+
 /** Durable sessions' positions: channel name → cursor, per session. */
 export interface SessionRepository {
   load(prefix: string): Promise<Map<string, string>>;
@@ -79,11 +86,8 @@ export interface SessionRepository {
   claim(prefix: string, owner: string, since: number): Promise<boolean>;
   /** The connection that holds the session, or null when none claimed it. */
   owner(prefix: string): Promise<string | null>;
-  /**
-   * Calls `onClaim` with every claim that lands from now on, by any instance (a holder learns at once that a newer
-   * connection took its session); resolves once watching, with a function that stops it.
-   */
-  watchClaims(onClaim: (prefix: string, claim: SessionClaim) => void): Promise<() => void>;
+  /** Tells `listener` what other instances do to the bucket; resolves once watching, with a function that stops it. */
+  watch(listener: SessionBucketListener): Promise<() => void>;
   /** The session ids with stored positions of one user (by `userKey`). */
   sessionsOf(userKey: string): Promise<Set<string>>;
 }

@@ -1,9 +1,15 @@
 import { WS_CLOSE } from '@inv/contracts';
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { sessionPrefix } from '../domain/session-keys.js';
 import type { Connection } from './connection.js';
-import type { GatewayMetrics, SessionClaim, SessionRepository, StreamStateSource } from './ports.js';
+import type {
+  GatewayMetrics,
+  SessionBucketListener,
+  SessionClaim,
+  SessionRepository,
+  StreamStateSource,
+} from './ports.js';
 import { SessionTracker } from './sessions.js';
 
 /** A bucket that stores nothing and that no other instance writes to, with `overrides` for what a test looks at. */
@@ -14,7 +20,7 @@ function quietRepository(overrides: Partial<SessionRepository> = {}): SessionRep
     remove: async () => undefined,
     claim: async () => true,
     owner: async () => null,
-    watchClaims: async () => () => undefined,
+    watch: async () => () => undefined,
     sessionsOf: async () => new Set(),
     ...overrides,
   };
@@ -125,8 +131,8 @@ describe('claims of other instances', () => {
   it('closes the holder when a claim from a later bind lands, not when an earlier claim arrives late', async () => {
     let onClaim: (prefix: string, claim: SessionClaim) => void = () => undefined;
     const repository = quietRepository({
-      watchClaims: async (listener) => {
-        onClaim = listener;
+      watch: async (listener) => {
+        onClaim = listener.claimed;
         return () => undefined;
       },
     });
@@ -143,6 +149,58 @@ describe('claims of other instances', () => {
     expect(holder.closes).toEqual([]);
     onClaim(prefix, { owner: 'elsewhere-newer', since: since + 1 });
     expect(holder.closes).toEqual([WS_CLOSE.sessionTakenOver]);
+    await tracker.stop();
+  });
+});
+
+describe('a bucket made anew', () => {
+  /** A holder of `s-1` at position 90 of `product:p`, its position already stored, and the bucket's listener. */
+  async function heldSession(claimAgain: () => Promise<boolean>) {
+    const saved: string[] = [];
+    let listener: SessionBucketListener | null = null;
+    const repository = quietRepository({
+      watch: async (l) => {
+        listener = l;
+        return () => undefined;
+      },
+      save: async (_prefix, channel, cursor) => {
+        saved.push(`${channel}@${cursor}`);
+      },
+    });
+    const tracker = trackerOn(repository, 60_000);
+    await tracker.start();
+    const holder = fakeConnection('here');
+    await tracker.bind(holder.connection, 's-1');
+    holder.connection.subs.set('product:p', {
+      name: 'product:p',
+      implicit: false,
+      positioned: true,
+      position: 90,
+      acked: 90,
+      stored: 90,
+      ended: false,
+    } as never);
+    repository.claim = claimAgain;
+    return { tracker, holder, saved, recreated: () => listener!.recreated() };
+  }
+
+  it('claims the session again and writes a position it had already stored', async () => {
+    const claims: number[] = [];
+    const { tracker, holder, saved, recreated } = await heldSession(async () => claims.push(1) > 0);
+    recreated();
+    await vi.waitFor(() => expect(saved).toHaveLength(1));
+    expect(claims).toHaveLength(1);
+    expect(saved[0]).toMatch(/^product:p@/);
+    expect(holder.closes).toEqual([]);
+    await tracker.stop();
+  });
+
+  it('closes the holder with 4409 when a newer connection claimed the new bucket first, writing nothing', async () => {
+    const { tracker, holder, saved, recreated } = await heldSession(async () => false);
+    recreated();
+    await vi.waitFor(() => expect(holder.closes).toEqual([WS_CLOSE.sessionTakenOver]));
+    await tracker.flushAll();
+    expect(saved).toEqual([]);
     await tracker.stop();
   });
 });

@@ -47,7 +47,10 @@ export class SessionTracker {
   async start(): Promise<void> {
     this.timer ??= setInterval(() => void this.flushAll(), this.flushMs);
     this.timer.unref();
-    this.stopWatching ??= await this.repository.watchClaims((prefix, claim) => this.claimed(prefix, claim));
+    this.stopWatching ??= await this.repository.watch({
+      claimed: (prefix, claim) => this.claimed(prefix, claim),
+      recreated: () => void this.restore(),
+    });
   }
 
   /** A claim landed: a holder here whose bind began before it lost the session. */
@@ -55,6 +58,31 @@ export class SessionTracker {
     const holder = this.holders.get(prefix);
     // Earlier claims can still be on their way after a newer bind here: `since` tells which is newer.
     if (holder && holder.id !== claim.owner && holder.session!.since < claim.since) this.fence(holder);
+  }
+
+  /**
+   * The bucket was lost and made anew, without the positions and claims it held. Each holder here claims its
+   * session again, as of its bind (a newer connection elsewhere still wins), and writes every position it has:
+   * until then a reload elsewhere would find none and start at the live end.
+   */
+  private async restore(): Promise<void> {
+    this.logger.warn('the durable sessions bucket was made anew; writing the sessions held here again');
+    await Promise.all(
+      [...this.holders.values()].map(async (holder) => {
+        const session = holder.session!;
+        for (const subscription of holder.subs.values()) subscription.stored = -1;
+        try {
+          if (!(await this.repository.claim(session.prefix, holder.id, session.since))) {
+            if (this.holders.get(session.prefix) === holder) this.fence(holder);
+            return;
+          }
+        } catch (error) {
+          // Its positions are written at the next sweep all the same; the owner check lets them through.
+          this.logger.warn({ err: error }, 'could not claim a durable session again in the new bucket');
+        }
+        await this.flush(holder);
+      }),
+    );
   }
 
   /**
