@@ -49,6 +49,7 @@ export {
   databaseAndNatsReadiness,
   listenOn,
   runServiceMain,
+  streamRestorer,
 } from './runtime.js';
 export { PeriodicJob, type PeriodicJobOptions, type Worker } from './service/periodic-job.js';
 export {

@@ -24,15 +24,17 @@ export interface EventBusOptions {
   deadLetters?: boolean;
 }
 
+type EventBusConfig = Pick<
+  BaseConfig,
+  'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'
+>;
+
 /**
  * Connects to NATS (reconnecting forever) and brings the EVENTS stream (and, when asked, DEAD_LETTERS) up to the
  * configured settings.
  */
 export async function connectEventBus(
-  config: Pick<
-    BaseConfig,
-    'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'
-  >,
+  config: EventBusConfig,
   name: string,
   logger: Logger,
   options: EventBusOptions = {},
@@ -45,17 +47,45 @@ export async function connectEventBus(
     pass: config.NATS_PASSWORD,
   });
   try {
-    const jsm = await jetstreamManager(nc);
-    await ensureEventsStream(jsm, {
-      replicas: config.STREAM_REPLICAS,
-      maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
-    });
-    if (options.deadLetters) await ensureDeadLettersStream(jsm, { replicas: config.STREAM_REPLICAS });
+    await ensureEventBusStreams(nc, config, options);
   } catch (error) {
     await nc.close();
     throw error;
   }
   return nc;
+}
+
+async function ensureEventBusStreams(
+  nc: NatsConnection,
+  config: EventBusConfig,
+  options: EventBusOptions,
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await ensureEventsStream(jsm, {
+    replicas: config.STREAM_REPLICAS,
+    maxAgeMs: config.STREAM_MAX_AGE_HOURS * 3_600_000,
+  });
+  if (options.deadLetters) await ensureDeadLettersStream(jsm, { replicas: config.STREAM_REPLICAS });
+}
+
+/**
+ * Makes the event bus's streams again, as `connectEventBus` made them, when the server lost them (a single node's
+ * JetStream storage lost or wiped): the outbox relay calls it when no stream takes its publishes, the inbox
+ * consumer when its pull is interrupted. A running service then recovers without a restart. Calls made while one
+ * runs share it.
+ */
+export function streamRestorer(
+  nc: NatsConnection,
+  config: EventBusConfig,
+  options: EventBusOptions = {},
+): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  return () => {
+    running ??= ensureEventBusStreams(nc, config, options).finally(() => {
+      running = null;
+    });
+    return running;
+  };
 }
 
 /** `/readyz` of a service that needs its database and NATS. */

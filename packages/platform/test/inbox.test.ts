@@ -1,12 +1,13 @@
 import {
   DEAD_LETTERS_STREAM,
   type DomainEvent,
+  EVENTS_STREAM,
   type RedriveReply,
   redriveSubject,
   subjectOf,
 } from '@inv/contracts';
 import { eventually, testLogger } from '@inv/testkit';
-import { jetstream } from '@nats-io/jetstream';
+import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { headers } from '@nats-io/nats-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InboxConsumer, PermanentEventError } from '../src/index.js';
@@ -171,5 +172,29 @@ describe('inbox consumer', () => {
     expect(await redrive()).toEqual({ outcome: 'duplicate' });
     await c.stop();
     expect((await applied()).filter((v) => v === 7)).toHaveLength(1);
+  });
+
+  it("picks up its consumer reset by an operator and keeps the operator's: it never makes one again in the same stream", async () => {
+    const running = consumer();
+    await running.start();
+    await publishCopy(stockEvent('inbox-reset', 8), 1);
+    await eventually(async () => (await applied()).includes(8));
+
+    // What `invctl consumers reset --to-seq` does: delete, then create with the same settings from a sequence.
+    const jsm = await jetstreamManager(f.nc);
+    const { config, delivered } = await jsm.consumers.info(EVENTS_STREAM, 'test-inbox');
+    await jsm.consumers.delete(EVENTS_STREAM, 'test-inbox');
+    await jsm.consumers.add(EVENTS_STREAM, {
+      ...config,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: delivered.stream_seq + 1,
+    });
+    await publishCopy(stockEvent('inbox-reset', 9), 1);
+    // Its pull ends when the consumer is deleted; the loop finds the operator's (0.5 s here; 7.5 s when the pull
+    // waited for the consumer to come back).
+    await eventually(async () => (await applied()).includes(9), { timeoutMs: 15_000 });
+    await running.stop();
+    const after = await jsm.consumers.info(EVENTS_STREAM, 'test-inbox');
+    expect(after.config.deliver_policy).toBe(DeliverPolicy.StartSequence);
   });
 });

@@ -1,3 +1,5 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TransferEventData } from '@inv/contracts';
 import { eventually } from '@inv/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +13,7 @@ import {
   uniqueId,
 } from './support.js';
 
-describe('transfer service while NATS is down', () => {
+describe('transfer service across NATS faults', () => {
   let f: TransferFixture;
   beforeAll(async () => {
     f = await transferFixture();
@@ -54,5 +56,34 @@ describe('transfer service while NATS is down', () => {
     const next = await api.create(newTransferBody([{ productId: uniqueId('p'), quantity: 1 }]));
     await publishAnswer(f.nc, reservedAnswer(await api.must(next.body.transferId, 'approve')));
     await api.until(next.body.transferId, (t) => t.reservationStatus === 'reserved', 'answer after outage');
+  });
+
+  /**
+   * A server that comes back without its JetStream storage (a single node's disk lost or wiped): its streams and
+   * consumers are gone, and the service makes them again without a restart.
+   */
+  it('publishes what the outbox held into a new EVENTS stream and applies answers again, without a restart', async () => {
+    const api = f.api;
+    const server = f.nats.server!;
+    const created = await api.create(newTransferBody([{ productId: uniqueId('p'), quantity: 2 }]));
+    const id = created.body.transferId;
+    await f.outboxDrained();
+
+    await server.kill('SIGKILL');
+    rmSync(join(server.storeDir, 'js'), { recursive: true, force: true });
+    const approved = await api.must(id, 'approve');
+    await server.launch();
+
+    // Only `approved` was in the outbox when the storage went: the new stream starts with it.
+    const stored = await f.eventsOf(id);
+    expect(stored.map((s) => s.event.type)).toEqual(['transfer.approved']);
+    expect(stored.map((s) => (s.event.data as TransferEventData).version)).toEqual([2]);
+    await f.outboxDrained();
+
+    await publishAnswer(f.nc, reservedAnswer(approved));
+    await api.until(id, (t) => t.reservationStatus === 'reserved', 'answer after the storage loss');
+    await eventually(async () => (await api.call('GET', '/readyz', { token: null })).status === 200, {
+      message: 'ready again',
+    });
   });
 });

@@ -15,6 +15,7 @@ import {
   OutboxRelay,
   registerOutboxGauges,
   relayLockKey,
+  streamRestorer,
 } from '@inv/platform';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
@@ -68,6 +69,7 @@ export async function startWebhooksService(
     logger,
     registry,
     lockKey: relayLockKey('webhooks'),
+    restoreStreams: streamRestorer(nc, config),
   });
   registerOutboxGauges(registry, orm);
   const bridge = new WebhookBridge({

@@ -1,3 +1,5 @@
+import { EVENTS_STREAM } from '@inv/contracts';
+import { ensureEventsStream } from '@inv/platform';
 import {
   createTestDatabase,
   eventually,
@@ -10,6 +12,7 @@ import {
   type TestNats,
   testLogger,
 } from '@inv/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -406,6 +409,23 @@ describe('webhook bridge', () => {
       return metrics.match(lagLine)?.[1] === '0' ? metrics : null;
     });
     expect(lag).toMatch(new RegExp(`webhook_deliveries_total\\{endpoint="${endpointId}"[^}]*\\} \\d+`));
+    await api('DELETE', `/api/webhooks/${endpointId}`);
+  });
+
+  // Last: the stream it deletes is every other test's too.
+  it("delivers again from a stream made anew after the server lost its storage, from that stream's first event", async () => {
+    const r = await receiver();
+    const endpointId = await register(r.url, ['inventory.low_stock'], ['W7']);
+    const first = await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(() => r.requests.length >= 1, { message: 'the delivery before the loss' });
+
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(EVENTS_STREAM);
+    // As a service's relay or consumer makes it on finding it gone; published at once, before the bridge's next pass.
+    await ensureEventsStream(jsm);
+    const after = await publishStockEvent(nc, 'inventory.low_stock', 'W7');
+    await eventually(() => r.uniqueIds().length >= 2, { message: 'the delivery from the new stream' });
+    expect(r.uniqueIds()).toEqual([first.id, after.id]);
     await api('DELETE', `/api/webhooks/${endpointId}`);
   });
 });

@@ -44,6 +44,8 @@ export interface InboxConsumerOptions {
   afterCommit?: () => void;
   /** Pauses between attempts at an event that keeps failing (capped exponential backoff with jitter). */
   retry?: { baseMs: number; maxMs: number };
+  /** Makes the streams again when the server lost them (see `streamRestorer`); the consumer is then made again. */
+  restoreStreams?: () => Promise<void>;
 }
 
 interface Metrics {
@@ -100,6 +102,8 @@ export class InboxConsumer {
   private readonly metrics: Metrics | null;
   /** When the event now being retried first failed. */
   private failingSince: number | null = null;
+  /** The stream's creation time when this consumer was made: a new one (the server lost its storage) lacks it. */
+  private streamCreated: string | null = null;
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.logger = options.logger.child({ component: 'inbox', consumer: options.durable.name });
@@ -107,7 +111,9 @@ export class InboxConsumer {
   }
 
   async start(): Promise<void> {
-    await ensureDurableConsumer(await jetstreamManager(this.options.nc), this.options.durable);
+    const jsm = await jetstreamManager(this.options.nc);
+    await ensureDurableConsumer(jsm, this.options.durable);
+    this.streamCreated = (await jsm.streams.info(this.stream)).created;
     this.redrive ??= this.options.nc.subscribe(redriveSubject(this.options.durable.name), {
       queue: 'redrive',
       callback: (error, msg) => {
@@ -141,13 +147,16 @@ export class InboxConsumer {
     let failures = 0;
     while (!this.stopping) {
       try {
-        const consumer = await js.consumers.get(
-          this.options.durable.stream ?? EVENTS_STREAM,
-          this.options.durable.name,
-        );
+        const consumer = await js.consumers.get(this.stream, this.options.durable.name);
         // Short pulls: after a server restart nats.js re-checks the consumer with a backoff of up to `expires`,
         // so the default 30 s would stall the saga for as long.
-        this.messages = await consumer.consume({ max_messages: 32, expires: PULL_EXPIRES_MS });
+        // A consumer or stream that is gone (the server lost its storage) ends the pull, and is made again below:
+        // by default nats.js would wait for it to come back, and nothing would ever make it.
+        this.messages = await consumer.consume({
+          max_messages: 32,
+          expires: PULL_EXPIRES_MS,
+          abort_on_missing_resource: true,
+        });
         for await (const msg of this.messages) {
           await this.process(msg);
           failures = 0;
@@ -158,7 +167,32 @@ export class InboxConsumer {
         failures++;
         this.logger.warn({ err: error, failures }, 'consumer interrupted; resuming');
         await sleep(backoffDelay(failures, 200, 5_000), this.abort.signal);
+        if (!this.stopping) await this.restore();
       }
+    }
+  }
+
+  private get stream(): string {
+    return this.options.durable.stream ?? EVENTS_STREAM;
+  }
+
+  /**
+   * A server that lost its storage lost the streams and this consumer with them: the streams are made again where
+   * missing, and in a stream made anew (its creation time changed) so is this consumer, from its start. A consumer
+   * deleted from the same stream stays deleted: that is an operator's `delete`, or a `reset`, which makes its own.
+   * While NATS is away this fails, and the next interruption looks again.
+   */
+  private async restore(): Promise<void> {
+    try {
+      await this.options.restoreStreams?.();
+      const jsm = await jetstreamManager(this.options.nc);
+      const { created } = await jsm.streams.info(this.stream);
+      if (created === this.streamCreated) return;
+      await ensureDurableConsumer(jsm, this.options.durable);
+      this.streamCreated = created;
+      this.logger.warn('the stream was made anew; this consumer was made again in it');
+    } catch (error) {
+      this.logger.debug({ err: error }, 'could not check the stream and consumer yet');
     }
   }
 

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Counter, Histogram, Registry } from 'prom-client';
 import { counter, histogram } from '../metrics.js';
-import { StreamPublisher } from '../nats/stream-publisher.js';
+import { StreamPublishError, StreamPublisher } from '../nats/stream-publisher.js';
 import { backoffDelay } from '../retry.js';
 import { MarkQueue, type Published } from './mark-queue.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './writer.js';
@@ -28,6 +28,8 @@ export interface OutboxRelayOptions {
   retentionMs?: number;
   /** How long an acked row may wait for rows acked after it, to be marked published by the same UPDATE. */
   markDelayMs?: number;
+  /** Makes the streams again when no stream took a publish (the server lost them): see `streamRestorer`. */
+  restoreStreams?: () => Promise<void>;
 }
 
 interface Row {
@@ -66,7 +68,8 @@ export class OutboxRelay {
   private readonly marks: MarkQueue;
   /** Set by the first failed publish or mark: nothing more is published until the relay has settled. */
   private failure: unknown = null;
-  private readonly o: Required<Omit<OutboxRelayOptions, 'registry'>>;
+  private readonly o: Required<Omit<OutboxRelayOptions, 'registry' | 'restoreStreams'>> &
+    Pick<OutboxRelayOptions, 'restoreStreams'>;
   private readonly published?: Counter;
   private readonly failures?: Counter;
   private readonly lag?: Histogram;
@@ -163,7 +166,9 @@ export class OutboxRelay {
       try {
         if (this.failure) {
           failures++;
+          const streamMissing = this.failure instanceof StreamPublishError && this.failure.noResponders;
           await this.settle();
+          if (streamMissing) await this.restoreStreams();
           await this.idle(backoffDelay(failures, 100, 5_000), false);
           continue;
         }
@@ -312,6 +317,23 @@ export class OutboxRelay {
         }
       }
       this.chains.delete(key);
+    }
+  }
+
+  /**
+   * No stream took a publish: the server lost its streams (or none was ever made), and the rows would wait until a
+   * restart made them. A cluster electing a leader answers the same way; making a stream that exists is harmless.
+   */
+  private async restoreStreams(): Promise<void> {
+    if (!this.o.restoreStreams) return;
+    try {
+      await this.o.restoreStreams();
+      this.o.logger.warn('no stream took the outbox publishes; the event streams were made where missing');
+    } catch (error) {
+      this.o.logger.warn(
+        { err: error },
+        'no stream took the outbox publishes, and they could not be made again',
+      );
     }
   }
 

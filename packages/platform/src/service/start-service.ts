@@ -15,7 +15,13 @@ import { RetentionWatch } from '../nats/retention.js';
 import type { DurableOptions } from '../nats/streams.js';
 import { registerOutboxGauges } from '../outbox/metrics.js';
 import { OutboxRelay, relayLockKey } from '../outbox/relay.js';
-import { closeConnections, connectEventBus, databaseAndNatsReadiness, listenOn } from '../runtime.js';
+import {
+  closeConnections,
+  connectEventBus,
+  databaseAndNatsReadiness,
+  listenOn,
+  streamRestorer,
+} from '../runtime.js';
 import type { Worker } from './periodic-job.js';
 
 /** The settings the template reads; each service's configuration extends these. */
@@ -129,6 +135,7 @@ export async function startService<C extends ServiceConfig, X>(
   if (options.migrate ?? true) await migrateServiceDatabase(service, config, logger);
   const registry = createMetricsRegistry(name);
   const nc = await connectEventBus(config, name, logger, { deadLetters: true });
+  const restoreStreams = streamRestorer(nc, config, { deadLetters: true });
   const orm = await createOrm(ormOptions(service, config, logger));
 
   const relay = new OutboxRelay({
@@ -137,6 +144,7 @@ export async function startService<C extends ServiceConfig, X>(
     logger,
     registry,
     lockKey: relayLockKey(name),
+    restoreStreams,
   });
   registerOutboxGauges(registry, orm);
   // The relay wakes itself when it leads, or passes one coalesced NOTIFY to the instance that does.
@@ -151,6 +159,7 @@ export async function startService<C extends ServiceConfig, X>(
     handle: service.inbox.handler(logger),
     afterCommit: notify,
     retry: { baseMs: config.INBOX_RETRY_BASE_MS, maxMs: config.INBOX_RETRY_MAX_MS },
+    restoreStreams,
   });
   const purger = new TablePurger({
     orm,

@@ -6,7 +6,14 @@ import {
   DomainError,
   EVENTS_STREAM,
 } from '@inv/contracts';
-import { type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import {
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+} from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -56,6 +63,8 @@ export class WebhookBridge {
   private jsm!: JetStreamManager;
   private timer: NodeJS.Timeout | null = null;
   private syncing: Promise<void> | null = null;
+  /** The EVENTS stream's creation time at the last pass. */
+  private streamCreated: string | null = null;
 
   constructor(
     private readonly deps: {
@@ -113,11 +122,15 @@ export class WebhookBridge {
   }
 
   private async syncOnce(options: { createConsumers: boolean }): Promise<void> {
+    const remade = await this.eventsStreamRemade();
     const endpoints = await this.deps.store.listEndpoints();
     const active = new Set<string>();
     for (const endpoint of endpoints) {
       if (endpoint.state !== 'active') continue;
       active.add(endpoint.endpointId);
+      // Everything in a stream made anew came after the loss: the endpoint gets it all, from its start.
+      if (remade)
+        await ensureEndpointConsumer(this.jsm, endpoint.endpointId, this.ackWaitMs, DeliverPolicy.All);
       if (this.workers.has(endpoint.endpointId)) continue;
       if (options.createConsumers || (await this.consumerExists(endpoint.endpointId)))
         await this.startWorker(endpoint);
@@ -260,6 +273,24 @@ export class WebhookBridge {
     const worker = this.workers.get(endpointId);
     this.workers.delete(endpointId);
     await worker?.stop();
+  }
+
+  /**
+   * Whether the EVENTS stream is a new one since the last pass (its creation time changed): a server that lost its
+   * storage lost every endpoint's consumer with it, and no registration will make them again. Not a deletion of
+   * one consumer, which is never undone. A stream still missing is made by the services' relays and consumers.
+   */
+  private async eventsStreamRemade(): Promise<boolean> {
+    const info = await this.jsm.streams.info(EVENTS_STREAM).catch((error: unknown) => {
+      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
+      throw error;
+    });
+    if (!info) return false;
+    const remade = this.streamCreated !== null && info.created !== this.streamCreated;
+    this.streamCreated = info.created;
+    if (remade)
+      this.deps.logger.warn('the EVENTS stream was made anew; making every active endpoint consumer again');
+    return remade;
   }
 
   private async consumerExists(endpointId: string): Promise<boolean> {

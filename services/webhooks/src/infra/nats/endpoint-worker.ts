@@ -37,7 +37,13 @@ export const isConsumerNotFound = (error: unknown) =>
  * flight, the delivery count. One message at a time (max_ack_pending 1) keeps the endpoint's order; the whole
  * stream is its filter (one filter per consumer on NATS 2.9) and the event types and warehouses are checked here.
  */
-export async function ensureEndpointConsumer(jsm: JetStreamManager, endpointId: string, ackWaitMs: number) {
+export async function ensureEndpointConsumer(
+  jsm: JetStreamManager,
+  endpointId: string,
+  ackWaitMs: number,
+  /** From registration on (`New`): an endpoint is not sent the stream's history; `All` for a stream made anew. */
+  deliverPolicy: DeliverPolicy = DeliverPolicy.New,
+) {
   const name = consumerNameOf(endpointId);
   try {
     await jsm.consumers.info(EVENTS_STREAM, name);
@@ -46,8 +52,7 @@ export async function ensureEndpointConsumer(jsm: JetStreamManager, endpointId: 
     await jsm.consumers.add(EVENTS_STREAM, {
       durable_name: name,
       ack_policy: AckPolicy.Explicit,
-      // From registration on: an endpoint is not sent the stream's history.
-      deliver_policy: DeliverPolicy.New,
+      deliver_policy: deliverPolicy,
       ack_wait: nanos(ackWaitMs),
       max_deliver: -1,
       max_ack_pending: 1,
