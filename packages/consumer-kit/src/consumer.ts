@@ -88,12 +88,15 @@ export async function findRetentionGap(jsm: JetStreamManager, durable: string): 
 export class EventConsumer<Tx> {
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
+  /** The stream's creation time when the consumer was bound: a new one (the server lost its storage) lacks it. */
+  private streamCreated: string | null = null;
 
   constructor(private readonly options: EventConsumerOptions<Tx>) {}
 
   async start(): Promise<void> {
     const jsm = await jetstreamManager(this.options.nc);
     const binding = await bindConsumer(jsm, this.options as EventConsumerOptions<unknown>);
+    this.streamCreated = (await jsm.streams.info(EVENTS_STREAM)).created;
     // A new consumer has missed nothing: it starts where it was told to.
     const gap = binding === 'bound' ? await findRetentionGap(jsm, this.options.durable) : null;
     if (gap) {
@@ -113,7 +116,8 @@ export class EventConsumer<Tx> {
   }
 
   private async run(): Promise<void> {
-    const consumer = await jetstream(this.options.nc).consumers.get(EVENTS_STREAM, this.options.durable);
+    const bind = () => jetstream(this.options.nc).consumers.get(EVENTS_STREAM, this.options.durable);
+    let consumer = await bind();
     let failures = 0;
     while (!this.abort.signal.aborted) {
       try {
@@ -125,8 +129,24 @@ export class EventConsumer<Tx> {
         failures++;
         this.log('warn', 'consumer pull failed; retrying', { error: (error as Error).message });
         await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** failures)));
+        if (await this.rebindInNewStream().catch(() => false)) consumer = await bind();
       }
     }
+  }
+
+  /**
+   * A NATS server that lost its storage comes back without the stream and this consumer; once a producer has
+   * made the stream again (its creation time changed), the consumer is made again in it, from its first event:
+   * all of it came after the loss. A consumer deleted from the same stream stays deleted (an operator's doing).
+   */
+  private async rebindInNewStream(): Promise<boolean> {
+    const jsm = await jetstreamManager(this.options.nc);
+    const { created } = await jsm.streams.info(EVENTS_STREAM);
+    if (created === this.streamCreated) return false;
+    await bindConsumer(jsm, { ...(this.options as EventConsumerOptions<unknown>), startAt: 'all' });
+    this.streamCreated = created;
+    this.log('warn', 'the EVENTS stream was made anew; this consumer was made again from its start');
+    return true;
   }
 
   private async process(msg: JsMsg): Promise<void> {

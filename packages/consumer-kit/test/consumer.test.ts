@@ -120,6 +120,25 @@ describe('event consumer', () => {
     expect(await effects()).toEqual([a.id, b.id]);
   });
 
+  it('goes on in a stream made anew after the server lost its storage, from its first event', async () => {
+    const kit = consumer('kit-remade', record);
+    await kit.start();
+    const a = lowStock('W1');
+    await publish(a);
+    await eventually(async () => (await effects()).includes(a.id));
+
+    const jsm = await jetstreamManager(nc);
+    await jsm.streams.delete(EVENTS_STREAM);
+    await jsm.streams.add({ ...eventsStreamConfig(), max_msgs: 5 });
+    const b = lowStock('W1');
+    await publish(b);
+    await eventually(async () => (await effects()).includes(b.id), {
+      message: 'the event of the new stream',
+    });
+    await kit.stop();
+    expect(await effects()).toEqual([a.id, b.id]);
+  });
+
   it('rolls back a failed handler with its id and applies the event on redelivery', async () => {
     let calls = 0;
     const kit = consumer('kit-retry', async (e, tx) => {
