@@ -329,16 +329,19 @@ describe('order reservations', () => {
     expect(await record(id)).toMatchObject({ version: 3 });
   });
 
+  /** 2 units of `key` held by a shop integration's token (a caller other than the test's default). */
+  const heldByShop = async (key: ReturnType<typeof uniqueKey>, reference: string) =>
+    (
+      await f.api('POST', '/api/reservations', {
+        claims: { sub: 'shop-integration' },
+        body: { reference, lines: [{ ...key, quantity: 2 }] },
+      })
+    ).body as { reservationId: string; lines: { lineId: string }[] };
+
   it("refuses a clerk releasing another caller's reservation (403, nothing moves); its creator or a manager may", async () => {
     const key = uniqueKey();
     const id = await stock(key, 5);
-    const held = async (reference: string) =>
-      (
-        await f.api('POST', '/api/reservations', {
-          claims: { sub: 'shop-integration' },
-          body: { reference, lines: [{ ...key, quantity: 2 }] },
-        })
-      ).body.reservationId as string;
+    const held = async (reference: string) => (await heldByShop(key, reference)).reservationId;
     const byShop = await held('order-r1');
     const release = (reservationId: string, claims: { sub: string; roles: ('clerk' | 'manager')[] }) =>
       f.api('POST', `/api/reservations/${reservationId}/release`, { claims, body: { reason: 'why' } });
@@ -358,6 +361,33 @@ describe('order reservations', () => {
     const another = await held('order-r2');
     expect((await release(another, { sub: 'manager-1', roles: ['manager'] })).body.status).toBe('released');
     expect(await record(id)).toMatchObject({ quantityAvailable: 5, quantityReserved: 0 });
+  });
+
+  it("refuses a clerk's partial commit of another caller's reservation that would release stock (403, nothing moves); a full commit is theirs to make", async () => {
+    const key = uniqueKey();
+    const id = await stock(key, 5);
+    const clerk = { sub: 'clerk-2', roles: ['clerk' as const] };
+    const hold = await heldByShop(key, 'order-c1');
+    const commit = (reservationId: string, body: unknown) =>
+      f.api('POST', `/api/reservations/${reservationId}/commit`, { claims: clerk, body });
+
+    // A commit of nothing releases the whole line: a release by another door.
+    for (const quantity of [0, 1]) {
+      const refused = await commit(hold.reservationId, {
+        lines: [{ lineId: hold.lines[0]!.lineId, quantity }],
+      });
+      expect(refused.status, `commit ${quantity} of 2`).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'NOT_THE_CREATOR' } });
+    }
+    expect((await f.api('GET', `/api/reservations/${hold.reservationId}`)).body.status).toBe('active');
+    expect(await record(id)).toMatchObject({ quantityAvailable: 3, quantityReserved: 2, version: 2 });
+
+    const whole = await commit(hold.reservationId, {
+      lines: [{ lineId: hold.lines[0]!.lineId, quantity: 2 }],
+    });
+    expect(whole.status).toBe(200);
+    expect(whole.body.status).toBe('committed');
+    expect(await record(id)).toMatchObject({ quantityAvailable: 3, quantityReserved: 0 });
   });
 
   it('extends an active reservation and announces it with the version its record holds', async () => {

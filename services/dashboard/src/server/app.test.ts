@@ -47,10 +47,10 @@ describe('dashboard server: reservation release and demo controls, with the serv
       .setIssuedAt()
       .setExpirationTime('1h')
       .sign(new TextEncoder().encode(secret));
-  const release = async (roles: string[] | null) =>
+  const release = async (roles: string[] | null, action: 'release' | 'commit' = 'release') =>
     app.inject({
       method: 'POST',
-      url: '/api/reservations/res-1/release',
+      url: `/api/reservations/res-1/${action}`,
       headers: roles ? { authorization: `Bearer ${await tokenWith(roles)}` } : {},
       payload: { reason: 'test' },
     });
@@ -84,6 +84,12 @@ describe('dashboard server: reservation release and demo controls, with the serv
     }
   });
 
+  it('refuses a commit by a clerk too: a partial commit gives back to sale what it does not name', async () => {
+    const res = await release(['clerk'], 'commit');
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'FORBIDDEN', details: { requiredRoles: ['manager', 'admin'] } });
+  });
+
   it("passes a manager's release, and one without a token, on to the inventory service", async () => {
     // Nothing listens upstream: the request reaching it fails to connect (or answers 5xx), never 403.
     const reachesUpstream = (roles: string[] | null) =>
@@ -96,7 +102,7 @@ describe('dashboard server: reservation release and demo controls, with the serv
     expect(await reachesUpstream(null)).toBe(true);
   });
 
-  it('lets a clerk read reservations through the proxy: only release is gated', async () => {
+  it('lets a clerk read reservations through the proxy: only release and commit are gated', async () => {
     const res = await app.inject({
       url: '/api/reservations/res-1',
       headers: { authorization: `Bearer ${await tokenWith(['clerk'])}` },

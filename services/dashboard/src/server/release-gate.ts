@@ -5,7 +5,11 @@ import { decodeJwt } from 'jose';
 /** Who may release an order reservation from the dashboard; `/config.json` tells the page the same list. */
 export const RELEASE_ROLES = ['manager', 'admin'] as const;
 
-const RELEASE_PATH = /^\/api\/reservations\/[^/?]+\/release(?:\?|$)/;
+/**
+ * A release, and a commit: a partial commit gives back what it does not name (a commit of nothing is a release),
+ * and this gate cannot see the body, so every commit through the dashboard is a manager's too.
+ */
+const RELEASE_PATH = /^\/api\/reservations\/[^/?]+\/(?:release|commit)(?:\?|$)/;
 
 /**
  * The inventory service lets a reservation's creator (a shop integration letting a cart go) or a manager
@@ -27,7 +31,11 @@ export function refuseReleaseByNonManager(method: string, url: string, authoriza
   }
   const allowed = Array.isArray(roles) && roles.some((role) => RELEASE_ROLES.includes(role));
   if (allowed) return null;
-  return errorBody('FORBIDDEN', 'releasing a reservation from the dashboard takes the manager role', {
-    details: { requiredRoles: [...RELEASE_ROLES] },
-  });
+  return errorBody(
+    'FORBIDDEN',
+    'releasing or committing a reservation from the dashboard takes the manager role',
+    {
+      details: { requiredRoles: [...RELEASE_ROLES] },
+    },
+  );
 }

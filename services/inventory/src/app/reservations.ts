@@ -24,6 +24,7 @@ import {
   planCommit,
   quantitiesPerRecord,
   type ReservationAction,
+  releasesHeldStock,
   reservationDeltas,
 } from '../domain/reservation.js';
 import type { StockDelta } from '../domain/stock.js';
@@ -281,7 +282,8 @@ export async function transitionReservation(
   const row = await findReservation(em, reservationId, true);
   if (!row) throw notFound(reservationId);
   assertSees(caller.claims, row);
-  if (input.action === 'release') assertMayRelease(caller.claims, caller.actor, row);
+  const partial = input.action === 'commit' ? input.lines : undefined;
+  if (releasesHeldStock(input.action, row.lines, partial)) assertMayRelease(caller.claims, caller.actor, row);
   return reservationDto(await transitionLocked(em, row, input, caller, now));
 }
 

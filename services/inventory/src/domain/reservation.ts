@@ -79,6 +79,20 @@ export function assertMayRelease(
   );
 }
 
+/**
+ * Whether a transition gives held stock back to sale: a release, or a commit naming less than a line holds (the
+ * rest is released). Either takes the release rule (`assertMayRelease`): a partial commit of nothing is a release.
+ */
+export function releasesHeldStock(
+  action: ReservationAction,
+  lines: readonly HeldLine[],
+  partial: readonly { lineId: string; quantity: number }[] | undefined,
+): boolean {
+  if (action === 'release') return true;
+  if (action !== 'commit') return false;
+  return planCommit(lines, partial).some((outcome) => outcome.released > 0);
+}
+
 export function expiryAfter(now: Date, expiresInSeconds: number): Date {
   return new Date(now.getTime() + expiresInSeconds * 1000);
 }
