@@ -16,13 +16,19 @@ import type { ChannelHub, HubMember } from './hub.js';
 /** Live frames a catching-up client may have held back; beyond this the catch-up reads further instead. */
 const HELD_MAX_BYTES = 256 * 1024;
 
+/** A live frame held back, with the warehouses its event concerns: the claims may change before it is sent. */
+interface HeldFrame {
+  frame: Frame;
+  warehouses: readonly string[];
+}
+
 /**
  * One channel of one connection: its state (see `ChannelState`), its hub membership, which follows the state,
  * the live frames held back while it catches up, and how far the client got.
  */
 export class ClientChannel implements HubMember {
   private current: ChannelState = 'pending';
-  private held: SeqBuffer<Frame> | null = null;
+  private held: SeqBuffer<HeldFrame> | null = null;
   private sentUpTo = 0;
   private ackedUpTo = 0;
   /** Position last written to the durable session (the session tracker's bookkeeping). */
@@ -68,7 +74,7 @@ export class ClientChannel implements HubMember {
   /** Joins the hub with live frames held back: the position is looked up, or the catch-up follows at once. */
   hold(): void {
     this.step('hold');
-    this.held = new SeqBuffer(HELD_MAX_BYTES, (frame) => frame.length);
+    this.held = new SeqBuffer<HeldFrame>(HELD_MAX_BYTES, (held) => held.frame.length);
     this.hub.attach(this);
   }
 
@@ -97,14 +103,17 @@ export class ClientChannel implements HubMember {
     this.sentUpTo = seq;
   }
 
-  /** Ends the catch-up: sends the held live frames past `after` not sent yet; returns how many were sent. */
+  /**
+   * Ends the catch-up: sends the held live frames past `after` not sent yet, each checked against the claims as
+   * they are now (a token refreshed during the catch-up may have narrowed them); returns how many were sent.
+   */
   goLive(after: number): number {
     const held = this.held?.takeAfter(after) ?? [];
     this.step('go-live');
     this.held = null;
     let sent = 0;
-    for (const [seq, frame] of held) {
-      if (seq <= this.sentUpTo) continue;
+    for (const [seq, { frame, warehouses }] of held) {
+      if (seq <= this.sentUpTo || !canSeeEvent(this.connection.scope, warehouses)) continue;
       this.sentUpTo = seq;
       if (this.connection.send(frame)) sent++;
     }
@@ -128,7 +137,7 @@ export class ClientChannel implements HubMember {
   offer(event: StoredEvent, frame: Frame): boolean {
     if (!canSeeEvent(this.connection.scope, event.warehouses)) return false;
     if (holdsLiveEvents(this.current)) {
-      this.held?.push(event.seq, frame);
+      this.held?.push(event.seq, { frame, warehouses: event.warehouses });
       return false;
     }
     if (this.current !== 'live' || event.seq <= this.sentUpTo) return false;
