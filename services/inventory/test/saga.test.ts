@@ -1,7 +1,8 @@
 import { createEvent, DURABLE_CONSUMERS, EVENTS_STREAM, subjectOf } from '@inv/contracts';
-import { eventually, readStoredEvents } from '@inv/testkit';
+import { eventually, readStoredEvents, testLogger } from '@inv/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransferSagaHandler } from '../src/app/transfer-saga.js';
 import { type InventoryFixture, inventoryFixture, ledgerBalances } from './support.js';
 import { DESTINATION, newTransfer, SOURCE } from './transfer-events.js';
 
@@ -181,6 +182,45 @@ describe('transfer saga (inventory side)', () => {
     expect(kinds.map((k) => k.movement_type)).toEqual(['reservation', 'transfer_out', 'transfer_in']);
     await f.outboxDrained();
     expect((await answers(t.transferId)).map((e) => e.type)).toEqual(['inventory.reserved']);
+  });
+
+  it('books a step once when two events of one transfer are applied at the same time (a reconciliation beside the consumer)', async () => {
+    await seed('race-a', 10);
+    const other = newTransfer([{ productId: 'race-a', quantity: 4 }]);
+    const t = newTransfer([{ productId: 'race-a', quantity: 4 }]);
+    await publish(other.event('transfer.approved', 'approved'));
+    await publish(t.event('transfer.approved', 'approved'));
+    await settled();
+    expect(await stock('race-a', SOURCE)).toEqual({ available: 2, reserved: 8 });
+
+    // Applied as the inbox does, each in its own transaction: the first holds its transaction open.
+    const handle = new TransferSagaHandler(testLogger('saga-race')).handle;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let shippedApplied!: () => void;
+    const shippedIn = new Promise<void>((resolve) => {
+      shippedApplied = resolve;
+    });
+    const first = f.service.orm.em.fork().transactional(async (em) => {
+      await handle(em, t.event('transfer.shipped', 'shipped'));
+      shippedApplied();
+      await held;
+    });
+    await shippedIn;
+    const second = f.service.orm.em
+      .fork()
+      .transactional((em) => handle(em, t.event('transfer.received', 'received')));
+    // The second waits on a lock the first holds (before the fix, on a reservation row, having read the saga).
+    await eventually(
+      async () =>
+        (await f.sql<{ n: number }>('select count(*)::int as n from pg_locks where not granted'))[0]!.n > 0,
+    );
+    release();
+    await Promise.all([first, second]);
+    // The other transfer's hold of 4 is intact: the shipment took its 4 once.
+    expect(await stock('race-a', SOURCE)).toEqual({ available: 2, reserved: 4 });
   });
 
   it('keeps every record equal to the sum of its ledger', async () => {

@@ -28,6 +28,7 @@ import {
   findReservations,
   findSaga,
   insertReservations,
+  lockSaga,
   saveSaga,
   updateReservation,
 } from '../infra/db/sagas.js';
@@ -93,6 +94,7 @@ export class TransferSagaHandler {
   readonly handle = async (em: EntityManager, event: DomainEvent): Promise<void> => {
     if (!isTransferEvent(event)) return;
     const transfer = event.data;
+    await lockSaga(em, transfer.transferId);
     const saga = await findSaga(em, transfer.transferId);
     const decision = decideSagaSteps(event.type, transfer.version, saga);
     if ('ignore' in decision) {
