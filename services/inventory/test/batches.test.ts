@@ -64,6 +64,11 @@ describe('batches', () => {
     expect((await addBatch({ batchNumber: '', quantity: 1, expiresAt: '2031-01-01' })).body.field).toBe(
       'batchNumber',
     );
+    // ISO strings that parse but that PostgreSQL cannot store (year 0; year 10000 in UTC) were 500s.
+    for (const expiresAt of ['0000-01-01', '9999-12-31T23:00:00-02:00']) {
+      const refused = await addBatch({ batchNumber: 'x', quantity: 1, expiresAt });
+      expect([expiresAt, refused.status, refused.body.field]).toEqual([expiresAt, 400, 'expiresAt']);
+    }
     const unknown = await addBatch({ batchNumber: 'x', quantity: 1, expiresAt: '2031-01-01' }, 'missing');
     expect(unknown.status).toBe(404);
   });
@@ -188,5 +193,28 @@ describe('batches', () => {
     expect(await remaining()).toEqual({ 'F-soon': 0, 'F-later': 1 });
     expect((await f.adjust({ ...key, quantity: 5, movementType: 'adjustment' })).status).toBe(200);
     expect(await remaining()).toEqual({ 'F-soon': 0, 'F-later': 1 });
+  });
+
+  it('gives a batch added to a record below zero only what covers more than the deficit', async () => {
+    const key = { productId: 'neg-batch', warehouseId: 'wh-neg' };
+    const short = await f.api('POST', '/api/inventory/adjust', {
+      body: { ...key, quantity: 5, movementType: 'out', allowNegative: true },
+      claims: { roles: ['manager'] },
+    });
+    expect(short.status).toBe(200);
+    const id = short.body.inventory.inventoryId;
+    const added = await addBatch(
+      { batchNumber: 'N-1', quantity: 10, expiresAt: inDays(30).toISOString() },
+      id,
+    );
+    expect(added.body.inventory.quantityAvailable).toBe(5);
+    // Before, the batch held all 10 while the record had 5: an `out 5` left 0 on hand and 5 in the batch.
+    expect(added.body.batch).toMatchObject({ quantity: 10, remaining: 5 });
+    expect((await f.adjust({ ...key, quantity: 5, movementType: 'out' })).status).toBe(200);
+    const [left] = await f.sql<{ remaining: string }>(
+      'select remaining from inventory_batch where inventory_id = ?',
+      [id],
+    );
+    expect(Number(left!.remaining)).toBe(0);
   });
 });

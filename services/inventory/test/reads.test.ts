@@ -122,6 +122,18 @@ describe('reads', () => {
     expect(unknownLedger.body).toMatchObject({ code: 'NOT_FOUND' });
     const badCursor = await f.api('GET', '/api/inventory?after=bm90LWEtY3Vyc29y');
     expect(badCursor.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'after' });
+    // Cursors and searches PostgreSQL cannot take (a NUL in text, a year it cannot store) were 500s.
+    const cursor = (position: unknown) => Buffer.from(JSON.stringify(position)).toString('base64url');
+    for (const path of [
+      '/api/products?q=%00',
+      '/api/warehouses?q=a%00',
+      `/api/inventory?after=${cursor(['\u0000'])}`,
+      `/api/inventory/low-stock?after=${cursor([1, '\u0000'])}`,
+      `/api/inventory/${ids['a-v2']}/batches?after=${cursor(['-200000-01-01T00:00:00Z', 'x'])}`,
+    ]) {
+      const refused = await f.api('GET', path);
+      expect([path, refused.status, refused.body.code]).toEqual([path, 400, 'VALIDATION_FAILED']);
+    }
     const badLimit = await f.api('GET', '/api/inventory?limit=0');
     expect(badLimit.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'limit' });
     const badId = await f.api('GET', '/api/inventory/variant/v.1');

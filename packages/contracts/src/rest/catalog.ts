@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { Id } from '../ids.js';
-import { PageQuery, pageOf } from './common.js';
+import { PageQuery, pageOf, Text } from './common.js';
 
 /** `GET /api/warehouses` and `GET /api/products`: a page, optionally only ids starting with `q`. */
-export const CatalogQuery = PageQuery.extend({ q: z.string().max(64).optional() });
+export const CatalogQuery = PageQuery.extend({ q: Text(64).optional() });
 export type CatalogQuery = z.infer<typeof CatalogQuery>;
 
 /** One warehouse the caller has claims on, with counts over its stock records. */

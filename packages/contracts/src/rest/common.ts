@@ -10,6 +10,20 @@ export const Text = (max: number) =>
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters
     .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must not contain control characters' });
 
+/** Control characters: never part of an id, a name or a search; PostgreSQL refuses a NUL in text outright. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A moment PostgreSQL stores and JavaScript writes back as the same ISO string: years 1 to 9999 in UTC. An ISO
+ * string outside them (`0000-01-01`, or `9999-12-31T23:00:00-02:00`, which is year 10000 in UTC) parses, but the
+ * database refuses it.
+ */
+export function isStorableDate(date: Date): boolean {
+  const year = date.getUTCFullYear();
+  return !Number.isNaN(date.getTime()) && year >= 1 && year <= 9999;
+}
+
 /** Keyset pagination: `after` is the opaque `nextCursor` of the previous page. */
 export const PageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(REST_LIMITS.maxPageSize).default(REST_LIMITS.defaultPageSize),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Location, MovementType, Quantity, SignedQuantity, Timestamp, Version } from '../events/common.js';
 import { Id } from '../ids.js';
-import { ExpectedVersion, PageInfo, PageQuery, pageOf, Text } from './common.js';
+import { ExpectedVersion, isStorableDate, PageInfo, PageQuery, pageOf, Text } from './common.js';
 
 /** Movement types a client may send to `POST /api/inventory/adjust`; the others come from transfers. */
 export const AdjustMovementType = z.enum(['in', 'out', 'adjustment']);
@@ -185,7 +185,11 @@ export function flattenSettingsLocation(
 export const CreateBatchRequest = z.strictObject({
   batchNumber: Text(64).min(1),
   quantity: z.int().min(1).max(1_000_000_000),
-  expiresAt: z.union([z.iso.datetime({ offset: true }), z.iso.date()]),
+  expiresAt: z
+    .union([z.iso.datetime({ offset: true }), z.iso.date()])
+    .refine((value) => isStorableDate(new Date(/T/.test(value) ? value : `${value}T00:00:00Z`)), {
+      error: 'must be between the years 1 and 9999 (UTC)',
+    }),
   reason: Text(500).nullable().optional(),
 });
 export type CreateBatchRequest = z.infer<typeof CreateBatchRequest>;

@@ -1,4 +1,4 @@
-import { DomainError } from '@inv/contracts';
+import { CONTROL_CHARACTER, DomainError } from '@inv/contracts';
 
 /** A keyset position: the sort values of the last row of a page. */
 export type PagePosition = readonly (string | number)[];
@@ -27,7 +27,9 @@ export function decodePageCursor(
     Array.isArray(position) &&
     position.length === types.length &&
     position.every((value, i) =>
-      types[i] === 'n' ? Number.isSafeInteger(value) : typeof value === 'string' && value.length <= 128,
+      types[i] === 'n'
+        ? Number.isSafeInteger(value)
+        : typeof value === 'string' && value.length <= 128 && !CONTROL_CHARACTER.test(value),
     );
   if (!valid)
     throw new DomainError('VALIDATION_FAILED', 'after is not a cursor of this listing', undefined, 'after');

@@ -1,4 +1,4 @@
-import { DomainError, type ExpiringBatchesResponse, seesAllWarehouses } from '@inv/contracts';
+import { DomainError, type ExpiringBatchesResponse, isStorableDate, seesAllWarehouses } from '@inv/contracts';
 import { assertWarehouseAccess, type Caller, decodePageCursor, keysetPage } from '@inv/platform';
 import type { z } from 'zod';
 import { DAY_MS, daysUntilExpiry } from '../domain/batch-expiry.js';
@@ -85,7 +85,7 @@ function positionOf(cursor: string | undefined): BatchPosition | undefined {
 
 function parseCursorDate(text: string): Date {
   const date = new Date(text);
-  if (Number.isNaN(date.getTime())) {
+  if (!isStorableDate(date)) {
     throw new DomainError('VALIDATION_FAILED', 'after is not a cursor of this listing', undefined, 'after');
   }
   return date;

@@ -2,9 +2,9 @@ import { type CreateBatchRequest, type CreateBatchResponse, newEventId } from '@
 import type { Caller } from '@inv/platform';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { z } from 'zod';
-import { parseExpiry } from '../domain/batch-expiry.js';
+import { parseExpiry, remainingOfNewBatch } from '../domain/batch-expiry.js';
 import { deltas } from '../domain/stock.js';
-import { insertBatch } from '../infra/db/batches.js';
+import { insertBatch, remainingInBatches } from '../infra/db/batches.js';
 import { BatchRow } from '../infra/db/entities.js';
 import { entityManagerClient } from '../infra/db/sql-client.js';
 import { movementDto, recordDto } from './dto.js';
@@ -58,12 +58,13 @@ export async function addBatch(
     now,
   );
   const movement = booked.movements[0]!;
+  const onHand = booked.record.levels.available + booked.record.levels.reserved;
   const batch = Object.assign(new BatchRow(), {
     batchId,
     inventoryId,
     batchNumber: request.batchNumber,
     quantity: request.quantity,
-    remaining: request.quantity,
+    remaining: remainingOfNewBatch(request.quantity, onHand, await remainingInBatches(em, inventoryId)),
     expiresAt: parseExpiry(request.expiresAt),
     movementId: movement.movementId,
     createdAt: now,

@@ -5,6 +5,15 @@ export function daysUntilExpiry(expiresAt: Date, now: Date): number {
   return Math.floor((expiresAt.getTime() - now.getTime()) / DAY_MS);
 }
 
+/**
+ * What a new batch of `quantity` holds once booked: its batches never hold more than the record has on hand (stock
+ * beyond them is untracked). A record below zero (an allowed negative `out`, a shipment beyond its reservation)
+ * owed units: the arrival covers those first, and only the rest is the batch's.
+ */
+export function remainingOfNewBatch(quantity: number, onHandAfter: number, inOtherBatches: number): number {
+  return Math.max(0, Math.min(quantity, onHandAfter - inOtherBatches));
+}
+
 /** A date-only expiry (`2026-03-31`) means the start of that day in UTC. */
 export function parseExpiry(value: string): Date {
   return new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00.000Z` : value);

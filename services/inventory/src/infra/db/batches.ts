@@ -6,6 +6,15 @@ export async function insertBatch(em: EntityManager, batch: BatchRow): Promise<v
   await em.insert(BatchRow, batch);
 }
 
+/** What a record's batches hold in all; read after the record's row is locked, so no taker runs beside it. */
+export async function remainingInBatches(em: EntityManager, inventoryId: string): Promise<number> {
+  const [row] = await em.execute<{ total: string }[]>(
+    'select coalesce(sum(remaining), 0) as total from inventory_batch where inventory_id = ?',
+    [inventoryId],
+  );
+  return Number(row?.total ?? 0);
+}
+
 /**
  * Takes `quantity` units out of a record's batches, first-expiring first; stock beyond what batches hold is
  * untracked and leaves nothing to take. Runs in the transaction that updated the record, whose row lock
