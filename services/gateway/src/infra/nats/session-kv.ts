@@ -34,7 +34,7 @@ function parseClaim(text: string): SessionClaim | null {
  */
 export async function openSessionBucket(
   nc: NatsConnection,
-  options: { ttlMs: number; replicas: number; checkMs?: number },
+  options: { ttlMs: number; replicas: number },
 ): Promise<SessionRepository> {
   const kvm = new Kvm(nc);
   const make = () =>
@@ -89,7 +89,7 @@ export async function openSessionBucket(
       return entry?.operation === 'PUT' ? (parseClaim(entry.string())?.owner ?? null) : null;
     },
     watch(listener) {
-      return watchBucket(bucket, listener, options.checkMs ?? BUCKET_CHECK_MS);
+      return watchBucket(bucket, listener, BUCKET_CHECK_MS);
     },
     async sessionsOf(user) {
       const sessions = new Set<string>();
