@@ -122,7 +122,12 @@ export class WebhookBridge {
   }
 
   private async syncOnce(options: { createConsumers: boolean }): Promise<void> {
-    const remade = await this.eventsStreamRemade();
+    const created = await this.eventsStreamCreated();
+    // A new stream (the server lost its storage) lost every endpoint's consumer, and no registration will make them
+    // again. Not a deletion of one consumer, which is never undone.
+    const remade = created !== null && this.streamCreated !== null && created !== this.streamCreated;
+    if (remade)
+      this.deps.logger.warn('the EVENTS stream was made anew; making every active endpoint consumer again');
     const endpoints = await this.deps.store.listEndpoints();
     const active = new Set<string>();
     for (const endpoint of endpoints) {
@@ -138,6 +143,8 @@ export class WebhookBridge {
     for (const endpointId of [...this.workers.keys()]) {
       if (!active.has(endpointId)) await this.stopWorker(endpointId);
     }
+    // Only once every consumer is made again: a pass that failed half-way makes the rest at the next one.
+    if (created !== null) this.streamCreated = created;
   }
 
   /** Confines the warehouses to the admin's claims: an endpoint never receives what its registrant cannot see. */
@@ -275,22 +282,14 @@ export class WebhookBridge {
     await worker?.stop();
   }
 
-  /**
-   * Whether the EVENTS stream is a new one since the last pass (its creation time changed): a server that lost its
-   * storage lost every endpoint's consumer with it, and no registration will make them again. Not a deletion of
-   * one consumer, which is never undone. A stream still missing is made by the services' relays and consumers.
-   */
-  private async eventsStreamRemade(): Promise<boolean> {
-    const info = await this.jsm.streams.info(EVENTS_STREAM).catch((error: unknown) => {
+  /** The EVENTS stream's creation time; null while it is missing (the services' relays and consumers make it). */
+  private async eventsStreamCreated(): Promise<string | null> {
+    try {
+      return (await this.jsm.streams.info(EVENTS_STREAM)).created;
+    } catch (error) {
       if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
       throw error;
-    });
-    if (!info) return false;
-    const remade = this.streamCreated !== null && info.created !== this.streamCreated;
-    this.streamCreated = info.created;
-    if (remade)
-      this.deps.logger.warn('the EVENTS stream was made anew; making every active endpoint consumer again');
-    return remade;
+    }
   }
 
   private async consumerExists(endpointId: string): Promise<boolean> {
