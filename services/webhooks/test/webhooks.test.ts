@@ -412,6 +412,56 @@ describe('webhook bridge', () => {
     await api('DELETE', `/api/webhooks/${endpointId}`);
   });
 
+  it("hides a W2 admin's endpoint from a W1 admin: not listed, and 404 to read, its dead letters, resume, redrive and delete", async () => {
+    const w2 = { warehouses: ['W2'], sub: 'admin-w2' };
+    const w1 = { warehouses: ['W1'], sub: 'admin-w1' };
+    const made = await api(
+      'POST',
+      '/api/webhooks',
+      {
+        url: 'https://w2-erp.example.com/hook',
+        eventTypes: ['inventory.low_stock'],
+        warehouses: ['W2'],
+        secret: SECRET,
+      },
+      w2,
+    );
+    expect(made.status).toBe(201);
+    const id = String(made.body.endpointId);
+    const listed = (await api('GET', '/api/webhooks', undefined, w1)).body.items as { endpointId: string }[];
+    expect(listed.map((e) => e.endpointId)).not.toContain(id);
+    for (const [method, path] of [
+      ['GET', `/api/webhooks/${id}`],
+      ['GET', `/api/webhooks/${id}/dead-letters`],
+      ['POST', `/api/webhooks/${id}/resume`],
+      ['POST', `/api/webhooks/${id}/dead-letters/1/redrive`],
+      ['DELETE', `/api/webhooks/${id}`],
+    ] as const) {
+      const refused = await api(method, path, undefined, w1);
+      expect([method, path, refused.status, refused.body.code]).toEqual([method, path, 404, 'NOT_FOUND']);
+    }
+    expect((await api('GET', `/api/webhooks/${id}`, undefined, w2)).status).toBe(200);
+    const owners = (await api('GET', '/api/webhooks', undefined, w2)).body.items as { endpointId: string }[];
+    expect(owners.map((e) => e.endpointId)).toContain(id);
+    expect((await api('DELETE', `/api/webhooks/${id}`, undefined, w2)).status).toBe(204);
+  });
+
+  it('refuses a secret or url with a control character with 400 naming the field (it was a 500 that logged the secret)', async () => {
+    const body = {
+      url: 'https://erp.example.com/hook',
+      eventTypes: ['inventory.low_stock'],
+      warehouses: ['*'],
+    };
+    const secret = await api('POST', '/api/webhooks', { ...body, secret: 'a-secret-with-a-nul\u0000-in-it' });
+    expect([secret.status, secret.body.field]).toEqual([400, 'secret']);
+    const url = await api('POST', '/api/webhooks', {
+      ...body,
+      url: 'https://erp.example.com/ho\u0000ok',
+      secret: SECRET,
+    });
+    expect([url.status, url.body.field]).toEqual([400, 'url']);
+  });
+
   // Last: the stream it deletes is every other test's too.
   it("delivers again from a stream made anew after the server lost its storage, from that stream's first event", async () => {
     const r = await receiver();

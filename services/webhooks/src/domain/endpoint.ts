@@ -1,5 +1,7 @@
 import {
+  type AccessClaims,
   ALL_WAREHOUSES,
+  canSeeWarehouse,
   type DomainEvent,
   parseSubject,
   subjectOf,
@@ -35,6 +37,21 @@ export interface Endpoint {
   consecutiveDeadLetters: number;
   createdBy: string;
   createdAt: string;
+}
+
+/**
+ * Whether an admin may see and manage an endpoint (read it, its dead letters with their event bodies, resume,
+ * redrive, delete): only when they see every warehouse it delivers, as registering it would have needed. An
+ * endpoint of `*` is an all-warehouse admin's.
+ */
+export function managesEndpoint(
+  claims: Pick<AccessClaims, 'warehouses'>,
+  endpoint: Pick<Endpoint, 'warehouses'>,
+) {
+  if (claims.warehouses.includes(ALL_WAREHOUSES)) return true;
+  return endpoint.warehouses.every(
+    (warehouse) => warehouse !== ALL_WAREHOUSES && canSeeWarehouse(claims, warehouse),
+  );
 }
 
 /**

@@ -1,11 +1,19 @@
-import { type AccessClaims, DomainError, EVENT_TYPES, Id } from '@inv/contracts';
+import { type AccessClaims, CONTROL_CHARACTER, DomainError, EVENT_TYPES, Id } from '@inv/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { managesEndpoint } from '../../domain/endpoint.js';
 import { publicEndpoint, type WebhookBridge } from '../nats/bridge.js';
 
+/** Stored as given and never shown again: a control character (a NUL the database refuses) is a 400, not a 500. */
+const Printable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((value) => !CONTROL_CHARACTER.test(value), { error: 'must not contain control characters' });
+
 const RegisterBody = z.strictObject({
-  url: z.string().max(2048),
+  url: Printable(2048),
   eventTypes: z
     .array(z.enum(EVENT_TYPES as [string, ...string[]]))
     .min(1)
@@ -14,7 +22,7 @@ const RegisterBody = z.strictObject({
     .array(z.union([Id, z.literal('*')]))
     .min(1)
     .max(1000),
-  secret: z.string().min(16, { error: 'must be at least 16 characters' }).max(256),
+  secret: Printable(256).min(16, { error: 'must be at least 16 characters' }),
 });
 const EndpointParams = z.object({ endpointId: z.uuid() });
 const DeadLetterParams = EndpointParams.extend({ deadLetterId: z.string().regex(/^\d{1,18}$/) });
@@ -38,36 +46,52 @@ export async function webhookRoutes(
     const endpoint = await bridge.register(request.body, request.claims, options.allowPrivate);
     return reply.code(201).send(publicEndpoint(endpoint));
   });
-  api.get('/api/webhooks', async () => ({
-    items: (await bridge.list()).map(publicEndpoint),
+  /** The endpoint, if this admin manages it; one they do not is answered as if it did not exist. */
+  const managed = async (claims: AccessClaims, endpointId: string) => {
+    const endpoint = await bridge.require(endpointId);
+    if (!managesEndpoint(claims, endpoint)) {
+      throw new DomainError('NOT_FOUND', `no webhook endpoint ${endpointId}`, {}, 'endpointId');
+    }
+    return endpoint;
+  };
+  api.get('/api/webhooks', async (request) => ({
+    items: (await bridge.list())
+      .filter((endpoint) => managesEndpoint(request.claims, endpoint))
+      .map(publicEndpoint),
   }));
   api.get('/api/webhooks/:endpointId', { schema: { params: EndpointParams } }, async (request) =>
-    publicEndpoint(await bridge.require(request.params.endpointId)),
+    publicEndpoint(await managed(request.claims, request.params.endpointId)),
   );
   api.delete('/api/webhooks/:endpointId', { schema: { params: EndpointParams } }, async (request, reply) => {
+    await managed(request.claims, request.params.endpointId);
     if (!(await bridge.remove(request.params.endpointId))) {
       throw new DomainError('NOT_FOUND', 'no such webhook endpoint', {}, 'endpointId');
     }
     return reply.code(204).send();
   });
-  api.post('/api/webhooks/:endpointId/resume', { schema: { params: EndpointParams } }, async (request) =>
-    publicEndpoint(
+  api.post('/api/webhooks/:endpointId/resume', { schema: { params: EndpointParams } }, async (request) => {
+    await managed(request.claims, request.params.endpointId);
+    return publicEndpoint(
       await bridge.resume(request.params.endpointId, {
         actor: request.claims.sub,
         correlationId: request.correlationId,
       }),
-    ),
-  );
+    );
+  });
   api.get(
     '/api/webhooks/:endpointId/dead-letters',
     { schema: { params: EndpointParams } },
-    async (request) => ({
-      items: await bridge.deadLetters(request.params.endpointId),
-    }),
+    async (request) => {
+      await managed(request.claims, request.params.endpointId);
+      return { items: await bridge.deadLetters(request.params.endpointId) };
+    },
   );
   api.post(
     '/api/webhooks/:endpointId/dead-letters/:deadLetterId/redrive',
     { schema: { params: DeadLetterParams } },
-    async (request) => bridge.redrive(request.params.endpointId, request.params.deadLetterId),
+    async (request) => {
+      await managed(request.claims, request.params.endpointId);
+      return bridge.redrive(request.params.endpointId, request.params.deadLetterId);
+    },
   );
 }
