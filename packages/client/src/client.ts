@@ -142,6 +142,15 @@ export class InventoryClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   /** The delay the gateway suggested for the next reconnect (its shutdown spreads its clients out). */
   private suggestedDelayMs: number | null = null;
+  /** Whether the gateway served the current socket (`served`): a reconnect hint on one it never served waits. */
+  private servedSocket = false;
+  /** Counts the opens begun: one that finds a later one begun while it waited for its token gives way. */
+  private opens = 0;
+  /**
+   * Channels left while no socket was open (the unsubscribe could not be sent), with their last cursor: subscribed
+   * again before the next open, they resume from it; else the open unsubscribes them from the durable session.
+   */
+  private readonly leftWhileAway = new Map<string, string | undefined>();
   private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
   private ackTimer: ReturnType<typeof setInterval> | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -200,10 +209,12 @@ export class InventoryClient {
     let state = this.channels.get(channel);
     if (!state) {
       const stored = this.options.cursorStorage?.getItem(CURSOR_KEY + channel) ?? undefined;
+      const left = this.leftWhileAway.get(channel);
+      this.leftWhileAway.delete(channel);
       state = {
         handlers: new Set(),
         resetHandlers: new Set(),
-        cursor: options.cursor ?? stored,
+        cursor: options.cursor ?? stored ?? left,
         ackedCursor: undefined,
         recent: new RecentIds(),
       };
@@ -220,7 +231,9 @@ export class InventoryClient {
       if (current.handlers.size === 0) {
         this.channels.delete(channel);
         // Not sent yet: nothing to undo on the gateway.
-        if (!this.pendingSubscribes.delete(channel)) this.send({ type: 'unsubscribe', channel });
+        if (this.pendingSubscribes.delete(channel)) return;
+        if (this.socket?.readyState === OPEN) this.send({ type: 'unsubscribe', channel });
+        else this.leftWhileAway.set(channel, current.cursor);
       }
     };
   }
@@ -244,19 +257,26 @@ export class InventoryClient {
 
   /** Opens a socket; the state is already `connecting` (first attempt) or `reconnecting`. */
   private async open(): Promise<void> {
+    const open = ++this.opens;
     let url: string;
     try {
       url = await this.connectionUrl();
     } catch {
-      return this.scheduleReconnect();
+      if (open === this.opens) this.scheduleReconnect();
+      return;
     }
-    if (this.connection === 'closed') return;
+    // Closed, or another open began while this one waited for its token (the network came back, a close and a
+    // connect): only the last one opens a socket, or the others would stay open unseen.
+    if (this.connection === 'closed' || open !== this.opens) return;
     const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketFactory }).WebSocket;
     if (!Ctor) throw new Error('no WebSocket implementation: pass options.WebSocket (e.g. the ws package)');
     const socket = new Ctor(url);
     this.socket = socket;
+    this.servedSocket = false;
     socket.onopen = () => this.onOpen(socket);
-    socket.onmessage = (message) => this.onMessage(message.data);
+    socket.onmessage = (message) => {
+      if (socket === this.socket) this.onMessage(message.data);
+    };
     socket.onclose = (event) => this.onClose(socket, event.code);
     socket.onerror = () => undefined; // onclose follows and decides
   }
@@ -279,6 +299,10 @@ export class InventoryClient {
     if (socket !== this.socket) return;
     this.lastFrameAt = Date.now();
     this.move('opened');
+    // Left while away: the durable session still holds them (the unsubscribe never reached a gateway).
+    if (this.sessionId)
+      for (const channel of this.leftWhileAway.keys()) this.send({ type: 'unsubscribe', channel });
+    this.leftWhileAway.clear();
     for (const [channel, state] of this.channels) this.sendSubscribe(channel, state);
     this.startTimers();
   }
@@ -323,6 +347,7 @@ export class InventoryClient {
    */
   private served(): void {
     this.attempt = 0;
+    this.servedSocket = true;
   }
 
   /** The network is back: a client waiting out its backoff tries at once, and from the first delay again. */
@@ -390,13 +415,21 @@ export class InventoryClient {
         if (frame.code === 'INVALID_TOKEN') this.retryRefresh();
         this.emitter.emit('error', { code: frame.code, message: frame.message, channel: frame.channel });
         return;
-      case 'reconnect':
+      case 'reconnect': {
         // The gateway is shutting down: go to another instance, resuming by cursor, at once (the gateway hands
         // its clients over one by one, spread out) or after the delay an older gateway chose for this client.
-        this.attempt = 0;
-        this.suggestedDelayMs = suggestedDelay(frame.afterMs, this.backoff) ?? 0;
+        // A stopping gateway also answers every newcomer so: on a socket it never served, the backoff goes on
+        // growing, or a client sent back to the same instance would reconnect in a tight loop until it is gone.
+        const suggested = suggestedDelay(frame.afterMs, this.backoff);
+        if (this.servedSocket) {
+          this.attempt = 0;
+          this.suggestedDelayMs = suggested ?? 0;
+        } else {
+          this.suggestedDelayMs = Math.max(suggested ?? 0, reconnectDelay(this.attempt, this.backoff));
+        }
         this.socket?.close(1000, 'server asked to reconnect');
         return;
+      }
       default:
         return;
     }
@@ -411,7 +444,17 @@ export class InventoryClient {
     const state = this.channels.get(event.channel);
     if (state) {
       if (!state.recent.add(event.id)) return;
-      for (const handler of state.handlers) handler(event);
+      for (const handler of state.handlers) {
+        try {
+          handler(event);
+        } catch (error) {
+          // As for `on` listeners: a failing handler must not cost the other handlers, nor the frames after it in
+          // the same message (other channels' events), their events.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
       // Handled once its handlers returned: only then may an acknowledgement say so.
       this.setCursor(event.channel, state, event.cursor);
     } else if (!this.options.includeUnsubscribedChannels) {

@@ -66,6 +66,15 @@ const event = (channel: string, id: string, cursor = `c-${id}`) => ({
   data: {},
 });
 
+/** A welcome as the gateway sends it: for a client without channels, the sign it was served. */
+const WELCOME = {
+  type: 'welcome',
+  connectionId: 'c1',
+  sessionId: null,
+  heartbeatMs: 30_000,
+  limits: { maxFrameBytes: 4096, maxChannelsPerConnection: 100, maxMessagesPerSecond: 50 },
+};
+
 async function connected(options: Partial<InventoryClientOptions> = {}) {
   const client = new InventoryClient({
     url: 'ws://gateway.test/ws',
@@ -208,9 +217,126 @@ describe('SDK delivery semantics', () => {
   it('reconnects at once, not after its backoff, on a reconnect frame without a delay', async () => {
     vi.useFakeTimers();
     const { client, socket } = await connected({ backoff: { initialMs: 10_000, jitter: 0 } });
+    socket.receive(WELCOME); // served
     socket.receive({ type: 'reconnect', reason: 'shutdown' });
     await vi.advanceTimersByTimeAsync(1);
     expect(FakeSocket.instances).toHaveLength(2);
     client.close();
+  });
+
+  it('backs off, not at once, when a stopping gateway answers every new connection with a reconnect frame', async () => {
+    vi.useFakeTimers();
+    const client = new InventoryClient({
+      url: 'ws://gateway.test/ws',
+      token: 't',
+      WebSocket: FakeSocket,
+      heartbeatMs: 0,
+      backoff: { initialMs: 100, jitter: 0 },
+    });
+    client.connect();
+    // Each socket opens and is told to go elsewhere before anything is served (the same instance, still stopping).
+    for (let elapsed = 0; elapsed < 1_000; elapsed += 5) {
+      for (const socket of FakeSocket.instances.filter((s) => s.readyState === 0)) {
+        socket.open();
+        socket.receive({ type: 'reconnect', reason: 'shutdown' });
+      }
+      await vi.advanceTimersByTimeAsync(5);
+    }
+    client.close();
+    // 100 + 200 + 400 ms of backoff in the second: four sockets (a tight loop opened hundreds).
+    expect(FakeSocket.instances.length).toBeLessThanOrEqual(5);
+  });
+
+  it('opens one socket when the network comes back while a reconnect waits for its token', async () => {
+    vi.useFakeTimers();
+    const online: Array<() => void> = [];
+    let tokens = 0;
+    let giveToken: () => void = () => undefined;
+    const tokenServer = new Promise<void>((resolve) => {
+      giveToken = resolve;
+    });
+    const client = new InventoryClient({
+      url: 'ws://gateway.test/ws',
+      token: async () => {
+        if (++tokens > 1) await tokenServer; // every later fetch waits for the token server
+        return 't';
+      },
+      WebSocket: FakeSocket,
+      heartbeatMs: 0,
+      network: { onOnline: (listener) => void online.push(listener) },
+      backoff: { initialMs: 10, jitter: 0 },
+    });
+    client.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    FakeSocket.instances[0]!.open();
+    FakeSocket.instances[0]!.close(1006);
+    await vi.advanceTimersByTimeAsync(20); // the reconnect waits for its token
+    for (const listener of online) listener();
+    giveToken();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeSocket.instances).toHaveLength(2);
+    FakeSocket.instances[1]!.open();
+    client.close();
+    expect(FakeSocket.instances.filter((socket) => socket.readyState === 1)).toEqual([]);
+  });
+
+  it('resumes a channel left and subscribed again while reconnecting from where it was', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({ backoff: { initialMs: 10, jitter: 0 } });
+    const got: string[] = [];
+    const handler = (e: ClientEvent) => void got.push(e.id);
+    const off = client.subscribe('product:p1', handler);
+    await vi.advanceTimersByTimeAsync(0);
+    socket.receive(event('product:p1', 'e1', 'c1'));
+    socket.close(1006);
+    // A component re-rendering while the connection is down: cleanup, then setup.
+    off();
+    client.subscribe('product:p1', handler);
+    await vi.advanceTimersByTimeAsync(20);
+    const next = FakeSocket.instances[1]!;
+    next.open();
+    await vi.advanceTimersByTimeAsync(0);
+    const subscribe = next.sent.find((message) => message.type === 'subscribe');
+    // Before, it subscribed without a cursor (from the live end): what came in between was missed.
+    expect(JSON.stringify(subscribe)).toContain('"cursor":"c1"');
+    client.close();
+  });
+
+  it('unsubscribes on the next open a channel left while away, when a durable session would bring it back', async () => {
+    vi.useFakeTimers();
+    const { client, socket } = await connected({
+      session: { id: 'tab-1' },
+      backoff: { initialMs: 10, jitter: 0 },
+    });
+    const off = client.subscribe('product:p1', () => undefined);
+    await vi.advanceTimersByTimeAsync(0);
+    socket.close(1006);
+    off();
+    await vi.advanceTimersByTimeAsync(20);
+    const next = FakeSocket.instances[1]!;
+    next.open();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(next.sent).toContainEqual({ type: 'unsubscribe', channel: 'product:p1' });
+    client.close();
+  });
+
+  it("keeps delivering a message's other frames when a channel handler throws", async () => {
+    const { client, socket } = await connected();
+    const thrown: unknown[] = [];
+    const onUncaught = (error: unknown) => void thrown.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const others: string[] = [];
+      client.subscribe('product:p1', () => {
+        throw new Error('handler bug');
+      });
+      client.subscribe('product:p2', (e) => void others.push(e.id));
+      socket.receiveBatch([event('product:p1', 'e1'), event('product:p2', 'e2'), event('product:p2', 'e3')]);
+      expect(others).toEqual(['e2', 'e3']);
+      await vi.waitFor(() => expect(thrown).toHaveLength(1));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      client.close();
+    }
   });
 });
