@@ -540,6 +540,7 @@ export class InventoryClient {
 
   /** A refused refresh is tried again halfway to the expiry, while there is time; else the 4401 reconnects. */
   private retryRefresh(): void {
+    if (this.connection === 'closed') return; // closed while the token was fetched: nothing to refresh
     if (this.expiresAt === null || typeof this.options.token !== 'function') return;
     const remaining = this.expiresAt - Date.now();
     if (remaining < 1_000) return;

@@ -320,6 +320,27 @@ describe('SDK delivery semantics', () => {
     client.close();
   });
 
+  it('arms no timer again when closed while a token refresh waited for its token', async () => {
+    vi.useFakeTimers();
+    let refuseToken: (token: string | null) => void = () => undefined;
+    let fetches = 0;
+    const { client, socket } = await connected({
+      token: () =>
+        ++fetches === 1
+          ? Promise.resolve('t')
+          : new Promise<string | null>((resolve) => {
+              refuseToken = resolve;
+            }),
+    });
+    socket.receive({ ...WELCOME, expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    await vi.advanceTimersByTimeAsync(40_000); // the refresh begins, 30 s ahead of the expiry
+    expect(fetches).toBe(2);
+    client.close();
+    refuseToken(null); // the token server fails after the close
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it("keeps delivering a message's other frames when a channel handler throws", async () => {
     const { client, socket } = await connected();
     const thrown: unknown[] = [];
