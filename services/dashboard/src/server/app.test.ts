@@ -84,6 +84,23 @@ describe('dashboard server: reservation release and demo controls, with the serv
     }
   });
 
+  it("refuses a clerk's release or commit however the path is spelt: the service's router decodes it", async () => {
+    const clerk = { authorization: `Bearer ${await tokenWith(['clerk'])}` };
+    for (const url of [
+      '/api/reservations/res-1/%72elease',
+      '/api/reservations/res-1/%63ommit',
+      '/api/reservations/res-1/release/',
+      '/api/reservations/res%2D1/release?x=1',
+    ]) {
+      const res = await app.inject({ method: 'POST', url, headers: clerk, payload: {} });
+      expect([url, res.statusCode]).toEqual([url, 403]);
+    }
+    // A path that does not decode never reaches the services either.
+    const undecodable = '/api/reservations/res-1/%E0%A4%A';
+    const res = await app.inject({ method: 'POST', url: undecodable, headers: clerk, payload: {} });
+    expect(res.statusCode).toBe(400);
+  });
+
   it('refuses a commit by a clerk too: a partial commit gives back to sale what it does not name', async () => {
     const res = await release(['clerk'], 'commit');
     expect(res.statusCode).toBe(403);

@@ -14,6 +14,9 @@ export interface FeedEntry {
 const short = (id: string) => (id.length > 8 ? id.slice(-8) : id);
 
 const FEED_SIZE = 100;
+/** Transfers kept beyond the open ones: as many as a page loads, the finished ones going first, oldest first. */
+const TRANSFERS_KEPT = 200;
+const FINISHED: ReadonlySet<string> = new Set(['completed', 'rejected', 'cancelled']);
 
 /**
  * What the dashboard shows: the stock records of the page shown and transfers, kept current by events. A record
@@ -71,7 +74,20 @@ export class Store {
     const current = this.transfers.get(transfer.transferId);
     if (current && current.version > transfer.version) return;
     this.transfers.set(transfer.transferId, transfer);
+    this.forgetOldFinishedTransfers();
     this.changed();
+  }
+
+  /** A page open all day sees thousands of transfers: past `TRANSFERS_KEPT`, finished ones go, never open ones. */
+  private forgetOldFinishedTransfers(): void {
+    if (this.transfers.size <= TRANSFERS_KEPT) return;
+    const finished = [...this.transfers.values()]
+      .filter((transfer) => FINISHED.has(transfer.status))
+      .sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
+    for (const transfer of finished) {
+      if (this.transfers.size <= TRANSFERS_KEPT) return;
+      this.transfers.delete(transfer.transferId);
+    }
   }
 
   apply(event: ClientEvent): void {
