@@ -56,7 +56,7 @@ export {
   WarehousePage,
   WarehouseSummary,
 } from './rest/catalog.js';
-export { CONTROL_CHARACTER, isStorableDate, PageQuery, REST_LIMITS } from './rest/common.js';
+export { CONTROL_CHARACTER, isStorableDate, PageQuery, REST_LIMITS, Text } from './rest/common.js';
 export {
   AdjustRequest,
   AdjustResponse,

@@ -37,6 +37,7 @@ export {
   ensureDurableConsumer,
   ensureEventsStream,
   eventsStreamConfig,
+  isStreamNotFound,
 } from './nats/streams.js';
 export { registerOutboxGauges } from './outbox/metrics.js';
 export { OutboxRelay, relayLockKey } from './outbox/relay.js';

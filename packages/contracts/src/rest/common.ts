@@ -2,17 +2,18 @@ import { z } from 'zod';
 
 export const REST_LIMITS = { maxBodyBytes: 64 * 1024, maxPageSize: 200, defaultPageSize: 50 } as const;
 
+/** Control characters: never part of an id, a name or a search; PostgreSQL refuses a NUL in text outright. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/** Text without any: the same characters, as a pattern the OpenAPI document can carry. */
+const WITHOUT_CONTROL_CHARACTERS = new RegExp(`^[^${CONTROL_CHARACTER.source.slice(1, -1)}]*$`);
+
 /** Free text that never reaches a subject: printable, bounded. */
 export const Text = (max: number) =>
   z
     .string()
     .max(max, { error: `must be at most ${max} characters` })
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to refuse control characters
-    .regex(/^[^\u0000-\u001f\u007f]*$/, { error: 'must not contain control characters' });
-
-/** Control characters: never part of an id, a name or a search; PostgreSQL refuses a NUL in text outright. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
-export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+    .regex(WITHOUT_CONTROL_CHARACTERS, { error: 'must not contain control characters' });
 
 /**
  * A moment PostgreSQL stores and JavaScript writes back as the same ISO string: years 1 to 9999 in UTC. An ISO

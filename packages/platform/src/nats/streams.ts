@@ -22,6 +22,11 @@ import { nanos } from '@nats-io/nats-core';
 import { backoffDelay, sleep } from '../retry.js';
 
 const STREAM_NOT_FOUND = 10059;
+
+/** JetStream answered that the stream does not exist (not a timeout, nor a server away). */
+export function isStreamNotFound(error: unknown): boolean {
+  return error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND;
+}
 const CONSUMER_NOT_FOUND = 10014;
 
 export function eventsStreamConfig(
@@ -111,7 +116,7 @@ async function ensureStreamOnce(
     if (needsUpdate(info.config, config)) return await jsm.streams.update(config.name, config);
     return info;
   } catch (error) {
-    if (error instanceof JetStreamApiError && error.code === STREAM_NOT_FOUND) return jsm.streams.add(config);
+    if (isStreamNotFound(error)) return jsm.streams.add(config);
     throw error;
   }
 }

@@ -1,9 +1,6 @@
-import { JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
+import { isStreamNotFound } from '@inv/platform';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import type { KV } from '@nats-io/kv';
-
-function isStreamNotFound(error: unknown): boolean {
-  return error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
-}
 
 /**
  * A KV bucket that can be lost under a running process (deleted by an operator, a server's storage wiped) and must

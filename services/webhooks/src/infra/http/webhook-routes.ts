@@ -1,19 +1,12 @@
-import { type AccessClaims, CONTROL_CHARACTER, DomainError, EVENT_TYPES, Id } from '@inv/contracts';
+import { type AccessClaims, DomainError, EVENT_TYPES, Id, Text } from '@inv/contracts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { managesEndpoint } from '../../domain/endpoint.js';
 import { publicEndpoint, type WebhookBridge } from '../nats/bridge.js';
 
-/** Stored as given and never shown again: a control character (a NUL the database refuses) is a 400, not a 500. */
-const Printable = (max: number) =>
-  z
-    .string()
-    .max(max)
-    .refine((value) => !CONTROL_CHARACTER.test(value), { error: 'must not contain control characters' });
-
 const RegisterBody = z.strictObject({
-  url: Printable(2048),
+  url: Text(2048),
   eventTypes: z
     .array(z.enum(EVENT_TYPES as [string, ...string[]]))
     .min(1)
@@ -22,7 +15,8 @@ const RegisterBody = z.strictObject({
     .array(z.union([Id, z.literal('*')]))
     .min(1)
     .max(1000),
-  secret: Printable(256).min(16, { error: 'must be at least 16 characters' }),
+  // Stored as given and never shown again: a control character (a NUL the database refuses) is a 400, not a 500.
+  secret: Text(256).min(16, { error: 'must be at least 16 characters' }),
 });
 const EndpointParams = z.object({ endpointId: z.uuid() });
 const DeadLetterParams = EndpointParams.extend({ deadLetterId: z.string().regex(/^\d{1,18}$/) });

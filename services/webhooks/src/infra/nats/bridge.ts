@@ -6,14 +6,8 @@ import {
   DomainError,
   EVENTS_STREAM,
 } from '@inv/contracts';
-import {
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type JetStreamManager,
-  jetstream,
-  jetstreamManager,
-} from '@nats-io/jetstream';
+import { isStreamNotFound } from '@inv/platform';
+import { DeliverPolicy, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -287,7 +281,7 @@ export class WebhookBridge {
     try {
       return (await this.jsm.streams.info(EVENTS_STREAM)).created;
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound) return null;
+      if (isStreamNotFound(error)) return null;
       throw error;
     }
   }
