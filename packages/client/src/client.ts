@@ -1,5 +1,7 @@
 import {
   type ControlFrame,
+  type CursorPosition,
+  decodeCursor,
   framesOfMessage,
   isControlFrame,
   WS_BATCH,
@@ -8,7 +10,7 @@ import {
 } from '@inv/contracts';
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay, suggestedDelay } from './backoff.js';
 import { type ConnectionInput, nextConnectionState } from './connection-state.js';
-import { RecentIds } from './dedupe.js';
+import { isRepeat, RecentIds } from './dedupe.js';
 import { Emitter } from './emitter.js';
 import type {
   ClientEvent,
@@ -102,8 +104,9 @@ interface ChannelState {
   handlers: Set<EventHandler>;
   resetHandlers: Set<(notice: ResetNotice) => void>;
   cursor: string | undefined;
+  /** `cursor` decoded: an event of this channel at or before it was handled already. */
+  position: CursorPosition | null;
   ackedCursor: string | undefined;
-  recent: RecentIds;
 }
 
 interface ClientEvents extends Record<string, unknown> {
@@ -133,6 +136,7 @@ export class InventoryClient {
   private readonly channels = new Map<string, ChannelState>();
   /** Events already surfaced on `on('event')`: one that several subscribed channels carry is surfaced once. */
   private readonly surfaced = new RecentIds();
+  private duplicates = 0;
   private readonly backoff: BackoffOptions;
   private socket: WebSocketLike | null = null;
   /** The one connection state; it changes only in `move`, by the transitions of connection-state.ts. */
@@ -183,6 +187,14 @@ export class InventoryClient {
     return this.connection;
   }
 
+  /**
+   * Events the gateway delivered again and the client dropped (at or before its channel's cursor). A resume by
+   * cursor is exact, so this stays 0 except after a durable session whose stored position lagged behind.
+   */
+  get duplicatesDropped(): number {
+    return this.duplicates;
+  }
+
   /** The cursor of the last event seen on a channel: pass it to `subscribe` to resume elsewhere. */
   cursor(channel: string): string | undefined {
     return this.channels.get(channel)?.cursor;
@@ -211,12 +223,13 @@ export class InventoryClient {
       const stored = this.options.cursorStorage?.getItem(CURSOR_KEY + channel) ?? undefined;
       const left = this.leftWhileAway.get(channel);
       this.leftWhileAway.delete(channel);
+      const cursor = options.cursor ?? stored ?? left;
       state = {
         handlers: new Set(),
         resetHandlers: new Set(),
-        cursor: options.cursor ?? stored ?? left,
+        cursor,
+        position: decodeCursor(cursor),
         ackedCursor: undefined,
-        recent: new RecentIds(),
       };
       this.channels.set(channel, state);
       this.sendSubscribe(channel, state);
@@ -402,7 +415,6 @@ export class InventoryClient {
         const notice: ResetNotice = { channel: frame.channel, reason: frame.reason };
         if (state) {
           this.setCursor(frame.channel, state, frame.cursor);
-          state.recent = new RecentIds();
           for (const handler of state.resetHandlers) handler(notice);
         }
         this.emitter.emit('reset', notice);
@@ -443,7 +455,11 @@ export class InventoryClient {
   private onEvent(event: ClientEvent): void {
     const state = this.channels.get(event.channel);
     if (state) {
-      if (!state.recent.add(event.id)) return;
+      const position = decodeCursor(event.cursor);
+      if (isRepeat(position, state.position)) {
+        this.duplicates++;
+        return;
+      }
       for (const handler of state.handlers) {
         try {
           handler(event);
@@ -456,15 +472,22 @@ export class InventoryClient {
         }
       }
       // Handled once its handlers returned: only then may an acknowledgement say so.
-      this.setCursor(event.channel, state, event.cursor);
+      this.setCursor(event.channel, state, event.cursor, position);
     } else if (!this.options.includeUnsubscribedChannels) {
       return;
     }
-    if (this.surfaced.add(event.id)) this.emitter.emit('event', event);
+    // Remembering ids costs memory only while someone listens: an event no listener saw cannot be a repeat.
+    if (this.emitter.has('event') && this.surfaced.add(event.id)) this.emitter.emit('event', event);
   }
 
-  private setCursor(channel: string, state: ChannelState, cursor: string): void {
+  private setCursor(
+    channel: string,
+    state: ChannelState,
+    cursor: string,
+    position = decodeCursor(cursor),
+  ): void {
     state.cursor = cursor;
+    state.position = position;
     this.options.cursorStorage?.setItem(CURSOR_KEY + channel, cursor);
   }
 

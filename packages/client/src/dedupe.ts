@@ -1,3 +1,17 @@
+import type { CursorPosition } from '@inv/contracts';
+
+/**
+ * Whether an event of a channel at `position` was handled already, the channel being at `handled`. The gateway
+ * sends a channel's events in stream order, so one at or before the channel's cursor in the same stream is a
+ * repeat: one number per channel, where remembering ids cost a channel up to a megabyte. A cursor that does not
+ * decode, or one of another stream (made anew: the gateway sends `reset`), is never taken for a repeat.
+ */
+export function isRepeat(position: CursorPosition | null, handled: CursorPosition | null): boolean {
+  return (
+    position !== null && handled !== null && position.epoch === handled.epoch && position.seq <= handled.seq
+  );
+}
+
 /** Remembers the last `capacity` event ids, so an event delivered twice (e.g. around a reconnect) is seen once. */
 export class RecentIds {
   private readonly ids = new Set<string>();

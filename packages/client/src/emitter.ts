@@ -8,6 +8,11 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => set.delete(listener as (value: never) => void);
   }
 
+  /** Whether anyone listens for `name`. */
+  has(name: keyof Events): boolean {
+    return (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(name: K, value: Events[K]): void {
     for (const listener of this.listeners.get(name) ?? []) {
       try {

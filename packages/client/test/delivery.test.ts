@@ -1,4 +1,4 @@
-import { WS_CLOSE } from '@inv/contracts';
+import { encodeCursor, WS_CLOSE } from '@inv/contracts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   type ClientEvent,
@@ -57,7 +57,10 @@ class FakePage implements PageLifecycle {
   }
 }
 
-const event = (channel: string, id: string, cursor = `c-${id}`) => ({
+/** A cursor as the gateway writes them: event `e7` is at stream sequence 7 of the stream made at epoch 1. */
+const cursorOf = (id: string, epoch = 1) => encodeCursor({ seq: Number(id.replace(/\D/g, '')), epoch });
+
+const event = (channel: string, id: string, cursor = cursorOf(id)) => ({
   type: 'inventory.updated',
   channel,
   id,
@@ -113,6 +116,46 @@ describe('SDK delivery semantics', () => {
     expect(surfaced.map((e) => e.id)).toEqual(['e1']);
   });
 
+  it("drops an event at or before its channel's cursor, and counts it", async () => {
+    const { client, socket } = await connected();
+    const got: string[] = [];
+    client.subscribe('product:p1', (e) => got.push(e.id));
+    socket.receive(event('product:p1', 'e5'));
+    socket.receive(event('product:p1', 'e6'));
+    socket.receive(event('product:p1', 'e6'));
+    socket.receive(event('product:p1', 'e4'));
+    socket.receive(event('product:p1', 'e7'));
+    expect(got).toEqual(['e5', 'e6', 'e7']);
+    expect(client.duplicatesDropped).toBe(2);
+    expect(client.cursor('product:p1')).toBe(cursorOf('e7'));
+  });
+
+  it('drops what comes again after resuming with a cursor, and takes an event of a stream made anew', async () => {
+    const { client, socket } = await connected();
+    const got: string[] = [];
+    client.subscribe('product:p1', (e) => got.push(e.id), { cursor: cursorOf('e9') });
+    socket.receive(event('product:p1', 'e9'));
+    socket.receive(event('product:p1', 'e10'));
+    // Sequence 3 of another stream (its epoch differs): not a repeat of sequence 3 of the old one.
+    socket.receive(event('product:p1', 'e3', cursorOf('e3', 2)));
+    expect(got).toEqual(['e10', 'e3']);
+    expect(client.duplicatesDropped).toBe(1);
+  });
+
+  it("keeps no event ids for on('event') while nobody listens", async () => {
+    const { client, socket } = await connected();
+    client.subscribe('product:p1', () => undefined);
+    client.subscribe('product:p1:warehouse:A', () => undefined);
+    socket.receive(event('product:p1', 'e1'));
+    const surfaced: string[] = [];
+    client.on('event', (e) => surfaced.push(e.id));
+    // The listener never saw e1: its copy on the other channel is new to it.
+    socket.receive(event('product:p1:warehouse:A', 'e1'));
+    socket.receive(event('product:p1', 'e2'));
+    socket.receive(event('product:p1:warehouse:A', 'e2'));
+    expect(surfaced).toEqual(['e1', 'e2']);
+  });
+
   it('asks for batched frames by default, and handles each frame of a batched message in order', async () => {
     const { client, socket } = await connected();
     expect(new URL(socket.url).searchParams.get('batch')).toBe('1');
@@ -129,7 +172,7 @@ describe('SDK delivery semantics', () => {
     expect(seen).toEqual(['e1', 'e2', 'e3']);
     expect(lives).toEqual(['product:p1']);
     // A later resume starts after the last event of the batch.
-    expect(client.cursor('product:p1')).toBe('c-e3');
+    expect(client.cursor('product:p1')).toBe(cursorOf('e3'));
   });
 
   it('does not surface events of channels the application did not subscribe to, unless asked', async () => {
@@ -158,7 +201,7 @@ describe('SDK delivery semantics', () => {
     expect(socket.sent.filter((m) => m.type === 'ack')).toEqual([]);
     page.hide();
     expect(socket.sent.filter((m) => m.type === 'ack')).toEqual([
-      { type: 'ack', channel: 'product:p1', cursor: 'c-e2' },
+      { type: 'ack', channel: 'product:p1', cursor: cursorOf('e2') },
     ]);
     // Nothing new handled: hiding again sends nothing more.
     page.hide();

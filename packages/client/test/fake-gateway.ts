@@ -1,7 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { type ControlFrame, type EventFrame, WS_CLOSE, WS_LIMITS } from '@inv/contracts';
+import {
+  type ControlFrame,
+  decodeCursor,
+  type EventFrame,
+  encodeCursor,
+  WS_CLOSE,
+  WS_LIMITS,
+} from '@inv/contracts';
 import { WebSocket, WebSocketServer } from 'ws';
+
+/** The cursor after the n-th event of a channel (the fake numbers each channel's events; the gateway, its stream's). */
+export const cursorAt = (n: number): string => encodeCursor({ seq: n, epoch: 1 });
 
 /** One client connection as the fake gateway sees it. */
 export interface FakeConnection {
@@ -26,7 +36,7 @@ export interface FakeGatewayOptions {
 /**
  * A gateway in the test's process, in the spirit of centrifuge-js's fake server: a real WebSocket server (the
  * `ws` package on a free port) speaking the protocol of `@inv/contracts`' ws-protocol.ts, with each channel's
- * events in memory. Cursors are `<channel>#<n>` (n events seen); a subscribe with a cursor gets `subscribed`,
+ * events in memory. Cursors are the gateway's (`cursorAt(n)`: n events of the channel seen); a subscribe with a cursor gets `subscribed`,
  * the events after it, then `live`; a cursor before the channel's `resetFloor` gets `reset cursor_expired`.
  * The test plays the rest: refusing connections, cutting them, shutting down with a `reconnect` hint.
  */
@@ -72,7 +82,7 @@ export class FakeGateway extends EventEmitter {
         type: 'inventory.updated',
         channel,
         id: `e-${++this.ids}`,
-        cursor: `${channel}#${events.length + 1}`,
+        cursor: cursorAt(events.length + 1),
         occurredAt: new Date().toISOString(),
         data: { version: events.length + 1 },
       };
@@ -218,18 +228,18 @@ export class FakeGateway extends EventEmitter {
 
   private subscribe(connection: FakeConnection, channel: string, cursor: string | undefined): void {
     const events = this.events(channel);
-    const position = cursor === undefined ? events.length : Number(cursor.split('#')[1]);
+    const position = cursor === undefined ? events.length : (decodeCursor(cursor)?.seq ?? 0);
     if (cursor !== undefined && position < (this.resetFloor.get(channel) ?? 0)) {
       this.send(connection, {
         type: 'reset',
         channel,
         reason: 'cursor_expired',
-        cursor: `${channel}#${events.length}`,
+        cursor: cursorAt(events.length),
       });
       connection.live.add(channel);
       return;
     }
-    this.send(connection, { type: 'subscribed', channel, cursor: `${channel}#${position}` });
+    this.send(connection, { type: 'subscribed', channel, cursor: cursorAt(position) });
     if (cursor === undefined) {
       connection.live.add(channel);
       return;
