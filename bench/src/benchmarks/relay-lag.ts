@@ -6,6 +6,7 @@ import { startAckProbe } from '../ack-probe.js';
 import { adjustAtRate, benchRecords } from '../adjust.js';
 import { type BenchRecord, recordSubject, stockEventJson } from '../events.js';
 import { paced } from '../pace.js';
+import { parseBuckets, quantileBetween, scrapeMetrics } from '../prom-histogram.js';
 import type { Cell, Goal } from '../report.js';
 import { now, Samples, summarize } from '../stats.js';
 import type { BenchContext, Benchmark } from './context.js';
@@ -213,6 +214,19 @@ async function outboxBurst(ctx: BenchContext, records: BenchRecord[], count: num
 
 type Source = 'REST adjusts' | 'outbox writes' | 'outbox burst';
 
+const PHASES = ['pickup', 'queue', 'publish'] as const;
+
+/** p99 of each relay phase over a row, from the inventory service's `outbox_relay_phase_seconds` histogram. */
+function phaseCells(before: string, after: string): Record<string, Cell> {
+  const cells: Record<string, Cell> = {};
+  for (const phase of PHASES) {
+    const series = (text: string) => parseBuckets(text, 'outbox_relay_phase_seconds', { phase });
+    const p99 = quantileBetween(series(before), series(after), 0.99);
+    cells[`relay ${phase} p99 ms`] = p99 === null ? '–' : `≤ ${p99 === Infinity ? '∞' : p99 * 1000}`;
+  }
+  return cells;
+}
+
 /** Load at `rate` per second (own product per row): from each outbox row to the JetStream ack of its event. */
 async function measure(
   ctx: BenchContext,
@@ -224,6 +238,7 @@ async function measure(
   const product = `bench-relay-${source.replace(/\W+/g, '-')}-${rate}-${recordCount}`;
   ctx.log(`relay-lag: ${source} at ${rate}/s on ${recordCount} record(s)`);
   const records = benchRecords(product, recordCount);
+  const metricsBefore = await scrapeMetrics(ctx.bench.stack.inventory.url);
   const probe = source === 'outbox burst' ? null : await startAckProbe(ctx.nc);
   const load =
     source === 'REST adjusts'
@@ -234,6 +249,7 @@ async function measure(
   const probed = await probe?.stop();
   const written = await outboxTimes(ctx.bench.stack.databases.inventory.url, product, 30_000);
   const acked = await streamTimes(ctx, product);
+  const phases = phaseCells(metricsBefore, await scrapeMetrics(ctx.bench.stack.inventory.url));
   const lags: number[] = [];
   const lagsAfterCommit: number[] = [];
   for (const [id, { at, reason }] of written) {
@@ -261,6 +277,7 @@ async function measure(
     'after commit p99 ms': afterCommit.p99,
     'write p99 ms': load.writeP99,
     'JetStream ack p99 ms': probed?.p99 ?? '–',
+    ...phases,
     'not sent or failed': load.failed,
   };
 }
@@ -291,7 +308,7 @@ function goalsOf(rows: Record<string, Cell>[]): Goal[] {
         const reached = achieved >= GOAL_RATE * 0.95;
         return {
           text: `relay lag p99 < ${GOAL_P99_MS} ms after the commit at ${GOAL_RATE}/s (${row.source}, ${row.records} record(s))`,
-          measured: `${round(row['after commit p99 ms'])} ms at ${achieved}/s achieved (from the row's write, commit included: ${round(row['p99 ms'])} ms; the writes' own p99 ${round(row['write p99 ms'])} ms; a lone JetStream publish's ack p99 beside them ${round(row['JetStream ack p99 ms'])} ms)`,
+          measured: `${round(row['after commit p99 ms'])} ms at ${achieved}/s achieved (from the row's write, commit included: ${round(row['p99 ms'])} ms; the writes' own p99 ${round(row['write p99 ms'])} ms; a lone JetStream publish's ack p99 beside them ${round(row['JetStream ack p99 ms'])} ms; the relay's phases, p99: pickup ${row['relay pickup p99 ms']}, queue ${row['relay queue p99 ms']}, publish ${row['relay publish p99 ms']} ms)`,
           met: reached ? Number(row['after commit p99 ms']) < GOAL_P99_MS : false,
         };
       }),
@@ -332,7 +349,7 @@ export const relayLag: Benchmark = {
       goals: goalsOf(rows),
       notes: [
         `${durationMs / 1000} s open-loop per row, at most 256 writes in flight. Lag (p50/p99/max) = the stream's store timestamp of the event (JetStream acks right after storing) − \`created_at\` of its outbox row (set when the row is written, just before commit, so the commit is included). Matched by event id.`,
-        '"after commit": the same store timestamp − the moment the writer was told its transaction committed (the HTTP answer of a REST adjust, the INSERT\'s answer of an outbox write; a burst\'s one commit): what the relay adds once the row can be seen. "write p99": the writes\' own round trip (HTTP request; INSERT with its commit), which holds the WAL flush: on a disk whose flushes stall, the lag from the write cannot be lower than it, whatever the relay does. "JetStream ack p99": one publish at a time, 100/s, to a file-backed stream of its own on the same server while the row runs: the round trip under any one outbox publish, whatever the relay does around it.',
+        '"after commit": the same store timestamp − the moment the writer was told its transaction committed (the HTTP answer of a REST adjust, the INSERT\'s answer of an outbox write; a burst\'s one commit): what the relay adds once the row can be seen. "write p99": the writes\' own round trip (HTTP request; INSERT with its commit), which holds the WAL flush: on a disk whose flushes stall, the lag from the write cannot be lower than it, whatever the relay does. "JetStream ack p99": one publish at a time, 100/s, to a file-backed stream of its own on the same server while the row runs: the round trip under any one outbox publish, whatever the relay does around it. "relay … p99": the relay\'s own timing of each row (`outbox_relay_phase_seconds` on the inventory service\'s /metrics, read before and after the row; "≤" the upper bound of the histogram bucket the p99 falls in): pickup = from the row\'s write (its commit included) until the relay read it, queue = from then until its publish began (behind its aggregate\'s earlier rows or waiting for a publisher), publish = the publish\'s round trip until the ack.',
         '"REST adjusts": `POST /api/inventory/adjust` over 200 records, the whole write path. "outbox writes": one transaction per event (an outbox INSERT) from 32 connections straight into the inventory database, each followed by a coalesced `pg_notify` as a second process of the service would send it; the relay in the inventory process publishes them. On 1 record every event belongs to one aggregate, which the relay publishes strictly in order. "outbox burst": N rows committed in one transaction, then one wake-up; achieved /s = N / (last ack − commit), the rate at which the relay drains, whatever rate the database commits at.',
       ],
     };

@@ -1,6 +1,12 @@
 import { eventually, testLogger } from '@inv/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { appendToOutbox, OutboxRelay, relayLockKey, runCommand } from '../src/index.js';
+import {
+  appendToOutbox,
+  createMetricsRegistry,
+  OutboxRelay,
+  relayLockKey,
+  runCommand,
+} from '../src/index.js';
 import { type PlatformFixture, platformFixture, readStream, scalar, stockEvent } from './support.js';
 
 describe('transactional outbox', () => {
@@ -195,6 +201,38 @@ describe('transactional outbox', () => {
     const seq = await scalar(f.orm, 'select stream_seq from outbox where event_id = ?', [event.id]);
     const stored = (await readStream(f.nc)).find((m) => m.event.id === event.id);
     expect(seq).toBe(stored?.seq);
+  });
+
+  it('times each published event in three phases that add up to its lag', async () => {
+    const registry = createMetricsRegistry('test');
+    const relay = startRelay({ registry });
+    const events = [1, 2, 3].map((v) => stockEvent('phases', v));
+    await runCommand({
+      orm: f.orm,
+      work: (em) => appendToOutbox(em, events),
+      afterCommit: () => relay.notify(),
+    });
+    await eventually(async () => (await unpublished()) === 0);
+    const metrics = await registry.getMetricsAsJSON();
+    const values = (name: string) => metrics.find((m) => m.name === name)?.values ?? [];
+    const countOf = (name: string, phase?: string) =>
+      values(name).find(
+        (v) => v.metricName === `${name}_count` && (phase === undefined || v.labels.phase === phase),
+      )?.value;
+    const sumOf = (name: string, phase?: string) =>
+      Number(
+        values(name).find(
+          (v) => v.metricName === `${name}_sum` && (phase === undefined || v.labels.phase === phase),
+        )?.value,
+      );
+    for (const phase of ['pickup', 'queue', 'publish'])
+      expect(countOf('outbox_relay_phase_seconds', phase)).toBe(3);
+    const phases = ['pickup', 'queue', 'publish'].reduce(
+      (sum, p) => sum + sumOf('outbox_relay_phase_seconds', p),
+      0,
+    );
+    // Each row's lag is taken from its write to the ack: the phases cover it (clock readings apart, 1 ms each).
+    expect(Math.abs(phases - sumOf('outbox_relay_lag_seconds'))).toBeLessThan(0.003 * 3);
   });
 });
 

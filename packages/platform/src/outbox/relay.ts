@@ -40,7 +40,18 @@ interface Row {
   order_key: string;
   payload: string;
   created_at: Date;
+  /** When the relay read it (ms since epoch, sub-millisecond), for the phase histogram. */
+  readAt?: number;
 }
+
+/**
+ * Where a row's lag goes: `pickup` from its write (commit included) until the relay read it, `queue` from then
+ * until its publish began (behind its aggregate's earlier rows, or waiting for a publisher), `publish` the
+ * publish's round trip until JetStream's ack. Their sum is `outbox_relay_lag_seconds`.
+ */
+type RelayPhase = 'pickup' | 'queue' | 'publish';
+
+const nowMs = () => performance.timeOrigin + performance.now();
 
 /**
  * Publishes the outbox to JetStream in order, with `Nats-Msg-Id` = event id so a retry after an uncertain
@@ -73,6 +84,7 @@ export class OutboxRelay {
   private readonly published?: Counter;
   private readonly failures?: Counter;
   private readonly lag?: Histogram;
+  private readonly phases?: Histogram<'phase'>;
 
   constructor(options: OutboxRelayOptions) {
     this.o = {
@@ -101,6 +113,15 @@ export class OutboxRelay {
         name: 'outbox_relay_lag_seconds',
         help: 'Time from writing an event to the outbox to its JetStream ack',
         buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+      });
+      this.phases = histogram(registry, {
+        name: 'outbox_relay_phase_seconds',
+        help: 'Parts of the relay lag: pickup (write to read), queue (read to publish), publish (publish to ack)',
+        labelNames: ['phase'],
+        buckets: [
+          0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1,
+          5,
+        ],
       });
     }
   }
@@ -273,7 +294,18 @@ export class OutboxRelay {
          from outbox where published_at is null and id <> all($2::bigint[]) order by id limit $1`,
       [limit, [...this.claimed]],
     );
+    if (this.phases) {
+      const readAt = nowMs();
+      for (const row of result.rows) {
+        row.readAt = readAt;
+        this.observe('pickup', readAt - row.created_at.getTime());
+      }
+    }
     return result.rows;
+  }
+
+  private observe(phase: RelayPhase, ms: number): void {
+    this.phases?.observe({ phase }, Math.max(0, ms) / 1000);
   }
 
   /**
@@ -306,8 +338,12 @@ export class OutboxRelay {
       const chain = this.chains.get(key)!;
       for (let row = chain[0]; row && !this.failure && !this.stopping; row = chain[0]) {
         try {
+          const publishedAt = nowMs();
           const seq = await this.publishOne(row);
-          this.lag?.observe((Date.now() - row.created_at.getTime()) / 1000);
+          const ackedAt = nowMs();
+          this.lag?.observe((ackedAt - row.created_at.getTime()) / 1000);
+          if (row.readAt !== undefined) this.observe('queue', publishedAt - row.readAt);
+          this.observe('publish', ackedAt - publishedAt);
           chain.shift();
           this.marks.add({ id: row.id, seq });
         } catch (error) {
