@@ -49,6 +49,11 @@ export const BaseConfig = z.object({
   /** First and longest pause between two attempts at an event that failed for an infrastructure reason. */
   INBOX_RETRY_BASE_MS: z.coerce.number().int().positive().default(250),
   INBOX_RETRY_MAX_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * The outbox relay on a worker thread of its own (reads, publishes and acks not queued behind requests); off,
+   * it shares the service's event loop. Tests that run the TypeScript sources always use the in-process relay.
+   */
+  OUTBOX_RELAY_THREAD: flag.default(true),
   /** Time between purges of expired idempotency keys and inbox rows; 0 turns them off. */
   PURGE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(3_600),
   /** How long an Idempotency-Key is remembered: a retry after that is a new request. */

@@ -40,7 +40,8 @@ export {
   isStreamNotFound,
 } from './nats/streams.js';
 export { registerOutboxGauges } from './outbox/metrics.js';
-export { OutboxRelay, relayLockKey } from './outbox/relay.js';
+export { OutboxRelay, type Relay, relayLockKey } from './outbox/relay.js';
+export { RelayThread } from './outbox/relay-thread.js';
 export { appendToOutbox, OUTBOX_NOTIFY_CHANNEL } from './outbox/writer.js';
 export { sleep, withTimeout } from './retry.js';
 export {

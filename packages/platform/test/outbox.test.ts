@@ -214,17 +214,16 @@ describe('transactional outbox', () => {
     });
     await eventually(async () => (await unpublished()) === 0);
     const metrics = await registry.getMetricsAsJSON();
-    const values = (name: string) => metrics.find((m) => m.name === name)?.values ?? [];
-    const countOf = (name: string, phase?: string) =>
-      values(name).find(
-        (v) => v.metricName === `${name}_count` && (phase === undefined || v.labels.phase === phase),
-      )?.value;
-    const sumOf = (name: string, phase?: string) =>
+    // A histogram's values carry the series they belong to (`_count`, `_sum`, `_bucket`) as `metricName`.
+    type Value = { metricName?: string; labels: Record<string, unknown>; value: number };
+    const valueOf = (name: string, series: 'count' | 'sum', phase?: string) =>
       Number(
-        values(name).find(
-          (v) => v.metricName === `${name}_sum` && (phase === undefined || v.labels.phase === phase),
+        (metrics.find((m) => m.name === name)?.values as Value[] | undefined)?.find(
+          (v) => v.metricName === `${name}_${series}` && (phase === undefined || v.labels.phase === phase),
         )?.value,
       );
+    const countOf = (name: string, phase?: string) => valueOf(name, 'count', phase);
+    const sumOf = (name: string, phase?: string) => valueOf(name, 'sum', phase);
     for (const phase of ['pickup', 'queue', 'publish'])
       expect(countOf('outbox_relay_phase_seconds', phase)).toBe(3);
     const phases = ['pickup', 'queue', 'publish'].reduce(

@@ -3,11 +3,11 @@ import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { type NatsConnection, headers as natsHeaders } from '@nats-io/nats-core';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Counter, Histogram, Registry } from 'prom-client';
-import { counter, histogram } from '../metrics.js';
+import type { Registry } from 'prom-client';
 import { StreamPublishError, StreamPublisher } from '../nats/stream-publisher.js';
 import { backoffDelay } from '../retry.js';
 import { MarkQueue, type Published } from './mark-queue.js';
+import { promRelayMetrics, type RelayMetrics, type RelayPhase } from './relay-metrics.js';
 import { OUTBOX_NOTIFY_CHANNEL } from './writer.js';
 
 export interface OutboxRelayOptions {
@@ -15,6 +15,8 @@ export interface OutboxRelayOptions {
   nc: NatsConnection;
   logger: Logger;
   registry?: Registry;
+  /** Where the relay's measurements go instead of `registry` (a relay thread forwards them to its process). */
+  metrics?: RelayMetrics;
   /** Distinguishes this service's relay lock; one relay per database publishes at a time. */
   lockKey: number;
   batchSize?: number;
@@ -44,21 +46,23 @@ interface Row {
   readAt?: number;
 }
 
-/**
- * Where a row's lag goes: `pickup` from its write (commit included) until the relay read it, `queue` from then
- * until its publish began (behind its aggregate's earlier rows, or waiting for a publisher), `publish` the
- * publish's round trip until JetStream's ack. Their sum is `outbox_relay_lag_seconds`.
- */
-type RelayPhase = 'pickup' | 'queue' | 'publish';
-
 const nowMs = () => performance.timeOrigin + performance.now();
+
+/** What a service does with its relay, in its process (OutboxRelay) or on a thread of its own (RelayThread). */
+export interface Relay {
+  start(): void;
+  /** Wakes the relay after a commit (or, through the database, the instance whose relay leads). */
+  notify(): void;
+  stop(): Promise<void>;
+  readonly isLeader: boolean;
+}
 
 /**
  * Publishes the outbox to JetStream in order, with `Nats-Msg-Id` = event id so a retry after an uncertain
  * publish is dropped by the stream. Survives NATS and PostgreSQL outages by retrying with backoff; only the
  * instance holding the advisory lock publishes.
  */
-export class OutboxRelay {
+export class OutboxRelay implements Relay {
   private readonly publisher: StreamPublisher;
   private jsm: JetStreamManager | null = null;
   private client: pg.Client | null = null;
@@ -79,12 +83,9 @@ export class OutboxRelay {
   private readonly marks: MarkQueue;
   /** Set by the first failed publish or mark: nothing more is published until the relay has settled. */
   private failure: unknown = null;
-  private readonly o: Required<Omit<OutboxRelayOptions, 'registry' | 'restoreStreams'>> &
+  private readonly o: Required<Omit<OutboxRelayOptions, 'registry' | 'metrics' | 'restoreStreams'>> &
     Pick<OutboxRelayOptions, 'restoreStreams'>;
-  private readonly published?: Counter;
-  private readonly failures?: Counter;
-  private readonly lag?: Histogram;
-  private readonly phases?: Histogram<'phase'>;
+  private readonly metrics?: RelayMetrics;
 
   constructor(options: OutboxRelayOptions) {
     this.o = {
@@ -105,25 +106,7 @@ export class OutboxRelay {
       this.o.markDelayMs,
       (error) => this.fail(error),
     );
-    if (options.registry) {
-      const registry = options.registry;
-      this.published = counter(registry, { name: 'outbox_published_total', help: 'Events published' });
-      this.failures = counter(registry, { name: 'outbox_publish_failures_total', help: 'Failed publishes' });
-      this.lag = histogram(registry, {
-        name: 'outbox_relay_lag_seconds',
-        help: 'Time from writing an event to the outbox to its JetStream ack',
-        buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-      });
-      this.phases = histogram(registry, {
-        name: 'outbox_relay_phase_seconds',
-        help: 'Parts of the relay lag: pickup (write to read), queue (read to publish), publish (publish to ack)',
-        labelNames: ['phase'],
-        buckets: [
-          0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5, 1,
-          5,
-        ],
-      });
-    }
+    this.metrics = options.metrics ?? (options.registry ? promRelayMetrics(options.registry) : undefined);
   }
 
   start(): void {
@@ -294,7 +277,7 @@ export class OutboxRelay {
          from outbox where published_at is null and id <> all($2::bigint[]) order by id limit $1`,
       [limit, [...this.claimed]],
     );
-    if (this.phases) {
+    if (this.metrics) {
       const readAt = nowMs();
       for (const row of result.rows) {
         row.readAt = readAt;
@@ -305,7 +288,7 @@ export class OutboxRelay {
   }
 
   private observe(phase: RelayPhase, ms: number): void {
-    this.phases?.observe({ phase }, Math.max(0, ms) / 1000);
+    this.metrics?.phase(phase, Math.max(0, ms) / 1000);
   }
 
   /**
@@ -341,13 +324,13 @@ export class OutboxRelay {
           const publishedAt = nowMs();
           const seq = await this.publishOne(row);
           const ackedAt = nowMs();
-          this.lag?.observe((ackedAt - row.created_at.getTime()) / 1000);
+          this.metrics?.lag((ackedAt - row.created_at.getTime()) / 1000);
           if (row.readAt !== undefined) this.observe('queue', publishedAt - row.readAt);
           this.observe('publish', ackedAt - publishedAt);
           chain.shift();
           this.marks.add({ id: row.id, seq });
         } catch (error) {
-          this.failures?.inc();
+          this.metrics?.failed();
           if (!this.failure) this.o.logger.warn({ err: error, eventId: row.event_id }, 'publish failed');
           this.fail(error);
         }
@@ -427,7 +410,7 @@ export class OutboxRelay {
         where outbox.id = v.id`,
       [published.map((p) => p.id), published.map((p) => p.seq)],
     );
-    this.published?.inc(published.length);
+    this.metrics?.published(published.length);
     const wasWorth = this.worthReading();
     for (const p of published) this.claimed.delete(p.id);
     if (!wasWorth && this.worthReading()) this.poke();

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { authSettingsFrom, createTokenVerifier } from '../auth.js';
-import type { BaseConfig } from '../config.js';
+import { type BaseConfig, natsServers } from '../config.js';
 import { createOrm, migrateDatabase, type Orm, type OrmOptions } from '../db/orm.js';
 import { type AppServer, createHttpServer, type HttpServerOptions } from '../http/server.js';
 import { InboxConsumer, type InboxConsumerOptions } from '../inbox/consumer.js';
@@ -14,7 +14,8 @@ import { createMetricsRegistry } from '../metrics.js';
 import { RetentionWatch } from '../nats/retention.js';
 import type { DurableOptions } from '../nats/streams.js';
 import { registerOutboxGauges } from '../outbox/metrics.js';
-import { OutboxRelay, relayLockKey } from '../outbox/relay.js';
+import { OutboxRelay, type Relay, relayLockKey } from '../outbox/relay.js';
+import { eventBusSettings, RelayThread } from '../outbox/relay-thread.js';
 import {
   closeConnections,
   connectEventBus,
@@ -34,7 +35,7 @@ export interface SharedParts<C extends ServiceConfig> {
   registry: Registry;
   nc: NatsConnection;
   orm: Orm;
-  relay: OutboxRelay;
+  relay: Relay;
   /** The inbox consumer of the service's durable (the other service's events, applied once each). */
   consumer: InboxConsumer;
   /** Wakes the relay after a commit (or, through the database, the instance whose relay leads). */
@@ -86,7 +87,7 @@ export interface RunningService {
   app: AppServer;
   orm: Orm;
   nc: NatsConnection;
-  relay: OutboxRelay;
+  relay: Relay;
   consumer: InboxConsumer;
   /** Scheduled purges of expired idempotency keys and inbox rows. */
   purger: TablePurger;
@@ -138,14 +139,27 @@ export async function startService<C extends ServiceConfig, X>(
   const restoreStreams = streamRestorer(nc, config, { deadLetters: true });
   const orm = await createOrm(ormOptions(service, config, logger));
 
-  const relay = new OutboxRelay({
-    databaseUrl: config.DATABASE_URL,
-    nc,
-    logger,
-    registry,
-    lockKey: relayLockKey(name),
-    restoreStreams,
-  });
+  const relay: Relay =
+    config.OUTBOX_RELAY_THREAD && RelayThread.available()
+      ? new RelayThread(
+          {
+            service: name,
+            logLevel: config.LOG_LEVEL,
+            databaseUrl: config.DATABASE_URL,
+            lockKey: relayLockKey(name),
+            eventBus: { servers: natsServers(config), config: eventBusSettings(config), deadLetters: true },
+          },
+          logger,
+          { registry, stopTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
+        )
+      : new OutboxRelay({
+          databaseUrl: config.DATABASE_URL,
+          nc,
+          logger,
+          registry,
+          lockKey: relayLockKey(name),
+          restoreStreams,
+        });
   registerOutboxGauges(registry, orm);
   // The relay wakes itself when it leads, or passes one coalesced NOTIFY to the instance that does.
   const notify = () => relay.notify();
