@@ -216,14 +216,14 @@ describe('transactional outbox', () => {
     const metrics = await registry.getMetricsAsJSON();
     // A histogram's values carry the series they belong to (`_count`, `_sum`, `_bucket`) as `metricName`.
     type Value = { metricName?: string; labels: Record<string, unknown>; value: number };
-    const valueOf = (name: string, series: 'count' | 'sum', phase?: string) =>
+    const seriesValue = (name: string, series: 'count' | 'sum', phase?: string) =>
       Number(
         (metrics.find((m) => m.name === name)?.values as Value[] | undefined)?.find(
           (v) => v.metricName === `${name}_${series}` && (phase === undefined || v.labels.phase === phase),
         )?.value,
       );
-    const countOf = (name: string, phase?: string) => valueOf(name, 'count', phase);
-    const sumOf = (name: string, phase?: string) => valueOf(name, 'sum', phase);
+    const countOf = (name: string, phase?: string) => seriesValue(name, 'count', phase);
+    const sumOf = (name: string, phase?: string) => seriesValue(name, 'sum', phase);
     for (const phase of ['pickup', 'queue', 'publish'])
       expect(countOf('outbox_relay_phase_seconds', phase)).toBe(3);
     const phases = ['pickup', 'queue', 'publish'].reduce(
