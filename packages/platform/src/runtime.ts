@@ -24,7 +24,7 @@ export interface EventBusOptions {
   deadLetters?: boolean;
 }
 
-type EventBusConfig = Pick<
+export type EventBusConfig = Pick<
   BaseConfig,
   'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'
 >;

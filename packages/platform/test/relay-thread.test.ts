@@ -34,7 +34,6 @@ describe('the outbox relay on a thread of its own', () => {
     databaseUrl: f.db.url,
     lockKey: relayLockKey('relay-thread-test'),
     eventBus: {
-      servers: [natsUrl],
       config: { NATS_URL: natsUrl, STREAM_REPLICAS: 1, STREAM_MAX_AGE_HOURS: 24 },
       deadLetters: true,
     },

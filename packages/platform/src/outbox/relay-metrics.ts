@@ -69,7 +69,13 @@ export class RelayReportBuffer implements RelayMetrics {
   /** What was measured since the last take, or null when nothing was. */
   take(): RelayReport | null {
     const report = this.report;
-    if (report.published === 0 && report.failed === 0 && report.lags.length === 0) return null;
+    if (
+      report.published === 0 &&
+      report.failed === 0 &&
+      report.lags.length === 0 &&
+      report.phases.length === 0
+    )
+      return null;
     this.report = emptyReport();
     return report;
   }

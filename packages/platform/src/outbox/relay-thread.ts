@@ -1,14 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { BaseConfig } from '../config.js';
+import type { EventBusConfig } from '../runtime.js';
 import type { Relay } from './relay.js';
 import { applyRelayReport, promRelayMetrics, type RelayMetrics, type RelayReport } from './relay-metrics.js';
-
-type EventBusConfig = Pick<
-  BaseConfig,
-  'NATS_URL' | 'NATS_USER' | 'NATS_PASSWORD' | 'STREAM_REPLICAS' | 'STREAM_MAX_AGE_HOURS'
->;
 
 /** The settings the thread needs to reach NATS and make the streams again, out of a service's config. */
 export function eventBusSettings(config: EventBusConfig): EventBusConfig {
@@ -22,16 +17,14 @@ export interface RelayThreadData {
   logLevel: string;
   databaseUrl: string;
   lockKey: number;
-  eventBus: { servers: string[]; config: EventBusConfig; deadLetters: boolean };
+  eventBus: { config: EventBusConfig; deadLetters: boolean };
 }
 
 export type ToRelayThread = 'notify' | 'stop';
 
 type FromRelayThread =
-  | { type: 'started' }
   | { type: 'report'; report: RelayReport }
   | { type: 'leader'; leader: boolean }
-  | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
 type ThreadState = 'idle' | 'running' | 'restarting' | 'stopping' | 'stopped';
@@ -124,8 +117,6 @@ export class RelayThread implements Relay {
         return;
       case 'failed':
         this.logger.error({ reason: message.message }, 'outbox relay thread could not start');
-        return;
-      default:
         return;
     }
   }

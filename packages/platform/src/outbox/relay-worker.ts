@@ -3,6 +3,7 @@
  * arrive instead of waiting in the service's event loop behind its HTTP requests.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { natsServers } from '../config.js';
 import { createLogger } from '../logger.js';
 import { connectNats } from '../nats/connect.js';
 import { streamRestorer } from '../runtime.js';
@@ -15,7 +16,7 @@ const REPORT_EVERY_MS = 250;
 async function main(port: NonNullable<typeof parentPort>, data: RelayThreadData): Promise<void> {
   const logger = createLogger(data.service, data.logLevel).child({ thread: 'outbox-relay' });
   const nc = await connectNats({
-    servers: data.eventBus.servers,
+    servers: natsServers(data.eventBus.config),
     name: `${data.service}-outbox-relay`,
     logger,
     user: data.eventBus.config.NATS_USER,
@@ -50,13 +51,11 @@ async function main(port: NonNullable<typeof parentPort>, data: RelayThreadData)
         clearInterval(leadership);
         report();
         await nc.close().catch(() => undefined);
-        port.postMessage({ type: 'stopped' });
         port.close();
       })();
     }
   });
   relay.start();
-  port.postMessage({ type: 'started' });
 }
 
 if (parentPort) {

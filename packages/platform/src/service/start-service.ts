@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { authSettingsFrom, createTokenVerifier } from '../auth.js';
-import { type BaseConfig, natsServers } from '../config.js';
+import type { BaseConfig } from '../config.js';
 import { createOrm, migrateDatabase, type Orm, type OrmOptions } from '../db/orm.js';
 import { type AppServer, createHttpServer, type HttpServerOptions } from '../http/server.js';
 import { InboxConsumer, type InboxConsumerOptions } from '../inbox/consumer.js';
@@ -147,7 +147,7 @@ export async function startService<C extends ServiceConfig, X>(
             logLevel: config.LOG_LEVEL,
             databaseUrl: config.DATABASE_URL,
             lockKey: relayLockKey(name),
-            eventBus: { servers: natsServers(config), config: eventBusSettings(config), deadLetters: true },
+            eventBus: { config: eventBusSettings(config), deadLetters: true },
           },
           logger,
           { registry, stopTimeoutMs: config.SHUTDOWN_TIMEOUT_MS },
